@@ -1,0 +1,188 @@
+"""The `panel` command: argument parsing and printing only; the work lives in the modules it calls."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from panel import __version__
+from panel.client import Client, endpoint
+from panel.config import Settings, resolve
+from panel.errors import PanelError
+from panel.personas import load_personas
+from panel.progress import live_progress
+from panel.prompts import Prompts
+from panel.render import persona_names, print_run
+from panel.review import Request, load_documents, plan, review
+from panel.store import Store
+
+app = typer.Typer(
+    help="Ship-or-skip reviews of software tools, written by a four-persona LLM review panel.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(soft_wrap=False)
+err = Console(stderr=True)
+
+HomeOpt = Annotated[
+    Path | None,
+    typer.Option("--home", help="Data home (SQLite + run records). Default: $PANEL_HOME, else ./runs."),
+]
+PersonasOpt = Annotated[
+    Path | None,
+    typer.Option("--personas", help="Directory of persona files to use instead of the built-in panel."),
+]
+ModelOpt = Annotated[
+    str | None,
+    typer.Option("--model", help="Model for the persona calls. Default: $PANEL_MODEL, else claude-sonnet-5-5."),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout instead of the scorecard.")]
+
+
+def version_callback(value: bool) -> None:
+    if value:
+        out.print(f"panel {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=version_callback, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """Ship-or-skip reviews of software tools, written by an LLM review panel."""
+
+
+@app.command("review")
+def review_cmd(
+    sources: Annotated[
+        list[str] | None,
+        typer.Argument(help="Files (.txt .md .pdf .html), URLs, or '-' for stdin.", show_default=False),
+    ] = None,
+    name: Annotated[str | None, typer.Option("--name", help="The tool's name (default: derived from the sources).")] = None,
+    description: Annotated[
+        str | None, typer.Option("--description", help="Pasted text about the tool, as one more document.")
+    ] = None,
+    model: ModelOpt = None,
+    json_out: JsonOpt = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would be sent and its estimated cost; needs no key.")
+    ] = False,
+    allow_private: Annotated[
+        bool, typer.Option("--allow-private", help="Allow URLs on private, loopback and link-local addresses.")
+    ] = False,
+    home: HomeOpt = None,
+    personas_dir: PersonasOpt = None,
+) -> None:
+    """Review a tool with the panel and record the run.
+
+    Exit status: 0 when the panel decided, 1 when it is incomplete (too few verdicts), 2 on bad input.
+    """
+    settings = resolve(home=home, model=model, personas_dir=personas_dir, allow_private=allow_private)
+    personas = load_personas(settings.personas_dir)
+    prompts = Prompts(settings.prompts_dir)
+    request = Request(sources=sources or [], description=description, name=name)
+    if dry_run:
+        print_plan(request, settings, personas, prompts, json_out)
+        return
+    client = Client()  # fails fast without a key, before anything is read or uploaded
+    store = Store(settings.home)
+    docs = load_documents(request, settings, store)
+    with live_progress(personas, err) as on_event:
+        run = asyncio.run(
+            review(
+                request, settings=settings, personas=personas, prompts=prompts, client=client,
+                store=store, endpoint=endpoint(), docs=docs, on_event=on_event,
+            )
+        )
+    if json_out:
+        print(run.model_dump_json(indent=2))
+    else:
+        print_run(out, run, persona_names(personas))
+    if run.panel.decision == "incomplete":
+        err.print(
+            f"panel: incomplete: only {run.panel.ship + run.panel.skip} of {len(run.verdicts)} "
+            f"personas answered (run {run.run_id} kept)"
+        )
+        raise typer.Exit(1)
+
+
+def print_plan(request: Request, settings: Settings, personas: list, prompts: Prompts, json_out: bool) -> None:  # type: ignore[type-arg]
+    p = plan(request, settings=settings, personas=personas, prompts=prompts)
+    if json_out:
+        import json
+
+        print(json.dumps({
+            "dry_run": True,
+            "tool": {"name": p.name, "slug": p.slug},
+            "model": p.model,
+            "documents": [
+                {"name": d.name, "mime": d.mime, "size_bytes": len(d.data), "sha256": d.sha256}
+                for d in p.documents
+            ],
+            "system": p.system,
+            "instructions": p.instructions,
+            "estimate": {"input_tokens": p.input_tokens, "output_tokens": p.output_tokens, "cost_usd": p.cost_usd},
+        }, indent=2))
+        return
+    out.print(f"[bold]Dry run[/]: {escape(p.name)} ({p.slug}) with {p.model}; nothing is sent.\n")
+    out.print("[bold]Documents[/] (uploaded once each, referenced by every persona call):")
+    for d in p.documents:
+        out.print(f"  {escape(d.name)}  {d.mime}  {len(d.data):,} bytes  sha256 {d.sha256[:16]}…")
+    out.print("\n[bold]System prompt[/] (identical for every persona):")
+    out.print(escape(p.system), highlight=False)
+    for pid, text in p.instructions.items():
+        out.print(f"\n[bold]{pid}[/]:")
+        out.print(escape(text), highlight=False)
+    cost = f"${p.cost_usd:.4f}" if p.cost_usd is not None else "unknown (no price for this model)"
+    out.print(
+        f"\n[bold]Estimate[/]: ~{p.input_tokens:,} input + ~{p.output_tokens:,} output tokens, "
+        f"about {cost} before caching."
+    )
+
+
+@app.command("personas")
+def personas_cmd(personas_dir: PersonasOpt = None, json_out: JsonOpt = False) -> None:
+    """List the panel's personas and the lens each reviews through."""
+    personas = load_personas(resolve(personas_dir=personas_dir).personas_dir)
+    if json_out:
+        import json
+
+        print(json.dumps([p.model_dump() for p in personas], indent=2))
+        return
+    for p in personas:
+        out.print(f"[bold]{p.name}[/] ({p.id}, v{p.version}): {escape(p.summary)}")
+        for q in p.lens:
+            out.print(f"  - {escape(q)}")
+
+
+def main() -> None:
+    """Entry point: user errors become one line on stderr and a non-zero exit, never a traceback."""
+    try:
+        app(standalone_mode=False)
+    except PanelError as exc:
+        err.print(f"panel: error: {escape(str(exc))}", highlight=False, soft_wrap=True)
+        sys.exit(exc.exit_code)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err.print("panel: aborted")
+        sys.exit(130)
+    except KeyboardInterrupt:
+        err.print("panel: interrupted; runs already recorded are kept")
+        sys.exit(130)
+    except Exception as exc:  # click usage errors
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise

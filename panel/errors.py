@@ -1,0 +1,30 @@
+"""Errors a user can cause and fix; the CLI prints them as one line and exits non-zero."""
+
+from __future__ import annotations
+
+
+class PanelError(Exception):
+    """A user-facing error: one readable line, never a traceback.
+
+    `exit_code` 2 means bad input or setup (nothing was done); 1 means the work ran but did not
+    complete (an incomplete panel).
+    """
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, exit_code: int | None = None) -> None:
+        super().__init__(message)
+        if exit_code is not None:
+            self.exit_code = exit_code
+
+
+class InputError(PanelError):
+    """A source, description, option or data file the user gave cannot be used."""
+
+
+class ConfigError(PanelError):
+    """The environment or configuration is missing something (a key, a persona file)."""
+
+
+class APIError(PanelError):
+    """The API refused the work in a way a retry will not fix (auth, bad request, quota)."""

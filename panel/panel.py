@@ -1,0 +1,152 @@
+"""Runs the personas: one structured call each, concurrently, with one repair and failure as data."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from panel.client import Client, FileGone, M, Reply
+from panel.errors import APIError
+from panel.files import Registry
+from panel.personas import Persona
+from panel.prompts import Prompts
+from panel.sources import Document
+from panel.verdicts import ToolCard, Usage, Verdict, VerdictRecord
+
+State = Literal["waiting", "writing", "repairing", "done", "failed"]
+OnEvent = Callable[[str, State, str], None]
+
+
+def _quiet(persona: str, state: State, detail: str) -> None:
+    """The default progress listener: says nothing."""
+
+
+def document_blocks(
+    docs: Sequence[Document], file_ids: Sequence[str], *, ttl: str | None = None
+) -> list[dict[str, Any]]:
+    """Every document as a file reference; the last one closes the shared, cacheable prefix."""
+    blocks: list[dict[str, Any]] = [
+        {
+            "type": "document",
+            "source": {"type": "file", "file_id": fid},
+            "title": doc.title,
+            **({"context": f"Source: {doc.source}"} if doc.origin == "url" else {}),
+        }
+        for doc, fid in zip(docs, file_ids, strict=True)
+    ]
+    if blocks:
+        blocks[-1]["cache_control"] = {"type": "ephemeral", **({"ttl": ttl} if ttl else {})}
+    return blocks
+
+
+@dataclass
+class Session:
+    """What every call of one review shares: the client, the documents and their file_ids."""
+
+    client: Client
+    registry: Registry
+    prompts: Prompts
+    docs: Sequence[Document]
+    tool_name: str
+    system: str
+    max_tokens: int
+
+    def system_blocks(self) -> list[dict[str, Any]]:
+        return [{"type": "text", "text": self.system}]
+
+    def messages(self, instruction: str) -> list[dict[str, Any]]:
+        """Documents first, then the persona-specific text: one prefix shared by all personas."""
+        ids = [self.registry.known(d) or "" for d in self.docs]
+        return [
+            {
+                "role": "user",
+                "content": [*document_blocks(self.docs, ids), {"type": "text", "text": instruction}],
+            }
+        ]
+
+    async def call(self, schema: type[M], model: str, messages: list[dict[str, Any]], max_tokens: int) -> Reply[M]:
+        """One call; if a referenced file is gone, re-upload what is lost and try once more."""
+        try:
+            return await self.client.structured(
+                schema, model=model, system=self.system_blocks(), messages=messages, max_tokens=max_tokens
+            )
+        except FileGone:
+            await self.registry.recover(self.docs)
+            fresh = self.messages(messages[0]["content"][-1]["text"]) + messages[1:]
+            return await self.client.structured(
+                schema, model=model, system=self.system_blocks(), messages=fresh, max_tokens=max_tokens
+            )
+
+
+def persona_instruction(prompts: Prompts, persona: Persona, tool_name: str) -> str:
+    return prompts.render("persona", persona=persona, tool_name=tool_name)
+
+
+async def judge(session: Session, persona: Persona, model: str, on_event: OnEvent = _quiet) -> VerdictRecord:
+    """One persona's verdict: a call, one repair if the reply is unusable, else a failed record."""
+    started = time.monotonic()
+    instruction = persona_instruction(session.prompts, persona, session.tool_name)
+    messages = session.messages(instruction)
+    usage = Usage()
+    attempts = 0
+    reply: Reply[Verdict] | None = None
+    on_event(persona.id, "writing", "")
+    try:
+        for attempt in range(2):
+            attempts += 1
+            max_tokens = session.max_tokens * (2 if attempt else 1)
+            reply = await session.call(Verdict, model, messages, max_tokens)
+            usage = usage + reply.usage
+            if reply.parsed is not None:
+                break
+            on_event(persona.id, "repairing", reply.error or "")
+            messages = [*messages, *repair_turns(session.prompts, reply)]
+    except (APIError, FileGone) as exc:
+        on_event(persona.id, "failed", str(exc))
+        return VerdictRecord.failed(
+            persona.id, persona.version, str(exc), attempts=attempts, usage=usage,
+            seconds=round(time.monotonic() - started, 3),
+        )
+    assert reply is not None
+    seconds = round(time.monotonic() - started, 3)
+    if reply.parsed is None:
+        on_event(persona.id, "failed", reply.error or "")
+        return VerdictRecord.failed(
+            persona.id, persona.version, reply.error or "unusable reply", raw=reply.raw,
+            attempts=attempts, usage=usage, seconds=seconds,
+        )
+    on_event(persona.id, "done", f"{reply.parsed.score}/100 · {reply.parsed.decision}")
+    return VerdictRecord.ok(
+        persona.id, persona.version, reply.parsed, attempts=attempts, usage=usage, seconds=seconds
+    )
+
+
+def repair_turns(prompts: Prompts, reply: Reply[Any]) -> list[dict[str, Any]]:
+    """The turns that ask for a corrected answer, showing the model what it wrote."""
+    said = reply.raw if reply.raw.strip() else "(no usable answer)"
+    text = prompts.render("repair", error=reply.error or "it did not match the schema")
+    return [
+        {"role": "assistant", "content": [{"type": "text", "text": said}]},
+        {"role": "user", "content": [{"type": "text", "text": text}]},
+    ]
+
+
+async def extract_card(session: Session, model: str, max_tokens: int) -> tuple[ToolCard | None, str | None, Usage]:
+    """The tool card: one inexpensive call beside the personas. A failure leaves the card empty."""
+    instruction = session.prompts.render("card", tool_name=session.tool_name)
+    try:
+        reply = await session.call(ToolCard, model, session.messages(instruction), max_tokens)
+    except (APIError, FileGone) as exc:
+        return None, str(exc), Usage()
+    return reply.parsed, reply.error, reply.usage
+
+
+async def run_personas(
+    session: Session, personas: Sequence[Persona], model: str, on_event: OnEvent = _quiet
+) -> list[VerdictRecord]:
+    for p in personas:
+        on_event(p.id, "waiting", "")
+    return list(await asyncio.gather(*(judge(session, p, model, on_event) for p in personas)))

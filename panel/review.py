@@ -1,0 +1,183 @@
+"""One review, end to end: sources -> uploads -> persona calls (+ tool card) -> decision -> record.
+
+`cli.py` calls this; `rerun` and `batch` reuse the same pieces.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from panel.client import Client
+from panel.config import DEFAULT_CARD_MAX_TOKENS, Settings
+from panel.decision import decide
+from panel.errors import InputError
+from panel.files import Registry
+from panel.panel import OnEvent, Session, _quiet, extract_card, persona_instruction, run_personas
+from panel.personas import Persona
+from panel.pricing import cost, estimate_tokens
+from panel.prompts import Prompts, sha256_text
+from panel.record import DocumentRef, Run, Timings, ToolInfo
+from panel.sources import (
+    Document,
+    derive_name,
+    is_url,
+    load_description,
+    load_file,
+    load_stdin,
+    slugify,
+)
+from panel.store import Store, new_run_id
+from panel.verdicts import Usage
+
+
+@dataclass
+class Request:
+    """What the user asked to review."""
+
+    sources: Sequence[str] = ()
+    description: str | None = None
+    name: str | None = None
+    parent_run_id: str | None = None
+    job_id: str | None = None
+    extra_documents: Sequence[Document] = field(default_factory=list)
+
+
+def load_documents(request: Request, settings: Settings, store: Store | None) -> list[Document]:
+    """Every source of a request as Documents, identical contents kept once, in the order given."""
+    if not request.sources and request.description is None and not request.extra_documents:
+        raise InputError("nothing to review: give a file, a URL, '-' for stdin, or --description TEXT")
+    docs: list[Document] = list(request.extra_documents)
+    for spec in request.sources:
+        if spec == "-":
+            docs.append(load_stdin())
+        elif is_url(spec):
+            from panel.web import load_url
+
+            docs.append(load_url(spec, settings=settings, store=store))
+        else:
+            docs.append(load_file(Path(spec)))
+    if request.description is not None:
+        docs.append(load_description(request.description))
+    unique: dict[str, Document] = {}
+    for doc in docs:
+        unique.setdefault(doc.sha256, doc)
+    return list(unique.values())
+
+
+def tool_names(request: Request, docs: Sequence[Document]) -> tuple[str, str]:
+    """(name, slug): an explicit --name wins; otherwise a name derived from the documents."""
+    name = (request.name or "").strip() or derive_name(list(docs))
+    return name, slugify(name)
+
+
+def document_ref(doc: Document, file_id: str | None, uploaded_now: bool) -> DocumentRef:
+    inline = doc.data.decode("utf-8") if doc.origin in ("description", "stdin") else None
+    return DocumentRef(
+        name=doc.name, title=doc.title, mime=doc.mime, origin=doc.origin, source=doc.source,
+        size_bytes=len(doc.data), sha256=doc.sha256, file_id=file_id, uploaded_now=uploaded_now,
+        fetch=doc.fetch, text=inline,
+    )
+
+
+async def review(
+    request: Request,
+    *,
+    settings: Settings,
+    personas: Sequence[Persona],
+    prompts: Prompts,
+    client: Client,
+    store: Store,
+    endpoint: str,
+    docs: Sequence[Document] | None = None,
+    on_event: OnEvent = _quiet,
+    registry: Registry | None = None,
+) -> Run:
+    """Review one tool and record the run; persona failures are recorded, never raised."""
+    t0 = time.monotonic()
+    docs = list(docs) if docs is not None else load_documents(request, settings, store)
+    name, slug = tool_names(request, docs)
+    t_sources = time.monotonic()
+
+    registry = registry or Registry(store, client, endpoint)
+    uploaded = await registry.ensure_all(docs)
+    t_uploads = time.monotonic()
+
+    system = prompts.render("system")
+    session = Session(client, registry, prompts, docs, name, system, settings.max_tokens)
+    verdicts, (card, card_error, card_usage) = await asyncio.gather(
+        run_personas(session, personas, settings.model, on_event),
+        extract_card(session, settings.card_model, DEFAULT_CARD_MAX_TOKENS),
+    )
+    t_panel = time.monotonic()
+
+    usage = sum((v.usage for v in verdicts), Usage())
+    persona_cost = cost(settings.model, usage)
+    card_cost = cost(settings.card_model, card_usage)
+    decision = decide(verdicts, threshold=settings.ship_threshold, quorum=settings.quorum)
+    run = Run(
+        run_id=new_run_id(),
+        parent_run_id=request.parent_run_id,
+        job_id=request.job_id,
+        status="incomplete" if decision.decision == "incomplete" else "complete",
+        model=settings.model,
+        tool=ToolInfo(
+            name=request.name or (card.name if card else None) or name,
+            slug=slug, card=card, card_error=card_error,
+        ),
+        documents=[
+            document_ref(d, registry.known(d), now)
+            for d, (_, now) in zip(docs, uploaded, strict=True)
+        ],
+        verdicts=verdicts,
+        panel=decision,
+        usage=usage + card_usage,
+        cost_usd=None if persona_cost is None else round(persona_cost + (card_cost or 0.0), 6),
+        prompt_versions={n: prompts.version(n) for n in ("system", "persona", "card", "repair")},
+        prompt_hashes={
+            "system": sha256_text(system),
+            **{p.id: sha256_text(persona_instruction(prompts, p, name)) for p in personas},
+        },
+        timings=Timings(
+            sources_s=round(t_sources - t0, 3),
+            uploads_s=round(t_uploads - t_sources, 3),
+            panel_s=round(t_panel - t_uploads, 3),
+            total_s=round(time.monotonic() - t0, 3),
+        ),
+    )
+    store.save_run(run)
+    return run
+
+
+@dataclass
+class Plan:
+    """What --dry-run shows: what would be sent, and what it would roughly cost."""
+
+    name: str
+    slug: str
+    model: str
+    documents: list[Document]
+    system: str
+    instructions: dict[str, str]
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float | None
+
+
+def plan(request: Request, *, settings: Settings, personas: Sequence[Persona], prompts: Prompts) -> Plan:
+    """Everything a review would send, without a key or a network call (URLs excepted)."""
+    docs = load_documents(request, settings, None)
+    name, slug = tool_names(request, docs)
+    system = prompts.render("system")
+    instructions = {p.id: persona_instruction(prompts, p, name) for p in personas}
+    text_chars = sum(len(d.data) for d in docs if d.mime == "text/plain")
+    pdf_bytes = sum(len(d.data) for d in docs if d.mime == "application/pdf")
+    prefix = estimate_tokens(text_chars + len(system), pdf_bytes)
+    per_call = [prefix + estimate_tokens(len(t)) for t in instructions.values()]
+    input_tokens = sum(per_call)
+    output_tokens = settings.max_tokens // 3 * len(personas)
+    price = cost(settings.model, Usage(input_tokens=input_tokens, output_tokens=output_tokens))
+    return Plan(name, slug, settings.model, docs, system, instructions, input_tokens, output_tokens, price)
