@@ -1,0 +1,72 @@
+"""Realistic Anthropic API responses for respx-mocked tests, built from the JSON fixture files."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import httpx2
+
+FIXTURES = Path(__file__).parent / "fixtures"
+BASE = "https://api.anthropic.com"
+_ids = itertools.count(1)
+
+
+@cache
+def _fixture(name: str) -> dict[str, Any]:
+    return json.loads((FIXTURES / name).read_text())
+
+
+def fixture(name: str) -> dict[str, Any]:
+    return copy.deepcopy(_fixture(name))
+
+
+def message(text: str | None = None, *, stop_reason: str = "end_turn", **verdict: Any) -> httpx2.Response:
+    """A Messages reply whose text is `text`, or a verdict JSON built from `verdict` fields."""
+    body = fixture("message.json")
+    if text is None:
+        v = {"score": 82, "decision": "ship", "rationale": "Clean primitive.", **verdict}
+        text = json.dumps(v)
+    body["content"][0]["text"] = text
+    body["stop_reason"] = stop_reason
+    return httpx2.Response(200, json=body)
+
+
+def card() -> httpx2.Response:
+    return message(json.dumps({
+        "name": "Acme", "category": "Developer Tools", "tagline": "Builds things.",
+        "description": "Acme builds things.", "pricing_summary": "Free tier, $20/mo pro.",
+        "pricing_model": "freemium", "best_for": "Small teams",
+    }))
+
+
+def file_created(request: httpx2.Request) -> httpx2.Response:
+    body = fixture("file.json")
+    body["id"] = f"file_{next(_ids):06d}"
+    return httpx2.Response(200, json=body)
+
+
+def error(status: int, name: str, **headers: str) -> httpx2.Response:
+    return httpx2.Response(status, json=fixture(name), headers={"request-id": "req_x", **headers})
+
+
+def sent(request: httpx2.Request) -> dict[str, Any]:
+    return json.loads(request.content)
+
+
+def file_ids_in(body: dict[str, Any]) -> list[str]:
+    return [
+        block["source"]["file_id"]
+        for msg in body["messages"]
+        if isinstance(msg["content"], list)
+        for block in msg["content"]
+        if block.get("type") == "document"
+    ]
+
+
+def is_card_call(body: dict[str, Any]) -> bool:
+    return "tool card" in json.dumps(body["messages"][-1])
