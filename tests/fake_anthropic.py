@@ -13,7 +13,6 @@ reply, and records what it saw so tests can assert on it.
 
 from __future__ import annotations
 
-import base64
 import email.parser
 import email.policy
 import hashlib
@@ -27,7 +26,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -73,15 +72,27 @@ class Reply:
     @classmethod
     def verdict(cls, score: int, decision: str, rationale: str = "Scripted verdict.") -> Reply:
         """A verdict in the shape `panel` asks for."""
-        return cls(json={"score": score, "decision": decision, "rationale": rationale,
-                         "injection_suspected": False, "injection_evidence": ""})
+        return cls(
+            json={
+                "score": score,
+                "decision": decision,
+                "rationale": rationale,
+                "injection_suspected": False,
+                "injection_evidence": "",
+            }
+        )
 
 
 class ApiError(Exception):
     """An error response: the status picks the error type unless one is given."""
 
-    def __init__(self, status: int, message: str, error_type: str | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        error_type: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.error_type = error_type or ERROR_TYPES.get(status, "api_error")
@@ -130,8 +141,11 @@ def _tokens(chars: int | float) -> int:
 
 
 def _error_body(err: ApiError, request_id: str) -> dict[str, Any]:
-    return {"type": "error", "error": {"type": err.error_type, "message": err.message},
-            "request_id": request_id}
+    return {
+        "type": "error",
+        "error": {"type": err.error_type, "message": err.message},
+        "request_id": request_id,
+    }
 
 
 def _request_text(params: dict[str, Any]) -> str:
@@ -153,8 +167,9 @@ def _request_text(params: dict[str, Any]) -> str:
 class _SchemaFaker:
     """Builds a plausible JSON value for a JSON schema, deterministic per request."""
 
-    def __init__(self, root: dict[str, Any], rng: random.Random, score: int,
-                 decision: str | None) -> None:
+    def __init__(
+        self, root: dict[str, Any], rng: random.Random, score: int, decision: str | None
+    ) -> None:
         self.root, self.rng, self.score, self.decision = root, rng, score, decision
 
     def value(self, schema: dict[str, Any], name: str = "") -> Any:
@@ -208,9 +223,15 @@ class _SchemaFaker:
 class FakeAnthropic:
     """The fake server plus the state tests script and inspect (all access under one lock)."""
 
-    def __init__(self, *, api_key: str = "test-key", latency: tuple[float, float] = (0.0, 0.0),
-                 rpm_limit: int | None = None, min_cache_tokens: int = 1024,
-                 seed: int = 0) -> None:
+    def __init__(
+        self,
+        *,
+        api_key: str = "test-key",
+        latency: tuple[float, float] = (0.0, 0.0),
+        rpm_limit: int | None = None,
+        min_cache_tokens: int = 1024,
+        seed: int = 0,
+    ) -> None:
         self.api_key = api_key
         self.latency = latency
         self.rpm_limit = rpm_limit
@@ -241,7 +262,8 @@ class FakeAnthropic:
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._routes: list[tuple[str, re.Pattern[str], Callable[[_Request], _Response]]] = [
-            (m, re.compile(p + "$"), h) for m, p, h in (
+            (m, re.compile(p + "$"), h)
+            for m, p, h in (
                 ("POST", "/v1/messages", self._messages),
                 ("POST", "/v1/messages/batches", self._batch_create),
                 ("GET", "/v1/messages/batches", self._batch_list),
@@ -265,8 +287,9 @@ class FakeAnthropic:
         self._server.daemon_threads = True
         self._server.fake = self  # type: ignore[attr-defined]
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
-                                        kwargs={"poll_interval": 0.05})
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, daemon=True, kwargs={"poll_interval": 0.05}
+        )
         self._thread.start()
         return self
 
@@ -297,12 +320,19 @@ class FakeAnthropic:
         with self._lock:
             self._scores[match] = (score, decision)
 
-    def fail_next(self, status: int, count: int = 1, *, path: str = "/v1/messages",
-                  retry_after: float | None = None) -> None:
-        """Answer the next `count` requests to `path` (exact; `prefix*` for a prefix) with `status`."""
+    def fail_next(
+        self,
+        status: int,
+        count: int = 1,
+        *,
+        path: str = "/v1/messages",
+        retry_after: float | None = None,
+    ) -> None:
+        """Answer the next `count` requests to `path` with `status`; `prefix*` matches a prefix."""
         with self._lock:
-            self._faults.append({"status": status, "count": count, "path": path,
-                                 "retry_after": retry_after})
+            self._faults.append(
+                {"status": status, "count": count, "path": path, "retry_after": retry_after}
+            )
 
     def delete_file(self, file_id: str) -> None:
         """Delete a file behind the client's back, as expiry or another process would."""
@@ -313,17 +343,27 @@ class FakeAnthropic:
     def expire_in_batch(self, custom_id_substring: str, count: int = 1) -> None:
         """Make the next `count` batch requests whose custom_id matches come back expired."""
         with self._lock:
-            self._batch_faults.append({"match": custom_id_substring, "count": count,
-                                       "result": {"type": "expired"}})
+            self._batch_faults.append(
+                {"match": custom_id_substring, "count": count, "result": {"type": "expired"}}
+            )
 
-    def error_in_batch(self, custom_id_substring: str, error_type: str = "overloaded_error",
-                       count: int = 1) -> None:
+    def error_in_batch(
+        self, custom_id_substring: str, error_type: str = "overloaded_error", count: int = 1
+    ) -> None:
         """Make the next `count` matching batch requests come back errored with `error_type`."""
-        error = {"type": "error", "error": {"type": error_type, "message": "Injected error"},
-                 "request_id": _new_id("req")}
+        error = {
+            "type": "error",
+            "error": {"type": error_type, "message": "Injected error"},
+            "request_id": _new_id("req"),
+        }
         with self._lock:
-            self._batch_faults.append({"match": custom_id_substring, "count": count,
-                                       "result": {"type": "errored", "error": error}})
+            self._batch_faults.append(
+                {
+                    "match": custom_id_substring,
+                    "count": count,
+                    "result": {"type": "errored", "error": error},
+                }
+            )
 
     def clear_cache(self) -> None:
         """Forget every prompt-cache entry, as if the TTL had passed."""
@@ -380,8 +420,10 @@ class FakeAnthropic:
             self._record_message(req, fault["status"])
         headers = {}
         if fault["retry_after"] is not None:
-            headers = {"retry-after": str(math.ceil(fault["retry_after"])),
-                       "retry-after-ms": str(int(fault["retry_after"] * 1000))}
+            headers = {
+                "retry-after": str(math.ceil(fault["retry_after"])),
+                "retry-after-ms": str(int(fault["retry_after"] * 1000)),
+            }
         raise ApiError(fault["status"], "Injected fault", headers=headers)
 
     def _record_message(self, req: _Request, status: int) -> dict[str, Any]:
@@ -436,8 +478,9 @@ class FakeAnthropic:
             raise ApiError(429, "Number of requests has exceeded your rate limit", headers=headers)
         return headers
 
-    def respond(self, params: dict[str, Any],
-                service_tier: str = "standard") -> tuple[dict[str, Any], Callable[[], None]]:
+    def respond(
+        self, params: dict[str, Any], service_tier: str = "standard"
+    ) -> tuple[dict[str, Any], Callable[[], None]]:
         """Validate one messages body and build the Message; the callback opens the cache."""
         self._validate(params)
         text = _request_text(params)
@@ -449,9 +492,14 @@ class FakeAnthropic:
         out_chars = sum(len(block["text"]) for block in content)
         usage.update(output_tokens=max(1, _tokens(out_chars)), service_tier=service_tier)
         message = {
-            "id": _new_id("msg"), "type": "message", "role": "assistant",
-            "model": params["model"], "content": content, "stop_reason": stop_reason,
-            "stop_sequence": None, "usage": usage,
+            "id": _new_id("msg"),
+            "type": "message",
+            "role": "assistant",
+            "model": params["model"],
+            "content": content,
+            "stop_reason": stop_reason,
+            "stop_sequence": None,
+            "usage": usage,
         }
         if stop_reason == "refusal":
             message["stop_details"] = {"type": "refusal", "category": None, "explanation": None}
@@ -476,11 +524,15 @@ class FakeAnthropic:
             if name in params:
                 raise ApiError(400, f"{name}: Extra inputs are not permitted")
         if (params.get("tool_choice") or {}).get("type") in ("tool", "any"):
-            raise ApiError(400, "Forced tool use is not supported with this model; "
-                                "use structured outputs (output_config.format) instead.")
+            raise ApiError(
+                400,
+                "Forced tool use is not supported with this model; "
+                "use structured outputs (output_config.format) instead.",
+            )
         fmt = (params.get("output_config") or {}).get("format")
-        if fmt is not None and (fmt.get("type") != "json_schema"
-                                or not isinstance(fmt.get("schema"), dict)):
+        if fmt is not None and (
+            fmt.get("type") != "json_schema" or not isinstance(fmt.get("schema"), dict)
+        ):
             raise ApiError(400, "output_config.format: expected {type: json_schema, schema: {...}}")
         blocks = self._blocks(params)
         if sum(1 for b in blocks if b[2]) > MAX_CACHE_BREAKPOINTS:
@@ -506,8 +558,11 @@ class FakeAnthropic:
             raise ApiError(404, f"File not found: {source.get('file_id')}")
         allowed = DOCUMENT_MIME_TYPES if kind == "document" else IMAGE_MIME_TYPES
         if meta["mime_type"] not in allowed:
-            raise ApiError(400, f"File {meta['id']} has type {meta['mime_type']}; "
-                                f"a {kind} block accepts {', '.join(allowed)}")
+            raise ApiError(
+                400,
+                f"File {meta['id']} has type {meta['mime_type']}; "
+                f"a {kind} block accepts {', '.join(allowed)}",
+            )
 
     def _next_script(self, text: str) -> Reply | None:
         with self._lock:
@@ -516,8 +571,9 @@ class FakeAnthropic:
                     return queue.popleft()
         return None
 
-    def _content(self, params: dict[str, Any], text: str,
-                 reply: Reply | None) -> tuple[list[dict[str, Any]], str]:
+    def _content(
+        self, params: dict[str, Any], text: str, reply: Reply | None
+    ) -> tuple[list[dict[str, Any]], str]:
         """The reply's content blocks and stop reason: scripted, or made up by the defaults."""
         if reply is not None and reply.text is not None:
             return [{"type": "text", "text": reply.text}], reply.stop_reason
@@ -538,7 +594,8 @@ class FakeAnthropic:
         with self._lock:
             score, decision = next(
                 (v for m, v in reversed(self._scores.items()) if m in text),
-                (40 + digest % 56, None))
+                (40 + digest % 56, None),
+            )
         fmt = (params.get("output_config") or {}).get("format")
         if fmt is None:
             return " ".join(rng.sample(SENTENCES, 2))
@@ -621,8 +678,10 @@ class FakeAnthropic:
             "input_tokens": total - read - created,
             "cache_creation_input_tokens": created,
             "cache_read_input_tokens": read,
-            "cache_creation": {"ephemeral_5m_input_tokens": ttls["5m"],
-                               "ephemeral_1h_input_tokens": ttls["1h"]},
+            "cache_creation": {
+                "ephemeral_5m_input_tokens": ttls["5m"],
+                "ephemeral_1h_input_tokens": ttls["1h"],
+            },
         }
         return usage, written
 
@@ -656,9 +715,14 @@ class FakeAnthropic:
             mime_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
         now = time.time()
         meta: dict[str, Any] = {
-            "id": _new_id("file"), "type": "file", "filename": filename,
-            "mime_type": mime_type, "size_bytes": len(data), "created_at": _rfc3339(now),
-            "downloadable": False, "expires_at": None,
+            "id": _new_id("file"),
+            "type": "file",
+            "filename": filename,
+            "mime_type": mime_type,
+            "size_bytes": len(data),
+            "created_at": _rfc3339(now),
+            "downloadable": False,
+            "expires_at": None,
         }
         if "expires_in_seconds" in fields:
             seconds = int(fields["expires_in_seconds"][2])
@@ -668,20 +732,35 @@ class FakeAnthropic:
         with self._lock:
             self.files[meta["id"]] = meta
             self._file_bytes[meta["id"]] = data
-            self.uploads.append({"file_id": meta["id"], "filename": filename,
-                                 "mime_type": mime_type, "size_bytes": len(data),
-                                 "sha256": hashlib.sha256(data).hexdigest()})
+            self.uploads.append(
+                {
+                    "file_id": meta["id"],
+                    "filename": filename,
+                    "mime_type": mime_type,
+                    "size_bytes": len(data),
+                    "sha256": hashlib.sha256(data).hexdigest(),
+                }
+            )
         return _Response(200, self._public(meta))
 
     def _file_list(self, req: _Request) -> _Response:
         limit = int(req.query.get("limit", ["20"])[0])
         with self._lock:
             live = [m for m in list(self.files.values()) if self._live_file(m["id"])]
-        data = [self._public(m) for m in sorted(live, key=lambda m: m["created_at"],
-                                                reverse=True)[:limit]]
-        return _Response(200, {"data": data, "has_more": False, "next_page": None,
-                               "first_id": data[0]["id"] if data else None,
-                               "last_id": data[-1]["id"] if data else None})
+        data = [
+            self._public(m)
+            for m in sorted(live, key=lambda m: m["created_at"], reverse=True)[:limit]
+        ]
+        return _Response(
+            200,
+            {
+                "data": data,
+                "has_more": False,
+                "next_page": None,
+                "first_id": data[0]["id"] if data else None,
+                "last_id": data[-1]["id"] if data else None,
+            },
+        )
 
     def _get_file(self, file_id: str) -> dict[str, Any]:
         with self._lock:
@@ -700,8 +779,11 @@ class FakeAnthropic:
 
     def _file_content(self, req: _Request) -> _Response:
         self._get_file(req.params["id"])
-        raise ApiError(400, "File is not downloadable: only files created by skills or the "
-                            "code execution tool can be downloaded")
+        raise ApiError(
+            400,
+            "File is not downloadable: only files created by skills or the "
+            "code execution tool can be downloaded",
+        )
 
     # -- message batches -----------------------------------------------------------------
 
@@ -720,13 +802,26 @@ class FakeAnthropic:
                 raise ApiError(400, f"requests[{custom_id}].params: Field required")
             seen.add(custom_id)
         now = time.time()
-        batch = {
-            "id": _new_id("msgbatch"), "type": "message_batch", "processing_status": "in_progress",
-            "request_counts": {"processing": len(requests), "succeeded": 0, "errored": 0,
-                               "canceled": 0, "expired": 0},
-            "created_at": _rfc3339(now), "expires_at": _rfc3339(now + 86400), "ended_at": None,
-            "cancel_initiated_at": None, "archived_at": None, "results_url": None,
-            "_requests": requests, "_ends": now + self.batch_delay, "_results": None,
+        batch: dict[str, Any] = {
+            "id": _new_id("msgbatch"),
+            "type": "message_batch",
+            "processing_status": "in_progress",
+            "request_counts": {
+                "processing": len(requests),
+                "succeeded": 0,
+                "errored": 0,
+                "canceled": 0,
+                "expired": 0,
+            },
+            "created_at": _rfc3339(now),
+            "expires_at": _rfc3339(now + 86400),
+            "ended_at": None,
+            "cancel_initiated_at": None,
+            "archived_at": None,
+            "results_url": None,
+            "_requests": requests,
+            "_ends": now + self.batch_delay,
+            "_results": None,
         }
         with self._lock:
             self.batches[batch["id"]] = batch
@@ -753,9 +848,13 @@ class FakeAnthropic:
         counts = dict.fromkeys(("processing", "succeeded", "errored", "canceled", "expired"), 0)
         for line in results:
             counts[line["result"]["type"]] += 1
-        batch.update(processing_status="ended", request_counts=counts, _results=results,
-                     ended_at=_rfc3339(time.time()),
-                     results_url=f"{self.url}/v1/messages/batches/{batch['id']}/results")
+        batch.update(
+            processing_status="ended",
+            request_counts=counts,
+            _results=results,
+            ended_at=_rfc3339(time.time()),
+            results_url=f"{self.url}/v1/messages/batches/{batch['id']}/results",
+        )
 
     def _batch_result(self, item: dict[str, Any]) -> dict[str, Any]:
         for fault in self._batch_faults:
@@ -775,15 +874,22 @@ class FakeAnthropic:
     def _batch_list(self, req: _Request) -> _Response:
         with self._lock:
             data = [self._public(self._batch(i)) for i in reversed(list(self.batches))]
-        return _Response(200, {"data": data, "has_more": False,
-                               "first_id": data[0]["id"] if data else None,
-                               "last_id": data[-1]["id"] if data else None})
+        return _Response(
+            200,
+            {
+                "data": data,
+                "has_more": False,
+                "first_id": data[0]["id"] if data else None,
+                "last_id": data[-1]["id"] if data else None,
+            },
+        )
 
     def _batch_cancel(self, req: _Request) -> _Response:
         with self._lock:
             batch = self._batch(req.params["id"])
             if batch["processing_status"] == "in_progress":
-                batch.update(processing_status="canceling", cancel_initiated_at=_rfc3339(time.time()))
+                now = _rfc3339(time.time())
+                batch.update(processing_status="canceling", cancel_initiated_at=now)
             return _Response(200, self._public(batch))
 
     def _batch_delete(self, req: _Request) -> _Response:
@@ -807,10 +913,10 @@ def _parse_multipart(content_type: str, body: bytes) -> dict[str, tuple[str, str
         raise ApiError(400, "Content-Type must be multipart/form-data")
     head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode()
     message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + body)
-    fields = {}
+    fields: dict[str, tuple[str, str, bytes]] = {}
     for part in message.iter_parts():  # type: ignore[attr-defined]
         name = part.get_param("name", header="content-disposition")
-        data = part.get_payload(decode=True) or b""
+        data = bytes(part.get_payload(decode=True) or b"")
         mime = part.get_content_type() if part.get("content-type") else ""
         fields[str(name)] = (part.get_filename() or "", mime, data)
     return fields
@@ -825,8 +931,13 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self) -> None:
         split = urlsplit(self.path)
         length = int(self.headers.get("content-length") or 0)
-        req = _Request(self.command, split.path, parse_qs(split.query),
-                       {k.lower(): v for k, v in self.headers.items()}, self.rfile.read(length))
+        req = _Request(
+            self.command,
+            split.path,
+            parse_qs(split.query),
+            {k.lower(): v for k, v in self.headers.items()},
+            self.rfile.read(length),
+        )
         resp = self.server.fake.handle(req)
         payload = resp.body if isinstance(resp.body, bytes) else json.dumps(resp.body).encode()
         self.send_response(resp.status)

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Literal
 
 import anthropic
+import httpx2
 import pytest
 from pydantic import BaseModel
 
@@ -19,6 +20,11 @@ MODEL = "claude-sonnet-5-5"
 LONG_DOC = "The quick brown fox reviews the tool carefully. " * 120  # ~1440 tokens
 
 
+class Quote(BaseModel):
+    source: str
+    line: int | None = None
+
+
 class Verdict(BaseModel):
     score: int
     decision: Literal["ship", "skip"]
@@ -26,6 +32,7 @@ class Verdict(BaseModel):
     injection_suspected: bool
     injection_evidence: str
     concerns: list[str] | None = None
+    quotes: list[Quote]
 
 
 @pytest.fixture
@@ -40,9 +47,17 @@ def client(fake: FakeAnthropic) -> Iterator[anthropic.Anthropic]:
         yield sdk
 
 
-def ask(client: anthropic.Anthropic, text: str = "hello", **kwargs: object) -> anthropic.types.Message:
-    return client.messages.create(model=MODEL, max_tokens=1024,
-                                  messages=[{"role": "user", "content": text}], **kwargs)
+def ask(
+    client: anthropic.Anthropic, text: str = "hello", **kwargs: object
+) -> anthropic.types.Message:
+    return client.messages.create(
+        model=MODEL, max_tokens=1024, messages=[{"role": "user", "content": text}], **kwargs
+    )
+
+
+def text_of(message: anthropic.types.Message) -> str:
+    """The text blocks of a reply: select by type, as replies may start with thinking."""
+    return "".join(block.text for block in message.content if block.type == "text")
 
 
 def cached_call(client: anthropic.Anthropic, system: str, question: str) -> anthropic.types.Usage:
@@ -50,7 +65,9 @@ def cached_call(client: anthropic.Anthropic, system: str, question: str) -> anth
     return ask(client, question, system=system_blocks).usage
 
 
-def test_files_upload_list_retrieve_delete(fake: FakeAnthropic, client: anthropic.Anthropic) -> None:
+def test_files_upload_list_retrieve_delete(
+    fake: FakeAnthropic, client: anthropic.Anthropic
+) -> None:
     """Files round-trip through the SDK and the fake records the upload's bytes."""
     data = b"plain text\r\nwith a CRLF and \xe2\x9c\x93 utf-8\n"
     meta = client.files.upload(file=("notes.txt", data, "text/plain"))
@@ -67,25 +84,34 @@ def test_files_upload_list_retrieve_delete(fake: FakeAnthropic, client: anthropi
 def test_parse_returns_parsed_output(fake: FakeAnthropic, client: anthropic.Anthropic) -> None:
     """Structured output is generated from the schema and honours set_score."""
     fake.set_score("ripgrep", 88)
-    message = client.messages.parse(model=MODEL, max_tokens=1024, output_format=Verdict,
-                                    messages=[{"role": "user", "content": "Review ripgrep"}])
+    message = client.messages.parse(
+        model=MODEL,
+        max_tokens=1024,
+        output_format=Verdict,
+        messages=[{"role": "user", "content": "Review ripgrep"}],
+    )
     verdict = message.parsed_output
     assert verdict is not None
     assert (verdict.score, verdict.decision, verdict.injection_suspected) == (88, "ship", False)
-    assert verdict.rationale
+    assert verdict.rationale and verdict.quotes[0].source
     assert fake.message_requests[0]["output_config"]["format"]["type"] == "json_schema"
 
 
 def test_refusal_gives_no_parsed_output(fake: FakeAnthropic, client: anthropic.Anthropic) -> None:
     """A scripted refusal without text parses to None instead of raising."""
     fake.script("nasty", Reply(stop_reason="refusal"))
-    message = client.messages.parse(model=MODEL, max_tokens=1024, output_format=Verdict,
-                                    messages=[{"role": "user", "content": "nasty tool"}])
+    message = client.messages.parse(
+        model=MODEL,
+        max_tokens=1024,
+        output_format=Verdict,
+        messages=[{"role": "user", "content": "nasty tool"}],
+    )
     assert message.stop_reason == "refusal" and message.parsed_output is None
 
 
-def test_deleted_file_in_document_is_not_found(fake: FakeAnthropic,
-                                               client: anthropic.Anthropic) -> None:
+def test_deleted_file_in_document_is_not_found(
+    fake: FakeAnthropic, client: anthropic.Anthropic
+) -> None:
     """A document that references a file deleted server-side gets a 404."""
     meta = client.files.upload(file=("readme.txt", b"docs " * 100, "text/plain"))
     document = {"type": "document", "source": {"type": "file", "file_id": meta.id}}
@@ -128,9 +154,9 @@ def test_forced_tool_use_is_rejected(client: anthropic.Anthropic) -> None:
 
 def test_wrong_key_is_unauthorized(fake: FakeAnthropic) -> None:
     """A wrong API key is a 401 AuthenticationError."""
-    with anthropic.Anthropic(api_key="wrong", base_url=fake.url, max_retries=0) as sdk:
-        with pytest.raises(anthropic.AuthenticationError):
-            ask(sdk)
+    sdk = anthropic.Anthropic(api_key="wrong", base_url=fake.url, max_retries=0)
+    with sdk, pytest.raises(anthropic.AuthenticationError):
+        ask(sdk)
     assert fake.message_requests == []
 
 
@@ -156,12 +182,19 @@ def test_simultaneous_calls_all_write(fake: FakeAnthropic) -> None:
     fake.latency = (0.2, 0.2)
 
     async def run() -> list[anthropic.types.Message]:
-        async with anthropic.AsyncAnthropic(api_key="test-key", base_url=fake.url,
-                                            max_retries=0) as sdk:
+        async with anthropic.AsyncAnthropic(
+            api_key="test-key", base_url=fake.url, max_retries=0
+        ) as sdk:
             system = [{"type": "text", "text": LONG_DOC, "cache_control": {"type": "ephemeral"}}]
-            calls = [sdk.messages.create(model=MODEL, max_tokens=100, system=system,
-                                         messages=[{"role": "user", "content": f"p{i}"}])
-                     for i in range(4)]
+            calls = [
+                sdk.messages.create(
+                    model=MODEL,
+                    max_tokens=100,
+                    system=system,
+                    messages=[{"role": "user", "content": f"p{i}"}],
+                )
+                for i in range(4)
+            ]
             return await asyncio.gather(*calls)
 
     started = time.monotonic()
@@ -171,17 +204,27 @@ def test_simultaneous_calls_all_write(fake: FakeAnthropic) -> None:
     assert fake.peak_in_flight == 4
 
 
-def test_batch_results_shuffled_with_expired(fake: FakeAnthropic,
-                                             client: anthropic.Anthropic) -> None:
+def test_batch_results_shuffled_with_expired(
+    fake: FakeAnthropic, client: anthropic.Anthropic
+) -> None:
     """A batch ends after batch_delay; results parse, come unordered, and honour injections."""
     fake.batch_delay = 0.05
     fake.expire_in_batch("req-3")
     fake.script("item 5", Reply(text="{not json"))
     ids = [f"req-{i}" for i in range(12)]
-    batch = client.messages.batches.create(requests=[
-        {"custom_id": cid, "params": {"model": MODEL, "max_tokens": 100,
-                                      "messages": [{"role": "user", "content": f"item {i}"}]}}
-        for i, cid in enumerate(ids)])
+    batch = client.messages.batches.create(
+        requests=[
+            {
+                "custom_id": cid,
+                "params": {
+                    "model": MODEL,
+                    "max_tokens": 100,
+                    "messages": [{"role": "user", "content": f"item {i}"}],
+                },
+            }
+            for i, cid in enumerate(ids)
+        ]
+    )
     assert batch.processing_status == "in_progress" and batch.request_counts.processing == 12
     while (batch := client.messages.batches.retrieve(batch.id)).processing_status != "ended":
         time.sleep(0.02)
@@ -192,7 +235,7 @@ def test_batch_results_shuffled_with_expired(fake: FakeAnthropic,
     by_id = {r.custom_id: r.result for r in results}
     assert by_id["req-3"].type == "expired"
     scripted = by_id["req-5"]
-    assert scripted.type == "succeeded" and scripted.message.content[0].text == "{not json"
+    assert scripted.type == "succeeded" and text_of(scripted.message) == "{not json"
     assert scripted.message.usage.service_tier == "batch"
 
 
@@ -207,7 +250,8 @@ def test_rpm_limit_gives_429(fake: FakeAnthropic, client: anthropic.Anthropic) -
     """Past rpm_limit the fake answers 429 with retry-after and ratelimit headers."""
     fake.rpm_limit = 2
     raw = client.messages.with_raw_response.create(
-        model=MODEL, max_tokens=10, messages=[{"role": "user", "content": "a"}])
+        model=MODEL, max_tokens=10, messages=[{"role": "user", "content": "a"}]
+    )
     assert raw.headers["anthropic-ratelimit-requests-remaining"] == "1"
     ask(client)
     with pytest.raises(anthropic.RateLimitError) as info:
@@ -216,11 +260,12 @@ def test_rpm_limit_gives_429(fake: FakeAnthropic, client: anthropic.Anthropic) -
     assert fake.count_429 == 1
 
 
-def test_scripted_malformed_reply_is_returned_raw(fake: FakeAnthropic,
-                                                  client: anthropic.Anthropic) -> None:
+def test_scripted_malformed_reply_is_returned_raw(
+    fake: FakeAnthropic, client: anthropic.Anthropic
+) -> None:
     """Scripted replies are used in order for matching requests, then the default returns."""
     fake.script("skeptic", Reply(text='{"score": 4'), Reply.verdict(30, "skip"))
-    texts = [ask(client, "you are the skeptic").content[0].text for _ in range(3)]
+    texts = [text_of(ask(client, "you are the skeptic")) for _ in range(3)]
     assert texts[0] == '{"score": 4'
     assert json.loads(texts[1])["decision"] == "skip"
     assert texts[2] not in texts[:2]
@@ -238,12 +283,43 @@ def test_peak_in_flight_with_async_latency(fake: FakeAnthropic) -> None:
     fake.latency = (0.05, 0.1)
 
     async def run() -> None:
-        async with anthropic.AsyncAnthropic(api_key="test-key", base_url=fake.url,
-                                            max_retries=0) as sdk:
-            await asyncio.gather(*(sdk.messages.create(
-                model=MODEL, max_tokens=10, messages=[{"role": "user", "content": str(i)}])
-                for i in range(6)))
+        async with anthropic.AsyncAnthropic(
+            api_key="test-key", base_url=fake.url, max_retries=0
+        ) as sdk:
+            await asyncio.gather(
+                *(
+                    sdk.messages.create(
+                        model=MODEL, max_tokens=10, messages=[{"role": "user", "content": str(i)}]
+                    )
+                    for i in range(6)
+                )
+            )
 
     asyncio.run(run())
     assert fake.peak_in_flight == 6
     assert len(fake.message_requests) == 6
+
+
+def test_missing_version_header_is_rejected(fake: FakeAnthropic) -> None:
+    """Without anthropic-version the API answers 400 with its error body and a request-id."""
+    resp = httpx2.post(f"{fake.url}/v1/messages", headers={"x-api-key": "test-key"}, json={})
+    assert resp.status_code == 400 and resp.headers["request-id"].startswith("req_")
+    body = resp.json()
+    assert body["type"] == "error" and body["error"]["type"] == "invalid_request_error"
+
+
+def test_file_document_prefix_is_cached(fake: FakeAnthropic, client: anthropic.Anthropic) -> None:
+    """A cache_control on a file document counts the file at size/4 tokens and caches it."""
+    meta = client.files.upload(file=("doc.pdf", b"%PDF" + b"x" * 8000, "application/pdf"))
+    document = {
+        "type": "document",
+        "source": {"type": "file", "file_id": meta.id},
+        "cache_control": {"type": "ephemeral", "ttl": "1h"},
+    }
+    usages = [
+        ask(client, [document, {"type": "text", "text": f"persona {i}"}]).usage  # type: ignore[arg-type]
+        for i in range(2)
+    ]
+    assert usages[0].cache_creation_input_tokens == 2001
+    assert usages[0].cache_creation and usages[0].cache_creation.ephemeral_1h_input_tokens == 2001
+    assert usages[1].cache_read_input_tokens == 2001
