@@ -1,0 +1,954 @@
+"""An in-process fake of the Anthropic HTTP API, for tests that drive the real SDK.
+
+Why a server and not a mock transport: end-to-end tests run the `panel` command in a
+subprocess, which can only be pointed at a URL (`ANTHROPIC_BASE_URL`). The fake mimics the
+parts of the API that `panel` relies on (files, messages with structured output, prompt
+caching, rate limits, faults, message batches) closely enough that the SDK parses every
+reply, and records what it saw so tests can assert on it.
+
+    with FakeAnthropic(latency=(0.01, 0.03)) as fake:
+        fake.script("persona: skeptic", Reply.verdict(30, "skip"))
+        client = anthropic.Anthropic(api_key="test-key", base_url=fake.url)
+"""
+
+from __future__ import annotations
+
+import email.parser
+import email.policy
+import hashlib
+import json
+import math
+import mimetypes
+import random
+import re
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+ERROR_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    413: "request_too_large",
+    429: "rate_limit_error",
+    500: "api_error",
+    529: "overloaded_error",
+}
+STATUS_FOR_ERROR = {v: k for k, v in ERROR_TYPES.items()}
+SAMPLING_PARAMS = ("temperature", "top_p", "top_k")
+DOCUMENT_MIME_TYPES = ("application/pdf", "text/plain")
+IMAGE_MIME_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
+IMAGE_TOKENS = 1600  # a typical ~1.2-megapixel image; the real count depends on its size
+MAX_CACHE_BREAKPOINTS = 4
+CUSTOM_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+SENTENCES = (
+    "The tool does what its README promises and installs cleanly.",
+    "Documentation covers the common paths but thins out at the edges.",
+    "Maintenance looks active, with recent releases and triaged issues.",
+    "The API surface is small and consistent, which keeps adoption cheap.",
+    "Error messages are specific enough to act on without reading the source.",
+    "Test coverage of the core looks solid; integrations are less covered.",
+    "Licensing is permissive and compatible with commercial use.",
+    "Performance is adequate for the stated use, though not benchmarked here.",
+)
+
+
+@dataclass
+class Reply:
+    """One scripted reply; `text` wins over `json`, neither means "use the default"."""
+
+    text: str | None = None
+    json: dict[str, Any] | None = None
+    stop_reason: str = "end_turn"
+    status: int = 200
+
+    @classmethod
+    def verdict(cls, score: int, decision: str, rationale: str = "Scripted verdict.") -> Reply:
+        """A verdict in the shape `panel` asks for."""
+        return cls(
+            json={
+                "score": score,
+                "decision": decision,
+                "rationale": rationale,
+                "injection_suspected": False,
+                "injection_evidence": "",
+            }
+        )
+
+
+class ApiError(Exception):
+    """An error response: the status picks the error type unless one is given."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        error_type: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.error_type = error_type or ERROR_TYPES.get(status, "api_error")
+        self.message = message
+        self.headers = headers or {}
+
+
+@dataclass
+class _Request:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]  # lower-cased names
+    body: bytes
+    params: dict[str, str] = field(default_factory=dict)
+
+    def json(self) -> dict[str, Any]:
+        try:
+            data = json.loads(self.body or b"{}")
+        except ValueError as exc:
+            raise ApiError(400, f"Request body is not valid JSON: {exc}") from exc
+        if not isinstance(data, dict):
+            raise ApiError(400, "Request body must be a JSON object")
+        return data
+
+
+@dataclass
+class _Response:
+    status: int
+    body: Any  # JSON-able, or bytes sent as is
+    headers: dict[str, str] = field(default_factory=dict)
+    content_type: str = "application/json"
+
+
+def _new_id(prefix: str) -> str:
+    return f"{prefix}_01{random.getrandbits(96):024x}"
+
+
+def _rfc3339(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
+
+
+def _tokens(chars: int | float) -> int:
+    """The usual ~4 characters a token."""
+    return math.ceil(chars / 4)
+
+
+def _error_body(err: ApiError, request_id: str) -> dict[str, Any]:
+    return {
+        "type": "error",
+        "error": {"type": err.error_type, "message": err.message},
+        "request_id": request_id,
+    }
+
+
+def _request_text(params: dict[str, Any]) -> str:
+    """System plus every text block of the messages: what `script` and `set_score` match."""
+    parts: list[str] = []
+    system = params.get("system")
+    for block in [system] if isinstance(system, str) else system or []:
+        parts.append(block if isinstance(block, str) else str(block.get("text", "")))
+    for message in params.get("messages") or []:
+        content = message.get("content") if isinstance(message, dict) else None
+        for block in [content] if isinstance(content, str) else content or []:
+            if isinstance(block, str):
+                parts.append(block)
+            elif isinstance(block, dict) and block.get("type") == "text":
+                parts.append(str(block.get("text", "")))
+    return "\n".join(parts)
+
+
+class _SchemaFaker:
+    """Builds a plausible JSON value for a JSON schema, deterministic per request."""
+
+    def __init__(
+        self, root: dict[str, Any], rng: random.Random, score: int, decision: str | None
+    ) -> None:
+        self.root, self.rng, self.score, self.decision = root, rng, score, decision
+
+    def value(self, schema: dict[str, Any], name: str = "") -> Any:
+        if "$ref" in schema:
+            return self.value(self._resolve(schema["$ref"]), name)
+        if "const" in schema:
+            return schema["const"]
+        if "enum" in schema:
+            return self._enum(list(schema["enum"]), name)
+        for key in ("anyOf", "oneOf"):
+            if key in schema:
+                options = [s for s in schema[key] if s.get("type") != "null"] or schema[key]
+                return self.value(options[0], name)
+        kind = schema.get("type")
+        if isinstance(kind, list):
+            kind = next((k for k in kind if k != "null"), "null")
+        if kind == "object" or "properties" in schema:
+            props = schema.get("properties", {})
+            return {key: self.value(sub, key) for key, sub in props.items()}
+        if kind == "array":
+            count = max(int(schema.get("minItems", 0)), 2)
+            return [self.value(schema.get("items", {}), name) for _ in range(count)]
+        if kind in ("integer", "number"):
+            return self.score if name == "score" else self.rng.randint(1, 10)
+        if kind == "boolean":
+            return False
+        if kind == "null":
+            return None
+        return self._string(name)
+
+    def _resolve(self, ref: str) -> dict[str, Any]:
+        node: Any = self.root
+        for part in ref.removeprefix("#/").split("/"):
+            node = node[part]
+        return node
+
+    def _enum(self, options: list[Any], name: str) -> Any:
+        if name == "decision" and self.decision in options:
+            return self.decision
+        if {"ship", "skip"} <= set(options):
+            return "ship" if self.score >= 60 else "skip"
+        return options[0]
+
+    def _string(self, name: str) -> str:
+        if "evidence" in name:
+            return ""
+        count = 3 if name in ("rationale", "reasoning", "summary") else 1
+        return " ".join(self.rng.sample(SENTENCES, count))
+
+
+class FakeAnthropic:
+    """The fake server plus the state tests script and inspect (all access under one lock)."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str = "test-key",
+        latency: tuple[float, float] = (0.0, 0.0),
+        rpm_limit: int | None = None,
+        min_cache_tokens: int = 1024,
+        seed: int = 0,
+    ) -> None:
+        self.api_key = api_key
+        self.latency = latency
+        self.rpm_limit = rpm_limit
+        self.rpm_window = 60.0  # seconds; shorten it in tests that wait for the window
+        self.min_cache_tokens = min_cache_tokens
+        self.seed = seed
+        self.batch_delay = 0.2
+        self.url = ""
+        # observation
+        self.uploads: list[dict[str, Any]] = []
+        self.files: dict[str, dict[str, Any]] = {}
+        self.message_requests: list[dict[str, Any]] = []
+        self.requests: list[tuple[str, str, int]] = []
+        self.count_429 = 0
+        self.peak_in_flight = 0
+        self.in_flight = 0
+        self.batches: dict[str, dict[str, Any]] = {}
+        # scripting and internals
+        self._lock = threading.RLock()
+        self._rng = random.Random(seed)
+        self._scripts: dict[str, deque[Reply]] = {}
+        self._scores: dict[str, tuple[int, str | None]] = {}
+        self._faults: list[dict[str, Any]] = []
+        self._batch_faults: list[dict[str, Any]] = []
+        self._file_bytes: dict[str, bytes] = {}
+        self._cache: dict[str, dict[str, Any]] = {}  # prefix hash -> {"readable", "expires"}
+        self._accepted: deque[float] = deque()  # times of requests inside the rpm window
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._routes: list[tuple[str, re.Pattern[str], Callable[[_Request], _Response]]] = [
+            (m, re.compile(p + "$"), h)
+            for m, p, h in (
+                ("POST", "/v1/messages", self._messages),
+                ("POST", "/v1/messages/batches", self._batch_create),
+                ("GET", "/v1/messages/batches", self._batch_list),
+                ("GET", "/v1/messages/batches/(?P<id>[^/]+)", self._batch_get),
+                ("DELETE", "/v1/messages/batches/(?P<id>[^/]+)", self._batch_delete),
+                ("POST", "/v1/messages/batches/(?P<id>[^/]+)/cancel", self._batch_cancel),
+                ("GET", "/v1/messages/batches/(?P<id>[^/]+)/results", self._batch_results),
+                ("POST", "/v1/files", self._file_upload),
+                ("GET", "/v1/files", self._file_list),
+                ("GET", "/v1/files/(?P<id>[^/]+)", self._file_get),
+                ("DELETE", "/v1/files/(?P<id>[^/]+)", self._file_delete),
+                ("GET", "/v1/files/(?P<id>[^/]+)/content", self._file_content),
+            )
+        ]
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def start(self) -> FakeAnthropic:
+        """Listen on a free 127.0.0.1 port in a daemon thread."""
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._server.daemon_threads = True
+        self._server.fake = self  # type: ignore[attr-defined]
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, daemon=True, kwargs={"poll_interval": 0.05}
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> FakeAnthropic:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- scripting -----------------------------------------------------------------------
+
+    def script(self, match: str, *replies: Reply) -> None:
+        """Queue replies for message requests whose text contains `match`, used in order."""
+        with self._lock:
+            self._scripts.setdefault(match, deque()).extend(replies)
+
+    def set_score(self, match: str, score: int, decision: str | None = None) -> None:
+        """Make the default responder use this score (and decision) for matching requests."""
+        with self._lock:
+            self._scores[match] = (score, decision)
+
+    def fail_next(
+        self,
+        status: int,
+        count: int = 1,
+        *,
+        path: str = "/v1/messages",
+        retry_after: float | None = None,
+    ) -> None:
+        """Answer the next `count` requests to `path` with `status`; `prefix*` matches a prefix."""
+        with self._lock:
+            self._faults.append(
+                {"status": status, "count": count, "path": path, "retry_after": retry_after}
+            )
+
+    def delete_file(self, file_id: str) -> None:
+        """Delete a file behind the client's back, as expiry or another process would."""
+        with self._lock:
+            self.files.pop(file_id, None)
+            self._file_bytes.pop(file_id, None)
+
+    def expire_in_batch(self, custom_id_substring: str, count: int = 1) -> None:
+        """Make the next `count` batch requests whose custom_id matches come back expired."""
+        with self._lock:
+            self._batch_faults.append(
+                {"match": custom_id_substring, "count": count, "result": {"type": "expired"}}
+            )
+
+    def error_in_batch(
+        self, custom_id_substring: str, error_type: str = "overloaded_error", count: int = 1
+    ) -> None:
+        """Make the next `count` matching batch requests come back errored with `error_type`."""
+        error = {
+            "type": "error",
+            "error": {"type": error_type, "message": "Injected error"},
+            "request_id": _new_id("req"),
+        }
+        with self._lock:
+            self._batch_faults.append(
+                {
+                    "match": custom_id_substring,
+                    "count": count,
+                    "result": {"type": "errored", "error": error},
+                }
+            )
+
+    def clear_cache(self) -> None:
+        """Forget every prompt-cache entry, as if the TTL had passed."""
+        with self._lock:
+            self._cache.clear()
+
+    # -- HTTP plumbing -------------------------------------------------------------------
+
+    def handle(self, req: _Request) -> _Response:
+        """Authenticate, apply injected faults, route; every failure becomes error JSON."""
+        request_id = _new_id("req")
+        try:
+            self._check_auth(req)
+            handler = self._route(req)
+            self._take_fault(req)
+            resp = handler(req)
+        except ApiError as err:
+            resp = _Response(err.status, _error_body(err, request_id), err.headers)
+        resp.headers["request-id"] = request_id
+        with self._lock:
+            self.requests.append((req.method, req.path, resp.status))
+            if resp.status == 429:
+                self.count_429 += 1
+        return resp
+
+    def _check_auth(self, req: _Request) -> None:
+        bearer = req.headers.get("authorization", "")
+        key = bearer.removeprefix("Bearer ") if bearer.startswith("Bearer ") else None
+        key = key or req.headers.get("x-api-key")
+        if key != self.api_key:
+            raise ApiError(401, "invalid x-api-key")
+        if not req.headers.get("anthropic-version"):
+            raise ApiError(400, "anthropic-version: header is required")
+
+    def _route(self, req: _Request) -> Callable[[_Request], _Response]:
+        for method, pattern, handler in self._routes:
+            found = pattern.match(req.path)
+            if found and method == req.method:
+                req.params = found.groupdict()
+                return handler
+        raise ApiError(404, f"Not found: {req.method} {req.path}")
+
+    def _take_fault(self, req: _Request) -> None:
+        with self._lock:
+            for fault in self._faults:
+                path = fault["path"]
+                hit = req.path.startswith(path[:-1]) if path.endswith("*") else req.path == path
+                if hit and fault["count"] > 0:
+                    fault["count"] -= 1
+                    break
+            else:
+                return
+        if req.path == "/v1/messages":
+            self._record_message(req, fault["status"])
+        headers = {}
+        if fault["retry_after"] is not None:
+            headers = {
+                "retry-after": str(math.ceil(fault["retry_after"])),
+                "retry-after-ms": str(int(fault["retry_after"] * 1000)),
+            }
+        raise ApiError(fault["status"], "Injected fault", headers=headers)
+
+    def _record_message(self, req: _Request, status: int) -> dict[str, Any]:
+        try:
+            body = req.json()
+        except ApiError:
+            body = {}
+        body["_status"] = status
+        with self._lock:
+            self.message_requests.append(body)
+        return body
+
+    # -- messages ------------------------------------------------------------------------
+
+    def _messages(self, req: _Request) -> _Response:
+        record = self._record_message(req, 200)
+        with self._lock:
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        try:
+            headers = self._check_rate_limit()
+            message, on_start = self.respond(req.json(), service_tier="standard")
+            time.sleep(self._rng.uniform(*self.latency))
+            on_start()
+            return _Response(200, message, headers)
+        except ApiError as err:
+            record["_status"] = err.status
+            raise
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+
+    def _check_rate_limit(self) -> dict[str, str]:
+        """Sliding-window requests-per-minute limit, with the real API's headers."""
+        if self.rpm_limit is None:
+            return {}
+        now = time.monotonic()
+        with self._lock:
+            while self._accepted and self._accepted[0] <= now - self.rpm_window:
+                self._accepted.popleft()
+            wait = (self._accepted[0] + self.rpm_window - now) if self._accepted else 0.0
+            full = len(self._accepted) >= self.rpm_limit
+            if not full:
+                self._accepted.append(now)
+            headers = {
+                "anthropic-ratelimit-requests-limit": str(self.rpm_limit),
+                "anthropic-ratelimit-requests-remaining": str(self.rpm_limit - len(self._accepted)),
+                "anthropic-ratelimit-requests-reset": _rfc3339(time.time() + max(wait, 0.0)),
+            }
+        if full:
+            headers["retry-after"] = str(max(1, math.ceil(wait)))
+            raise ApiError(429, "Number of requests has exceeded your rate limit", headers=headers)
+        return headers
+
+    def respond(
+        self, params: dict[str, Any], service_tier: str = "standard"
+    ) -> tuple[dict[str, Any], Callable[[], None]]:
+        """Validate one messages body and build the Message; the callback opens the cache."""
+        self._validate(params)
+        text = _request_text(params)
+        reply = self._next_script(text)
+        if reply is not None and reply.status != 200:
+            raise ApiError(reply.status, reply.text or "Scripted error")
+        content, stop_reason = self._content(params, text, reply)
+        usage, written = self._usage(params)
+        out_chars = sum(len(block["text"]) for block in content)
+        usage.update(output_tokens=max(1, _tokens(out_chars)), service_tier=service_tier)
+        message = {
+            "id": _new_id("msg"),
+            "type": "message",
+            "role": "assistant",
+            "model": params["model"],
+            "content": content,
+            "stop_reason": stop_reason,
+            "stop_sequence": None,
+            "usage": usage,
+        }
+        if stop_reason == "refusal":
+            message["stop_details"] = {"type": "refusal", "category": None, "explanation": None}
+
+        def on_start() -> None:
+            with self._lock:
+                for key in written:
+                    if key in self._cache:
+                        self._cache[key]["readable"] = True
+
+        return message, on_start
+
+    def _validate(self, params: dict[str, Any]) -> None:
+        for name in ("model", "max_tokens", "messages"):
+            if name not in params:
+                raise ApiError(400, f"{name}: Field required")
+        if not isinstance(params["max_tokens"], int) or params["max_tokens"] < 1:
+            raise ApiError(400, "max_tokens: must be a positive integer")
+        if not isinstance(params["messages"], list) or not params["messages"]:
+            raise ApiError(400, "messages: at least one message is required")
+        for name in SAMPLING_PARAMS:
+            if name in params:
+                raise ApiError(400, f"{name}: Extra inputs are not permitted")
+        if (params.get("tool_choice") or {}).get("type") in ("tool", "any"):
+            raise ApiError(
+                400,
+                "Forced tool use is not supported with this model; "
+                "use structured outputs (output_config.format) instead.",
+            )
+        fmt = (params.get("output_config") or {}).get("format")
+        if fmt is not None and (
+            fmt.get("type") != "json_schema" or not isinstance(fmt.get("schema"), dict)
+        ):
+            raise ApiError(400, "output_config.format: expected {type: json_schema, schema: {...}}")
+        blocks = self._blocks(params)
+        if sum(1 for b in blocks if b[2]) > MAX_CACHE_BREAKPOINTS:
+            raise ApiError(400, "A maximum of 4 blocks with cache_control may be provided.")
+        for message in params["messages"]:
+            if not isinstance(message, dict) or message.get("role") not in ("user", "assistant"):
+                raise ApiError(400, "messages: each message needs role user or assistant")
+            content = message.get("content")
+            for block in content if isinstance(content, list) else []:
+                self._validate_block(block, structured=fmt is not None)
+
+    def _validate_block(self, block: dict[str, Any], *, structured: bool) -> None:
+        kind, source = block.get("type"), block.get("source") or {}
+        if kind not in ("document", "image"):
+            return
+        if kind == "document" and structured and (block.get("citations") or {}).get("enabled"):
+            raise ApiError(400, "Citations cannot be combined with structured outputs.")
+        if source.get("type") != "file":
+            return
+        with self._lock:
+            meta = self._live_file(source.get("file_id", ""))
+        if meta is None:
+            raise ApiError(404, f"File not found: {source.get('file_id')}")
+        allowed = DOCUMENT_MIME_TYPES if kind == "document" else IMAGE_MIME_TYPES
+        if meta["mime_type"] not in allowed:
+            raise ApiError(
+                400,
+                f"File {meta['id']} has type {meta['mime_type']}; "
+                f"a {kind} block accepts {', '.join(allowed)}",
+            )
+
+    def _next_script(self, text: str) -> Reply | None:
+        with self._lock:
+            for match, queue in self._scripts.items():
+                if queue and match in text:
+                    return queue.popleft()
+        return None
+
+    def _content(
+        self, params: dict[str, Any], text: str, reply: Reply | None
+    ) -> tuple[list[dict[str, Any]], str]:
+        """The reply's content blocks and stop reason: scripted, or made up by the defaults."""
+        if reply is not None and reply.text is not None:
+            return [{"type": "text", "text": reply.text}], reply.stop_reason
+        if reply is not None and reply.json is not None:
+            return [{"type": "text", "text": json.dumps(reply.json)}], reply.stop_reason
+        if reply is not None and reply.stop_reason == "refusal":
+            return [], "refusal"  # no text, so `parse` gives parsed_output None
+        body = self._default_text(params, text)
+        stop_reason = reply.stop_reason if reply is not None else "end_turn"
+        limit = params["max_tokens"] * 4
+        if len(body) > limit:
+            body, stop_reason = body[:limit], "max_tokens"
+        return [{"type": "text", "text": body}], stop_reason
+
+    def _default_text(self, params: dict[str, Any], text: str) -> str:
+        digest = int(hashlib.sha256(f"{self.seed}:{text}".encode()).hexdigest(), 16)
+        rng = random.Random(digest)
+        with self._lock:
+            score, decision = next(
+                (v for m, v in reversed(self._scores.items()) if m in text),
+                (40 + digest % 56, None),
+            )
+        fmt = (params.get("output_config") or {}).get("format")
+        if fmt is None:
+            return " ".join(rng.sample(SENTENCES, 2))
+        schema = fmt["schema"]
+        return json.dumps(_SchemaFaker(schema, rng, score, decision).value(schema))
+
+    # -- token counting and prompt caching -----------------------------------------------
+
+    def _blocks(self, params: dict[str, Any]) -> list[tuple[int, str, dict[str, Any] | None]]:
+        """(tokens, canonical text, cache_control) for each block, in cache order."""
+        raw: list[Any] = list(params.get("tools") or [])
+        system = params.get("system")
+        raw += [system] if isinstance(system, str) else list(system or [])
+        for message in params.get("messages") or []:
+            content = message.get("content") if isinstance(message, dict) else None
+            raw += [content] if isinstance(content, str) else list(content or [])
+        out = []
+        for block in raw:
+            if isinstance(block, str):
+                block = {"type": "text", "text": block}
+            cache_control = block.get("cache_control")
+            stripped = {k: v for k, v in block.items() if k != "cache_control"}
+            canonical = json.dumps(stripped, sort_keys=True)
+            out.append((self._block_tokens(stripped, canonical), canonical, cache_control))
+        return out
+
+    def _block_tokens(self, block: dict[str, Any], canonical: str) -> int:
+        kind, source = block.get("type"), block.get("source") or {}
+        if kind == "text":
+            return _tokens(len(block.get("text", "")))
+        if kind == "image":
+            return IMAGE_TOKENS
+        if kind == "document" and source.get("type") == "file":
+            with self._lock:
+                meta = self.files.get(source.get("file_id", ""))
+            return _tokens(meta["size_bytes"]) if meta else 0
+        if kind == "document" and source.get("type") == "base64":
+            return _tokens(len(source.get("data", "")) * 3 / 4)
+        if kind == "document" and source.get("type") == "text":
+            return _tokens(len(source.get("data", "")))
+        return _tokens(len(canonical))
+
+    def _usage(self, params: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+        """Usage with caching: read the longest readable cached prefix, write up to the last
+        breakpoint. Returns the usage and the cache keys to open once the response starts."""
+        blocks = self._blocks(params)
+        total = sum(b[0] for b in blocks)
+        prefix_tokens, breakpoints, running = [], [], 0
+        for i, (tokens, _, cache_control) in enumerate(blocks):
+            running += tokens
+            prefix_tokens.append(running)
+            if cache_control and running >= self.min_cache_tokens:
+                breakpoints.append(i)
+        read = created = 0
+        written: list[str] = []
+        ttls = {"5m": 0, "1h": 0}
+        now = time.monotonic()
+        with self._lock:
+            keys = {i: self._prefix_key(params["model"], blocks[: i + 1]) for i in breakpoints}
+            for key in [k for k, e in self._cache.items() if e["expires"] < now]:
+                del self._cache[key]
+            hits = [i for i in breakpoints if self._cache.get(keys[i], {}).get("readable")]
+            if hits:
+                read = prefix_tokens[hits[-1]]
+            for i in breakpoints:
+                ttl = blocks[i][2].get("ttl", "5m")  # type: ignore[union-attr]
+                seconds = 3600 if ttl == "1h" else 300
+                entry = self._cache.get(keys[i])
+                if entry is not None and entry["readable"]:
+                    entry["expires"] = max(entry["expires"], now + seconds)  # a hit refreshes
+                    continue
+                if entry is None:
+                    self._cache[keys[i]] = {"readable": False, "expires": now + seconds}
+                written.append(keys[i])
+            if breakpoints and breakpoints[-1] not in hits:
+                created = prefix_tokens[breakpoints[-1]] - read
+                ttl = blocks[breakpoints[-1]][2].get("ttl", "5m")  # type: ignore[union-attr]
+                ttls["1h" if ttl == "1h" else "5m"] = created
+        usage = {
+            "input_tokens": total - read - created,
+            "cache_creation_input_tokens": created,
+            "cache_read_input_tokens": read,
+            "cache_creation": {
+                "ephemeral_5m_input_tokens": ttls["5m"],
+                "ephemeral_1h_input_tokens": ttls["1h"],
+            },
+        }
+        return usage, written
+
+    @staticmethod
+    def _prefix_key(model: str, blocks: list[tuple[int, str, Any]]) -> str:
+        digest = hashlib.sha256(model.encode())
+        for _, canonical, _ in blocks:
+            digest.update(canonical.encode())
+        return digest.hexdigest()
+
+    # -- files ---------------------------------------------------------------------------
+
+    def _live_file(self, file_id: str) -> dict[str, Any] | None:
+        """The file's metadata, or None if deleted or past its expiry (caller holds the lock)."""
+        meta = self.files.get(file_id)
+        if meta is not None and meta.get("_expires", math.inf) <= time.time():
+            self.files.pop(file_id)
+            return None
+        return meta
+
+    @staticmethod
+    def _public(record: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in record.items() if not k.startswith("_")}
+
+    def _file_upload(self, req: _Request) -> _Response:
+        fields = _parse_multipart(req.headers.get("content-type", ""), req.body)
+        if "file" not in fields:
+            raise ApiError(400, "file: Field required")
+        filename, mime_type, data = fields["file"]
+        if not mime_type or mime_type == "application/octet-stream":
+            mime_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+        now = time.time()
+        meta: dict[str, Any] = {
+            "id": _new_id("file"),
+            "type": "file",
+            "filename": filename,
+            "mime_type": mime_type,
+            "size_bytes": len(data),
+            "created_at": _rfc3339(now),
+            "downloadable": False,
+            "expires_at": None,
+        }
+        if "expires_in_seconds" in fields:
+            seconds = int(fields["expires_in_seconds"][2])
+            if not 3600 <= seconds <= 7776000:
+                raise ApiError(400, "expires_in_seconds: must be between 3600 and 7776000")
+            meta["expires_at"], meta["_expires"] = _rfc3339(now + seconds), now + seconds
+        with self._lock:
+            self.files[meta["id"]] = meta
+            self._file_bytes[meta["id"]] = data
+            self.uploads.append(
+                {
+                    "file_id": meta["id"],
+                    "filename": filename,
+                    "mime_type": mime_type,
+                    "size_bytes": len(data),
+                    "sha256": hashlib.sha256(data).hexdigest(),
+                }
+            )
+        return _Response(200, self._public(meta))
+
+    def _file_list(self, req: _Request) -> _Response:
+        limit = int(req.query.get("limit", ["20"])[0])
+        with self._lock:
+            live = [m for m in list(self.files.values()) if self._live_file(m["id"])]
+        data = [
+            self._public(m)
+            for m in sorted(live, key=lambda m: m["created_at"], reverse=True)[:limit]
+        ]
+        return _Response(
+            200,
+            {
+                "data": data,
+                "has_more": False,
+                "next_page": None,
+                "first_id": data[0]["id"] if data else None,
+                "last_id": data[-1]["id"] if data else None,
+            },
+        )
+
+    def _get_file(self, file_id: str) -> dict[str, Any]:
+        with self._lock:
+            meta = self._live_file(file_id)
+        if meta is None:
+            raise ApiError(404, f"File not found: {file_id}")
+        return meta
+
+    def _file_get(self, req: _Request) -> _Response:
+        return _Response(200, self._public(self._get_file(req.params["id"])))
+
+    def _file_delete(self, req: _Request) -> _Response:
+        self._get_file(req.params["id"])
+        self.delete_file(req.params["id"])
+        return _Response(200, {"id": req.params["id"], "type": "file_deleted"})
+
+    def _file_content(self, req: _Request) -> _Response:
+        self._get_file(req.params["id"])
+        raise ApiError(
+            400,
+            "File is not downloadable: only files created by skills or the "
+            "code execution tool can be downloaded",
+        )
+
+    # -- message batches -----------------------------------------------------------------
+
+    def _batch_create(self, req: _Request) -> _Response:
+        requests = req.json().get("requests")
+        if not isinstance(requests, list) or not requests:
+            raise ApiError(400, "requests: at least one request is required")
+        seen: set[str] = set()
+        for item in requests:
+            custom_id = item.get("custom_id") if isinstance(item, dict) else None
+            if not isinstance(custom_id, str) or not CUSTOM_ID.match(custom_id):
+                raise ApiError(400, f"custom_id {custom_id!r}: 1-64 characters of [A-Za-z0-9_-]")
+            if custom_id in seen:
+                raise ApiError(400, f"custom_id {custom_id!r} is not unique in the batch")
+            if not isinstance(item.get("params"), dict):
+                raise ApiError(400, f"requests[{custom_id}].params: Field required")
+            seen.add(custom_id)
+        now = time.time()
+        batch: dict[str, Any] = {
+            "id": _new_id("msgbatch"),
+            "type": "message_batch",
+            "processing_status": "in_progress",
+            "request_counts": {
+                "processing": len(requests),
+                "succeeded": 0,
+                "errored": 0,
+                "canceled": 0,
+                "expired": 0,
+            },
+            "created_at": _rfc3339(now),
+            "expires_at": _rfc3339(now + 86400),
+            "ended_at": None,
+            "cancel_initiated_at": None,
+            "archived_at": None,
+            "results_url": None,
+            "_requests": requests,
+            "_ends": now + self.batch_delay,
+            "_results": None,
+        }
+        with self._lock:
+            self.batches[batch["id"]] = batch
+        return _Response(200, self._public(batch))
+
+    def _batch(self, batch_id: str) -> dict[str, Any]:
+        """The batch, finished first if its time has come."""
+        with self._lock:
+            batch = self.batches.get(batch_id)
+            if batch is None:
+                raise ApiError(404, f"Message batch not found: {batch_id}")
+            if batch["processing_status"] != "ended" and time.time() >= batch["_ends"]:
+                self._finish_batch(batch)
+            return batch
+
+    def _finish_batch(self, batch: dict[str, Any]) -> None:
+        """Run every request through the live responder, then shuffle, like the real API."""
+        canceled = batch["processing_status"] == "canceling"
+        results = []
+        for item in batch["_requests"]:
+            result = {"type": "canceled"} if canceled else self._batch_result(item)
+            results.append({"custom_id": item["custom_id"], "result": result})
+        random.Random(f"{self.seed}:{batch['id']}").shuffle(results)
+        counts = dict.fromkeys(("processing", "succeeded", "errored", "canceled", "expired"), 0)
+        for line in results:
+            counts[line["result"]["type"]] += 1
+        batch.update(
+            processing_status="ended",
+            request_counts=counts,
+            _results=results,
+            ended_at=_rfc3339(time.time()),
+            results_url=f"{self.url}/v1/messages/batches/{batch['id']}/results",
+        )
+
+    def _batch_result(self, item: dict[str, Any]) -> dict[str, Any]:
+        for fault in self._batch_faults:
+            if fault["count"] > 0 and fault["match"] in item["custom_id"]:
+                fault["count"] -= 1
+                return fault["result"]
+        try:
+            message, on_start = self.respond(item["params"], service_tier="batch")
+        except ApiError as err:
+            return {"type": "errored", "error": _error_body(err, _new_id("req"))}
+        on_start()
+        return {"type": "succeeded", "message": message}
+
+    def _batch_get(self, req: _Request) -> _Response:
+        return _Response(200, self._public(self._batch(req.params["id"])))
+
+    def _batch_list(self, req: _Request) -> _Response:
+        with self._lock:
+            data = [self._public(self._batch(i)) for i in reversed(list(self.batches))]
+        return _Response(
+            200,
+            {
+                "data": data,
+                "has_more": False,
+                "first_id": data[0]["id"] if data else None,
+                "last_id": data[-1]["id"] if data else None,
+            },
+        )
+
+    def _batch_cancel(self, req: _Request) -> _Response:
+        with self._lock:
+            batch = self._batch(req.params["id"])
+            if batch["processing_status"] == "in_progress":
+                now = _rfc3339(time.time())
+                batch.update(processing_status="canceling", cancel_initiated_at=now)
+            return _Response(200, self._public(batch))
+
+    def _batch_delete(self, req: _Request) -> _Response:
+        with self._lock:
+            if self._batch(req.params["id"])["processing_status"] != "ended":
+                raise ApiError(400, "A batch must finish processing before it can be deleted")
+            del self.batches[req.params["id"]]
+        return _Response(200, {"id": req.params["id"], "type": "message_batch_deleted"})
+
+    def _batch_results(self, req: _Request) -> _Response:
+        batch = self._batch(req.params["id"])
+        if batch["_results"] is None:
+            raise ApiError(404, "Results are not available until the batch has ended")
+        lines = "".join(json.dumps(line) + "\n" for line in batch["_results"])
+        return _Response(200, lines.encode(), content_type="application/binary")
+
+
+def _parse_multipart(content_type: str, body: bytes) -> dict[str, tuple[str, str, bytes]]:
+    """Form fields by name as (filename, content type, bytes), using the stdlib email parser."""
+    if not content_type.startswith("multipart/form-data"):
+        raise ApiError(400, "Content-Type must be multipart/form-data")
+    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode()
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + body)
+    fields: dict[str, tuple[str, str, bytes]] = {}
+    for part in message.iter_parts():  # type: ignore[attr-defined]
+        name = part.get_param("name", header="content-disposition")
+        data = bytes(part.get_payload(decode=True) or b"")
+        mime = part.get_content_type() if part.get("content-type") else ""
+        fields[str(name)] = (part.get_filename() or "", mime, data)
+    return fields
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Turns raw HTTP into a `_Request` for the fake and writes its `_Response` back."""
+
+    protocol_version = "HTTP/1.1"
+    server: Any
+
+    def _serve(self) -> None:
+        split = urlsplit(self.path)
+        length = int(self.headers.get("content-length") or 0)
+        req = _Request(
+            self.command,
+            split.path,
+            parse_qs(split.query),
+            {k.lower(): v for k, v in self.headers.items()},
+            self.rfile.read(length),
+        )
+        resp = self.server.fake.handle(req)
+        payload = resp.body if isinstance(resp.body, bytes) else json.dumps(resp.body).encode()
+        self.send_response(resp.status)
+        self.send_header("content-type", resp.content_type)
+        self.send_header("content-length", str(len(payload)))
+        for name, value in resp.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(payload)
+
+    do_GET = do_POST = do_DELETE = _serve
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: tests read `FakeAnthropic.requests` instead."""
