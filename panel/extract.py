@@ -58,10 +58,9 @@ def _drop_invisible(root: lxml.html.HtmlElement) -> None:
     """
     doomed = [el for el in root.iter(*_INVISIBLE_TAGS)]
     for el in root.iter():
-        if not isinstance(el.tag, str):  # comments, processing instructions
-            doomed.append(el)
-        elif (
-            el.get("hidden") is not None
+        if (
+            not isinstance(el.tag, str)  # comments, processing instructions
+            or el.get("hidden") is not None
             or el.get("aria-hidden", "").lower() == "true"
             or _HIDDEN_STYLE.search(el.get("style", ""))
         ):

@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 
 import certifi
 import httpcore
@@ -107,14 +108,20 @@ class GuardedBackend(httpcore.NetworkBackend):
         self._inner.sleep(seconds)
 
 
+@cache
+def _ssl_context() -> ssl.SSLContext:
+    """Certificate verification against certifi's roots, loaded once per process."""
+    return ssl.create_default_context(cafile=certifi.where())
+
+
 class _GuardedTransport(httpx.HTTPTransport):
     """httpx's transport over a `GuardedBackend` and no proxies."""
 
     def __init__(self, policy: AddressPolicy) -> None:
-        super().__init__(trust_env=False)
+        super().__init__(verify=_ssl_context(), trust_env=False)
         # httpx.HTTPTransport takes no network_backend, so build its pool ourselves.
         self._pool = httpcore.ConnectionPool(
-            ssl_context=ssl.create_default_context(cafile=certifi.where()),
+            ssl_context=_ssl_context(),
             network_backend=GuardedBackend(policy),
             max_connections=4,
         )
@@ -199,10 +206,12 @@ def fetch(
             try:
                 with client.stream("GET", current, headers=headers, timeout=budget) as response:
                     location = response.headers.get("location")
-                    if response.status_code in REDIRECT_STATUSES and location:
-                        nxt = str(response.url.join(location))
-                        _check_redirect(current, nxt, seen)
-                        current = nxt
+                    if response.status_code in REDIRECT_STATUSES:
+                        if not location:
+                            raise FetchError(
+                                current, f"HTTP {response.status_code} without Location"
+                            )
+                        current = _redirect_target(current, response.url, location, seen)
                         continue
                     if response.status_code == 304 and (etag or last_modified):
                         return _result(url, response, b"", not_modified=True)
@@ -222,14 +231,19 @@ def fetch(
         raise FetchError(url, f"too many redirects (more than {max_redirects})")
 
 
-def _check_redirect(current: str, nxt: str, seen: set[str]) -> None:
-    """Check a redirect target before following it (scheme, credentials, loops)."""
+def _redirect_target(current: str, base: httpx.URL, location: str, seen: set[str]) -> str:
+    """The absolute URL a redirect points to, checked before it is followed."""
+    try:
+        nxt = str(base.join(location))
+    except httpx.InvalidURL as exc:
+        raise FetchError(current, f"redirects to an invalid URL ({exc})") from None
     try:
         netguard.check_url(nxt)
     except BlockedURL as exc:
         raise BlockedURL(current, f"redirects to {nxt}: {exc.reason}") from None
     if nxt in seen:
         raise FetchError(current, f"redirect loop (back to {nxt})")
+    return nxt
 
 
 def _result(url: str, response: httpx.Response, body: bytes, *, not_modified: bool) -> FetchResult:

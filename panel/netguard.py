@@ -37,42 +37,43 @@ class BlockedURL(FetchError):
     """The URL or an address it resolves to is refused by the policy."""
 
 
-_net = ipaddress.ip_network
+_v4 = ipaddress.IPv4Network
+_v6 = ipaddress.IPv6Network
 
 # (network, description) in the order the first match should name the problem.
 _V4_RULES: tuple[tuple[ipaddress.IPv4Network, str], ...] = (
-    (_net("127.0.0.0/8"), "a loopback address"),
-    (_net("0.0.0.0/8"), "an unspecified address"),
-    (_net("169.254.169.254/32"), "the cloud metadata address"),
-    (_net("169.254.0.0/16"), "a link-local address"),
-    (_net("10.0.0.0/8"), "a private address"),
-    (_net("172.16.0.0/12"), "a private address"),
-    (_net("192.168.0.0/16"), "a private address"),
-    (_net("100.64.0.0/10"), "a carrier-grade NAT address"),
-    (_net("192.0.0.0/24"), "a reserved address"),
-    (_net("192.0.2.0/24"), "a documentation address"),
-    (_net("198.51.100.0/24"), "a documentation address"),
-    (_net("203.0.113.0/24"), "a documentation address"),
-    (_net("192.88.99.0/24"), "a 6to4 relay address"),
-    (_net("198.18.0.0/15"), "a benchmarking address"),
-    (_net("224.0.0.0/4"), "a multicast address"),
-    (_net("255.255.255.255/32"), "a broadcast address"),
-    (_net("240.0.0.0/4"), "a reserved address"),
+    (_v4("127.0.0.0/8"), "a loopback address"),
+    (_v4("0.0.0.0/8"), "an unspecified address"),
+    (_v4("169.254.169.254/32"), "the cloud metadata address"),
+    (_v4("169.254.0.0/16"), "a link-local address"),
+    (_v4("10.0.0.0/8"), "a private address"),
+    (_v4("172.16.0.0/12"), "a private address"),
+    (_v4("192.168.0.0/16"), "a private address"),
+    (_v4("100.64.0.0/10"), "a carrier-grade NAT address"),
+    (_v4("192.0.0.0/24"), "a reserved address"),
+    (_v4("192.0.2.0/24"), "a documentation address"),
+    (_v4("198.51.100.0/24"), "a documentation address"),
+    (_v4("203.0.113.0/24"), "a documentation address"),
+    (_v4("192.88.99.0/24"), "a 6to4 relay address"),
+    (_v4("198.18.0.0/15"), "a benchmarking address"),
+    (_v4("224.0.0.0/4"), "a multicast address"),
+    (_v4("255.255.255.255/32"), "a broadcast address"),
+    (_v4("240.0.0.0/4"), "a reserved address"),
 )
 _V6_RULES: tuple[tuple[ipaddress.IPv6Network, str], ...] = (
-    (_net("::1/128"), "a loopback address"),
-    (_net("::/128"), "an unspecified address"),
-    (_net("fe80::/10"), "a link-local address"),
-    (_net("fec0::/10"), "a site-local address"),
-    (_net("fc00::/7"), "a private (unique local) address"),
-    (_net("ff00::/8"), "a multicast address"),
-    (_net("2001:db8::/32"), "a documentation address"),
-    (_net("100::/64"), "a discard-only address"),
+    (_v6("::1/128"), "a loopback address"),
+    (_v6("::/128"), "an unspecified address"),
+    (_v6("fe80::/10"), "a link-local address"),
+    (_v6("fec0::/10"), "a site-local address"),
+    (_v6("fc00::/7"), "a private (unique local) address"),
+    (_v6("ff00::/8"), "a multicast address"),
+    (_v6("2001:db8::/32"), "a documentation address"),
+    (_v6("100::/64"), "a discard-only address"),
     # RFC 8215 local-use NAT64: the IPv4 position depends on the operator's prefix length.
-    (_net("64:ff9b:1::/48"), "a local-use NAT64 address"),
+    (_v6("64:ff9b:1::/48"), "a local-use NAT64 address"),
 )
-_NAT64 = _net("64:ff9b::/96")
-_IPV4_COMPATIBLE = _net("::/96")
+_NAT64 = _v6("64:ff9b::/96")
+_IPV4_COMPATIBLE = _v6("::/96")
 
 
 def embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
