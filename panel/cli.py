@@ -167,22 +167,10 @@ def personas_cmd(personas_dir: PersonasOpt = None, json_out: JsonOpt = False) ->
 def main() -> None:
     """Entry point: user errors become one line on stderr and a non-zero exit, never a traceback."""
     try:
-        app(standalone_mode=False)
+        app()
     except PanelError as exc:
         err.print(f"panel: error: {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        err.print("panel: aborted")
-        sys.exit(130)
     except KeyboardInterrupt:
         err.print("panel: interrupted; runs already recorded are kept")
         sys.exit(130)
-    except Exception as exc:  # click usage errors
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise

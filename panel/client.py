@@ -160,7 +160,7 @@ class Client:
             raise _api_error("messages", exc) from exc
         except anthropic.APIConnectionError as exc:
             raise APIError(f"cannot reach the API: {exc}") from exc
-        message = raw.parse()
+        message = await raw.parse()
         text = text_of(message.content)
         parsed, error = validate_reply(schema, text, message.stop_reason)
         return Reply(parsed, text, message.stop_reason, usage_of(message.usage), error, raw.headers)

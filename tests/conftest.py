@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from tests.fake_anthropic import FakeAnthropic
+
 ROOT = Path(__file__).resolve().parent.parent
+FAKE_KEY = "sk-ant-test-0123456789"
+# The console script installed beside this interpreter: the real `panel` command.
+PANEL = str(Path(sys.executable).parent / "panel")
 
 
 @pytest.fixture(autouse=True)
@@ -28,3 +39,42 @@ def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(base, "INITIAL_RETRY_DELAY", 0.0)
     monkeypatch.setattr(base, "MAX_RETRY_DELAY", 0.0)
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeAnthropic]:
+    """A fake Anthropic API on 127.0.0.1 for the duration of one test."""
+    with FakeAnthropic(api_key=FAKE_KEY) as server:
+        yield server
+
+
+@dataclass
+class Result:
+    code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+
+@pytest.fixture
+def panel_cli(fake: FakeAnthropic, isolated_env: Path, tmp_path: Path) -> Callable[..., Result]:
+    """Run the installed `panel` command as a subprocess against the fake API."""
+
+    def run(*args: str, stdin: str | None = None, env: dict[str, str] | None = None, timeout: float = 60) -> Result:
+        full_env = {
+            **os.environ,
+            "ANTHROPIC_API_KEY": FAKE_KEY,
+            "ANTHROPIC_BASE_URL": fake.url,
+            "PANEL_HOME": str(isolated_env),
+            "COLUMNS": "120",
+            **(env or {}),
+        }
+        proc = subprocess.run(
+            [PANEL, *args], input=stdin, capture_output=True, text=True, env=full_env,
+            cwd=tmp_path, timeout=timeout,
+        )
+        return Result(proc.returncode, proc.stdout, proc.stderr)
+
+    return run

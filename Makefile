@@ -1,0 +1,33 @@
+# `make test` on a fresh machine: creates .venv, installs panel with its test extras, runs every test.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: test unit lint fix bench clean
+
+$(BIN)/panel: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+test: $(BIN)/panel
+	$(BIN)/pytest
+
+unit: $(BIN)/panel
+	$(BIN)/pytest -m "not e2e"
+
+lint: $(BIN)/panel
+	$(BIN)/ruff check panel tests bench
+	$(BIN)/ruff format --check panel tests bench
+	$(BIN)/mypy
+
+fix: $(BIN)/panel
+	$(BIN)/ruff check --fix panel tests bench
+	$(BIN)/ruff format panel tests bench
+
+bench: $(BIN)/panel
+	$(BIN)/python bench/batch_bench.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

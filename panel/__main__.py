@@ -1,0 +1,5 @@
+"""`python -m panel` runs the CLI."""
+
+from panel.cli import main
+
+main()
