@@ -33,17 +33,26 @@ err = Console(stderr=True)
 
 HomeOpt = Annotated[
     Path | None,
-    typer.Option("--home", help="Data home (SQLite + run records). Default: $PANEL_HOME, else ./runs."),
+    typer.Option(
+        "--home", help="Data home (SQLite + run records). Default: $PANEL_HOME, else ./runs."
+    ),
 ]
 PersonasOpt = Annotated[
     Path | None,
-    typer.Option("--personas", help="Directory of persona files to use instead of the built-in panel."),
+    typer.Option(
+        "--personas", help="Directory of persona files to use instead of the built-in panel."
+    ),
 ]
 ModelOpt = Annotated[
     str | None,
-    typer.Option("--model", help="Model for the persona calls. Default: $PANEL_MODEL, else claude-sonnet-5-5."),
+    typer.Option(
+        "--model",
+        help="Model for the persona calls. Default: $PANEL_MODEL, else claude-sonnet-5-5.",
+    ),
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout instead of the scorecard.")]
+JsonOpt = Annotated[
+    bool, typer.Option("--json", help="Print one JSON object on stdout instead of the scorecard.")
+]
 
 
 def version_callback(value: bool) -> None:
@@ -55,7 +64,10 @@ def version_callback(value: bool) -> None:
 @app.callback()
 def root(
     version: Annotated[
-        bool, typer.Option("--version", callback=version_callback, is_eager=True, help="Show the version.")
+        bool,
+        typer.Option(
+            "--version", callback=version_callback, is_eager=True, help="Show the version."
+        ),
     ] = False,
 ) -> None:
     """Ship-or-skip reviews of software tools, written by an LLM review panel."""
@@ -65,19 +77,31 @@ def root(
 def review_cmd(
     sources: Annotated[
         list[str] | None,
-        typer.Argument(help="Files (.txt .md .pdf .html), URLs, or '-' for stdin.", show_default=False),
+        typer.Argument(
+            help="Files (.txt .md .pdf .html), URLs, or '-' for stdin.", show_default=False
+        ),
     ] = None,
-    name: Annotated[str | None, typer.Option("--name", help="The tool's name (default: derived from the sources).")] = None,
+    name: Annotated[
+        str | None,
+        typer.Option("--name", help="The tool's name (default: derived from the sources)."),
+    ] = None,
     description: Annotated[
-        str | None, typer.Option("--description", help="Pasted text about the tool, as one more document.")
+        str | None,
+        typer.Option("--description", help="Pasted text about the tool, as one more document."),
     ] = None,
     model: ModelOpt = None,
     json_out: JsonOpt = False,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Show what would be sent and its estimated cost; needs no key.")
+        bool,
+        typer.Option(
+            "--dry-run", help="Show what would be sent and its estimated cost; needs no key."
+        ),
     ] = False,
     allow_private: Annotated[
-        bool, typer.Option("--allow-private", help="Allow URLs on private, loopback and link-local addresses.")
+        bool,
+        typer.Option(
+            "--allow-private", help="Allow URLs on private, loopback and link-local addresses."
+        ),
     ] = False,
     home: HomeOpt = None,
     personas_dir: PersonasOpt = None,
@@ -86,7 +110,9 @@ def review_cmd(
 
     Exit status: 0 when the panel decided, 1 when it is incomplete (too few verdicts), 2 on bad input.
     """
-    settings = resolve(home=home, model=model, personas_dir=personas_dir, allow_private=allow_private)
+    settings = resolve(
+        home=home, model=model, personas_dir=personas_dir, allow_private=allow_private
+    )
     personas = load_personas(settings.personas_dir)
     prompts = Prompts(settings.prompts_dir)
     request = Request(sources=sources or [], description=description, name=name)
@@ -99,8 +125,15 @@ def review_cmd(
     with live_progress(personas, err) as on_event:
         run = asyncio.run(
             review(
-                request, settings=settings, personas=personas, prompts=prompts, client=client,
-                store=store, endpoint=endpoint(), docs=docs, on_event=on_event,
+                request,
+                settings=settings,
+                personas=personas,
+                prompts=prompts,
+                client=client,
+                store=store,
+                endpoint=endpoint(),
+                docs=docs,
+                on_event=on_event,
             )
         )
     if json_out:
@@ -115,23 +148,39 @@ def review_cmd(
         raise typer.Exit(1)
 
 
-def print_plan(request: Request, settings: Settings, personas: list, prompts: Prompts, json_out: bool) -> None:  # type: ignore[type-arg]
+def print_plan(
+    request: Request, settings: Settings, personas: list, prompts: Prompts, json_out: bool
+) -> None:  # type: ignore[type-arg]
     p = plan(request, settings=settings, personas=personas, prompts=prompts)
     if json_out:
         import json
 
-        print(json.dumps({
-            "dry_run": True,
-            "tool": {"name": p.name, "slug": p.slug},
-            "model": p.model,
-            "documents": [
-                {"name": d.name, "mime": d.mime, "size_bytes": len(d.data), "sha256": d.sha256}
-                for d in p.documents
-            ],
-            "system": p.system,
-            "instructions": p.instructions,
-            "estimate": {"input_tokens": p.input_tokens, "output_tokens": p.output_tokens, "cost_usd": p.cost_usd},
-        }, indent=2))
+        print(
+            json.dumps(
+                {
+                    "dry_run": True,
+                    "tool": {"name": p.name, "slug": p.slug},
+                    "model": p.model,
+                    "documents": [
+                        {
+                            "name": d.name,
+                            "mime": d.mime,
+                            "size_bytes": len(d.data),
+                            "sha256": d.sha256,
+                        }
+                        for d in p.documents
+                    ],
+                    "system": p.system,
+                    "instructions": p.instructions,
+                    "estimate": {
+                        "input_tokens": p.input_tokens,
+                        "output_tokens": p.output_tokens,
+                        "cost_usd": p.cost_usd,
+                    },
+                },
+                indent=2,
+            )
+        )
         return
     out.print(f"[bold]Dry run[/]: {escape(p.name)} ({p.slug}) with {p.model}; nothing is sent.\n")
     out.print("[bold]Documents[/] (uploaded once each, referenced by every persona call):")

@@ -41,7 +41,9 @@ class FileGone(Exception):
 @cache
 def output_config(model: type[BaseModel]) -> dict[str, Any]:
     """The wire form of structured output for `model`, as `messages.parse` would send it."""
-    return {"format": {"type": "json_schema", "schema": transform_schema(model.model_json_schema())}}
+    return {
+        "format": {"type": "json_schema", "schema": transform_schema(model.model_json_schema())}
+    }
 
 
 @dataclass
@@ -78,7 +80,9 @@ def usage_of(raw_usage: Any) -> Usage:
     )
 
 
-def validate_reply(schema: type[M], text: str, stop_reason: str | None) -> tuple[M | None, str | None]:
+def validate_reply(
+    schema: type[M], text: str, stop_reason: str | None
+) -> tuple[M | None, str | None]:
     """Validate a reply's text against `schema`: the one path for live and batch replies."""
     if stop_reason == "refusal":
         return None, "the model refused to answer"
@@ -120,7 +124,9 @@ class Client:
         try:
             meta = await self.sdk.files.upload(file=(filename, data, mime))
         except (anthropic.AuthenticationError, anthropic.PermissionDeniedError) as exc:
-            raise ConfigError(f"the API rejected the key in ANTHROPIC_API_KEY: {exc.message}") from exc
+            raise ConfigError(
+                f"the API rejected the key in ANTHROPIC_API_KEY: {exc.message}"
+            ) from exc
         except anthropic.APIStatusError as exc:
             raise _api_error("upload of " + filename, exc) from exc
         except anthropic.APIConnectionError as exc:
@@ -145,17 +151,20 @@ class Client:
     ) -> Reply[M]:
         """One Messages call with structured output; validation failures come back as data."""
         try:
-            raw = await self.sdk.messages.with_raw_response.create(
-                model=model,
-                max_tokens=max_tokens,
-                system=system,  # type: ignore[arg-type]
-                messages=messages,  # type: ignore[arg-type]
-                output_config=output_config(schema),  # type: ignore[arg-type]
-            )
+            params: dict[str, Any] = {
+                "model": model,
+                "max_tokens": max_tokens,
+                "system": system,
+                "messages": messages,
+                "output_config": output_config(schema),
+            }
+            raw = await self.sdk.messages.with_raw_response.create(**params)
         except anthropic.NotFoundError as exc:
             raise FileGone(str(exc)) from exc
         except (anthropic.AuthenticationError, anthropic.PermissionDeniedError) as exc:
-            raise ConfigError(f"the API rejected the key in ANTHROPIC_API_KEY: {exc.message}") from exc
+            raise ConfigError(
+                f"the API rejected the key in ANTHROPIC_API_KEY: {exc.message}"
+            ) from exc
         except anthropic.APIStatusError as exc:
             raise _api_error("messages", exc) from exc
         except anthropic.APIConnectionError as exc:

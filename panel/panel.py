@@ -63,21 +63,34 @@ class Session:
         return [
             {
                 "role": "user",
-                "content": [*document_blocks(self.docs, ids), {"type": "text", "text": instruction}],
+                "content": [
+                    *document_blocks(self.docs, ids),
+                    {"type": "text", "text": instruction},
+                ],
             }
         ]
 
-    async def call(self, schema: type[M], model: str, messages: list[dict[str, Any]], max_tokens: int) -> Reply[M]:
+    async def call(
+        self, schema: type[M], model: str, messages: list[dict[str, Any]], max_tokens: int
+    ) -> Reply[M]:
         """One call; if a referenced file is gone, re-upload what is lost and try once more."""
         try:
             return await self.client.structured(
-                schema, model=model, system=self.system_blocks(), messages=messages, max_tokens=max_tokens
+                schema,
+                model=model,
+                system=self.system_blocks(),
+                messages=messages,
+                max_tokens=max_tokens,
             )
         except FileGone:
             await self.registry.recover(self.docs)
             fresh = self.messages(messages[0]["content"][-1]["text"]) + messages[1:]
             return await self.client.structured(
-                schema, model=model, system=self.system_blocks(), messages=fresh, max_tokens=max_tokens
+                schema,
+                model=model,
+                system=self.system_blocks(),
+                messages=fresh,
+                max_tokens=max_tokens,
             )
 
 
@@ -85,7 +98,9 @@ def persona_instruction(prompts: Prompts, persona: Persona, tool_name: str) -> s
     return prompts.render("persona", persona=persona, tool_name=tool_name)
 
 
-async def judge(session: Session, persona: Persona, model: str, on_event: OnEvent = _quiet) -> VerdictRecord:
+async def judge(
+    session: Session, persona: Persona, model: str, on_event: OnEvent = _quiet
+) -> VerdictRecord:
     """One persona's verdict: a call, one repair if the reply is unusable, else a failed record."""
     started = time.monotonic()
     instruction = persona_instruction(session.prompts, persona, session.tool_name)
@@ -107,7 +122,11 @@ async def judge(session: Session, persona: Persona, model: str, on_event: OnEven
     except (APIError, FileGone) as exc:
         on_event(persona.id, "failed", str(exc))
         return VerdictRecord.failed(
-            persona.id, persona.version, str(exc), attempts=attempts, usage=usage,
+            persona.id,
+            persona.version,
+            str(exc),
+            attempts=attempts,
+            usage=usage,
             seconds=round(time.monotonic() - started, 3),
         )
     assert reply is not None
@@ -115,8 +134,13 @@ async def judge(session: Session, persona: Persona, model: str, on_event: OnEven
     if reply.parsed is None:
         on_event(persona.id, "failed", reply.error or "")
         return VerdictRecord.failed(
-            persona.id, persona.version, reply.error or "unusable reply", raw=reply.raw,
-            attempts=attempts, usage=usage, seconds=seconds,
+            persona.id,
+            persona.version,
+            reply.error or "unusable reply",
+            raw=reply.raw,
+            attempts=attempts,
+            usage=usage,
+            seconds=seconds,
         )
     on_event(persona.id, "done", f"{reply.parsed.score}/100 · {reply.parsed.decision}")
     return VerdictRecord.ok(
@@ -134,7 +158,9 @@ def repair_turns(prompts: Prompts, reply: Reply[Any]) -> list[dict[str, Any]]:
     ]
 
 
-async def extract_card(session: Session, model: str, max_tokens: int) -> tuple[ToolCard | None, str | None, Usage]:
+async def extract_card(
+    session: Session, model: str, max_tokens: int
+) -> tuple[ToolCard | None, str | None, Usage]:
     """The tool card: one inexpensive call beside the personas. A failure leaves the card empty."""
     instruction = session.prompts.render("card", tool_name=session.tool_name)
     try:

@@ -57,6 +57,8 @@ def load_personas(directory: Path | None = None) -> list[Persona]:
     seen: dict[str, Path] = {}
     for persona, path in zip(personas, paths, strict=True):
         if persona.id in seen:
-            raise ConfigError(f"persona file {path}: field 'id': '{persona.id}' is also in {seen[persona.id]}")
+            raise ConfigError(
+                f"persona file {path}: field 'id': '{persona.id}' is also in {seen[persona.id]}"
+            )
         seen[persona.id] = path
     return sorted(personas, key=lambda p: (p.order, p.id))

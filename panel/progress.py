@@ -13,7 +13,13 @@ from rich.table import Table
 from panel.panel import OnEvent, State
 from panel.personas import Persona
 
-STATE_STYLE = {"waiting": "dim", "writing": "cyan", "repairing": "yellow", "done": "green", "failed": "red"}
+STATE_STYLE = {
+    "waiting": "dim",
+    "writing": "cyan",
+    "repairing": "yellow",
+    "done": "green",
+    "failed": "red",
+}
 
 
 class PanelProgress:
@@ -32,7 +38,9 @@ class PanelProgress:
         table = Table.grid(padding=(0, 2))
         for pid, (state, detail, _) in self.states.items():
             spinner = "…" if state in ("waiting", "writing", "repairing") else ""
-            table.add_row(self.names.get(pid, pid), f"[{STATE_STYLE[state]}]{state}{spinner}[/]", detail[:70])
+            table.add_row(
+                self.names.get(pid, pid), f"[{STATE_STYLE[state]}]{state}{spinner}[/]", detail[:70]
+            )
         return table
 
 

@@ -31,7 +31,9 @@ class DocumentRef(BaseModel):
     file_id: str | None
     uploaded_now: bool = False
     fetch: FetchInfo | None = None
-    text: str | None = None  # kept for pasted descriptions and stdin, so a rerun can send them again
+    text: str | None = (
+        None  # kept for pasted descriptions and stdin, so a rerun can send them again
+    )
 
 
 class ToolInfo(BaseModel):

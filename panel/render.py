@@ -41,7 +41,9 @@ def scorecard(run: Run, names: dict[str, str]) -> RenderableType:
     """The tool, its card, the panel label, then each persona's score and paragraph."""
     decision = run.panel.decision
     head = Text.assemble(
-        (run.tool.name, "bold"), "  ", (run.panel.label, DECISION_STYLE[decision]),
+        (run.tool.name, "bold"),
+        "  ",
+        (run.panel.label, DECISION_STYLE[decision]),
     )
     if run.panel.mean_score is not None:
         head.append(f"  ·  mean {run.panel.mean_score:g}/100")
@@ -56,17 +58,26 @@ def scorecard(run: Run, names: dict[str, str]) -> RenderableType:
         name = names.get(v.persona, v.persona).ljust(width)
         parts.append(Text(""))
         if v.status == "ok":
-            line = Text.assemble((name, "bold"), f"{v.score}/100 · ", (v.decision or "", DECISION_STYLE[v.decision or "skip"]))
+            line = Text.assemble(
+                (name, "bold"),
+                f"{v.score}/100 · ",
+                (v.decision or "", DECISION_STYLE[v.decision or "skip"]),
+            )
             parts.append(line)
             parts.append(Text(v.rationale or ""))
             if v.injection_suspected:
-                parts.append(Text(f"⚠ a document tried to instruct the panel: {v.injection_evidence}", style="yellow"))
+                parts.append(
+                    Text(
+                        f"⚠ a document tried to instruct the panel: {v.injection_evidence}",
+                        style="yellow",
+                    )
+                )
         else:
             parts.append(Text.assemble((name, "bold"), ("failed", "bold yellow"), f" · {v.error}"))
-    footer = (
-        f"run {run.run_id} · {run.model} · {run.usage.input_tokens + run.usage.cache_read_input_tokens + run.usage.cache_creation_input_tokens} in / "
-        f"{run.usage.output_tokens} out tokens"
-    )
+    u = run.usage
+    sent = u.input_tokens + u.cache_read_input_tokens + u.cache_creation_input_tokens
+    footer = f"run {run.run_id} · {run.model} · {sent:,} in ({u.cache_read_input_tokens:,} cached)"
+    footer += f" / {u.output_tokens:,} out tokens"
     if run.cost_usd is not None:
         footer += f" · ${run.cost_usd:.4f}"
     parts += [Text(""), Text(footer, style="dim")]

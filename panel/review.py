@@ -49,7 +49,9 @@ class Request:
 def load_documents(request: Request, settings: Settings, store: Store | None) -> list[Document]:
     """Every source of a request as Documents, identical contents kept once, in the order given."""
     if not request.sources and request.description is None and not request.extra_documents:
-        raise InputError("nothing to review: give a file, a URL, '-' for stdin, or --description TEXT")
+        raise InputError(
+            "nothing to review: give a file, a URL, '-' for stdin, or --description TEXT"
+        )
     docs: list[Document] = list(request.extra_documents)
     for spec in request.sources:
         if spec == "-":
@@ -77,9 +79,17 @@ def tool_names(request: Request, docs: Sequence[Document]) -> tuple[str, str]:
 def document_ref(doc: Document, file_id: str | None, uploaded_now: bool) -> DocumentRef:
     inline = doc.data.decode("utf-8") if doc.origin in ("description", "stdin") else None
     return DocumentRef(
-        name=doc.name, title=doc.title, mime=doc.mime, origin=doc.origin, source=doc.source,
-        size_bytes=len(doc.data), sha256=doc.sha256, file_id=file_id, uploaded_now=uploaded_now,
-        fetch=doc.fetch, text=inline,
+        name=doc.name,
+        title=doc.title,
+        mime=doc.mime,
+        origin=doc.origin,
+        source=doc.source,
+        size_bytes=len(doc.data),
+        sha256=doc.sha256,
+        file_id=file_id,
+        uploaded_now=uploaded_now,
+        fetch=doc.fetch,
+        text=inline,
     )
 
 
@@ -126,7 +136,9 @@ async def review(
         model=settings.model,
         tool=ToolInfo(
             name=request.name or (card.name if card else None) or name,
-            slug=slug, card=card, card_error=card_error,
+            slug=slug,
+            card=card,
+            card_error=card_error,
         ),
         documents=[
             document_ref(d, registry.known(d), now)
@@ -167,7 +179,9 @@ class Plan:
     cost_usd: float | None
 
 
-def plan(request: Request, *, settings: Settings, personas: Sequence[Persona], prompts: Prompts) -> Plan:
+def plan(
+    request: Request, *, settings: Settings, personas: Sequence[Persona], prompts: Prompts
+) -> Plan:
     """Everything a review would send, without a key or a network call (URLs excepted)."""
     docs = load_documents(request, settings, None)
     name, slug = tool_names(request, docs)
@@ -180,4 +194,6 @@ def plan(request: Request, *, settings: Settings, personas: Sequence[Persona], p
     input_tokens = sum(per_call)
     output_tokens = settings.max_tokens // 3 * len(personas)
     price = cost(settings.model, Usage(input_tokens=input_tokens, output_tokens=output_tokens))
-    return Plan(name, slug, settings.model, docs, system, instructions, input_tokens, output_tokens, price)
+    return Plan(
+        name, slug, settings.model, docs, system, instructions, input_tokens, output_tokens, price
+    )

@@ -106,7 +106,9 @@ def load_file(path: Path, *, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Documen
     if not path.is_file():
         raise InputError(f"{path}: not a file")
     if suffix not in TEXT_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES:
-        raise InputError(f"{path}: unsupported file type '{suffix or '(none)'}' (supported: {SUPPORTED})")
+        raise InputError(
+            f"{path}: unsupported file type '{suffix or '(none)'}' (supported: {SUPPORTED})"
+        )
     size = path.stat().st_size
     if size > max_bytes:
         raise InputError(f"{path}: {size / 1e6:.1f} MB is over the {max_bytes / 1e6:.0f} MB limit")
@@ -117,8 +119,12 @@ def load_file(path: Path, *, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Documen
         if not data.startswith(b"%PDF-"):
             raise InputError(f"{path}: not a PDF (no %PDF- header)")
         return Document(
-            name=path.name, title=path.name, mime="application/pdf", data=data,
-            origin="file", source=str(path),
+            name=path.name,
+            title=path.name,
+            mime="application/pdf",
+            data=data,
+            origin="file",
+            source=str(path),
         )
     text = _decode(data, str(path))
     if suffix in HTML_SUFFIXES:
@@ -135,15 +141,21 @@ def load_stdin(max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Document:
     data = sys.stdin.buffer.read(max_bytes + 1)
     if len(data) > max_bytes:
         raise InputError(f"stdin: over the {max_bytes / 1e6:.0f} MB limit")
-    return _text_document(_decode(data, "stdin"), name="stdin.txt", title="Standard input",
-                          origin="stdin", source="-")
+    return _text_document(
+        _decode(data, "stdin"), name="stdin.txt", title="Standard input", origin="stdin", source="-"
+    )
 
 
 def load_description(text: str) -> Document:
     if not text.strip():
         raise InputError("--description: is empty")
-    return _text_document(text.strip(), name="description.txt", title="Description from the reviewer",
-                          origin="description", source="--description")
+    return _text_document(
+        text.strip(),
+        name="description.txt",
+        title="Description from the reviewer",
+        origin="description",
+        source="--description",
+    )
 
 
 def derive_name(documents: list[Document]) -> str:

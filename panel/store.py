@@ -116,9 +116,17 @@ class Store:
             db.execute(
                 "INSERT INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 (
-                    run.run_id, run.tool.slug, run.tool.name, run.created_at, run.model,
-                    run.panel.decision, run.panel.label, run.panel.mean_score, run.parent_run_id,
-                    run.job_id, str(path.relative_to(self.home)),
+                    run.run_id,
+                    run.tool.slug,
+                    run.tool.name,
+                    run.created_at,
+                    run.model,
+                    run.panel.decision,
+                    run.panel.label,
+                    run.panel.mean_score,
+                    run.parent_run_id,
+                    run.job_id,
+                    str(path.relative_to(self.home)),
                 ),
             )
         return path
@@ -179,8 +187,14 @@ class Store:
             db.execute(
                 "INSERT OR REPLACE INTO fetches VALUES (?,?,?,?,?,?,?,?)",
                 (
-                    info["url"], info["final_url"], info["status"], info.get("etag"),
-                    info.get("last_modified"), info["sha256"], info["fetched_at"], document_json,
+                    info["url"],
+                    info["final_url"],
+                    info["status"],
+                    info.get("etag"),
+                    info.get("last_modified"),
+                    info["sha256"],
+                    info["fetched_at"],
+                    document_json,
                 ),
             )
 

@@ -17,7 +17,9 @@ class Verdict(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    score: int = Field(ge=0, le=100, description="Your score for the tool, an integer from 0 to 100.")
+    score: int = Field(
+        ge=0, le=100, description="Your score for the tool, an integer from 0 to 100."
+    )
     decision: Decision = Field(description="'ship' if you would adopt it now, else 'skip'.")
     rationale: str = Field(
         min_length=1,

@@ -36,10 +36,16 @@ def document_from(result: FetchResult, url: str) -> Document:
         data=page.data,
         origin="url",
         source=url,
-        heading=page.title or (first_heading(page.data.decode("utf-8", "replace")) if page.kind == "text" else None),
+        heading=page.title
+        or (first_heading(page.data.decode("utf-8", "replace")) if page.kind == "text" else None),
         fetch=FetchInfo(
-            url=url, final_url=result.final_url, status=result.status, etag=result.etag,
-            last_modified=result.last_modified, sha256=result.sha256, fetched_at=result.fetched_at,
+            url=url,
+            final_url=result.final_url,
+            status=result.status,
+            etag=result.etag,
+            last_modified=result.last_modified,
+            sha256=result.sha256,
+            fetched_at=result.fetched_at,
         ),
     )
 
@@ -54,19 +60,24 @@ def load_url(url: str, *, settings: Settings, store: Store | None) -> Document:
     """Fetch `url` (conditionally when we have a copy) and return it as a Document."""
     previous = store.last_fetch(url) if store else None
     cached = _cached_document(store, previous) if store and previous else None
+    etag, last_modified = (
+        (previous["etag"], previous["last_modified"]) if cached and previous else (None, None)
+    )
     try:
         result = fetch(
             url,
             allow_private=settings.allow_private,
             user_agent=USER_AGENT,
-            etag=previous["etag"] if cached else None,
-            last_modified=previous["last_modified"] if cached else None,
+            etag=etag,
+            last_modified=last_modified,
         )
     except FetchError as exc:
         raise InputError(str(exc)) from exc
     if result.not_modified and cached is not None:
         assert cached.fetch is not None
-        return cached.model_copy(update={"fetch": cached.fetch.model_copy(update={"not_modified": True})})
+        return cached.model_copy(
+            update={"fetch": cached.fetch.model_copy(update={"not_modified": True})}
+        )
     try:
         doc = document_from(result, url)
     except FetchError as exc:

@@ -9,7 +9,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import httpx2
+import httpx
 
 FIXTURES = Path(__file__).parent / "fixtures"
 BASE = "https://api.anthropic.com"
@@ -25,7 +25,9 @@ def fixture(name: str) -> dict[str, Any]:
     return copy.deepcopy(_fixture(name))
 
 
-def message(text: str | None = None, *, stop_reason: str = "end_turn", **verdict: Any) -> httpx2.Response:
+def message(
+    text: str | None = None, *, stop_reason: str = "end_turn", **verdict: Any
+) -> httpx.Response:
     """A Messages reply whose text is `text`, or a verdict JSON built from `verdict` fields."""
     body = fixture("message.json")
     if text is None:
@@ -33,28 +35,36 @@ def message(text: str | None = None, *, stop_reason: str = "end_turn", **verdict
         text = json.dumps(v)
     body["content"][0]["text"] = text
     body["stop_reason"] = stop_reason
-    return httpx2.Response(200, json=body)
+    return httpx.Response(200, json=body)
 
 
-def card() -> httpx2.Response:
-    return message(json.dumps({
-        "name": "Acme", "category": "Developer Tools", "tagline": "Builds things.",
-        "description": "Acme builds things.", "pricing_summary": "Free tier, $20/mo pro.",
-        "pricing_model": "freemium", "best_for": "Small teams",
-    }))
+def card() -> httpx.Response:
+    return message(
+        json.dumps(
+            {
+                "name": "Acme",
+                "category": "Developer Tools",
+                "tagline": "Builds things.",
+                "description": "Acme builds things.",
+                "pricing_summary": "Free tier, $20/mo pro.",
+                "pricing_model": "freemium",
+                "best_for": "Small teams",
+            }
+        )
+    )
 
 
-def file_created(request: httpx2.Request) -> httpx2.Response:
+def file_created(request: httpx.Request) -> httpx.Response:
     body = fixture("file.json")
     body["id"] = f"file_{next(_ids):06d}"
-    return httpx2.Response(200, json=body)
+    return httpx.Response(200, json=body)
 
 
-def error(status: int, name: str, **headers: str) -> httpx2.Response:
-    return httpx2.Response(status, json=fixture(name), headers={"request-id": "req_x", **headers})
+def error(status: int, name: str, **headers: str) -> httpx.Response:
+    return httpx.Response(status, json=fixture(name), headers={"request-id": "req_x", **headers})
 
 
-def sent(request: httpx2.Request) -> dict[str, Any]:
+def sent(request: httpx.Request) -> dict[str, Any]:
     return json.loads(request.content)
 
 

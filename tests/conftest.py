@@ -62,7 +62,9 @@ class Result:
 def panel_cli(fake: FakeAnthropic, isolated_env: Path, tmp_path: Path) -> Callable[..., Result]:
     """Run the installed `panel` command as a subprocess against the fake API."""
 
-    def run(*args: str, stdin: str | None = None, env: dict[str, str] | None = None, timeout: float = 60) -> Result:
+    def run(
+        *args: str, stdin: str | None = None, env: dict[str, str] | None = None, timeout: float = 60
+    ) -> Result:
         full_env = {
             **os.environ,
             "ANTHROPIC_API_KEY": FAKE_KEY,
@@ -72,8 +74,13 @@ def panel_cli(fake: FakeAnthropic, isolated_env: Path, tmp_path: Path) -> Callab
             **(env or {}),
         }
         proc = subprocess.run(
-            [PANEL, *args], input=stdin, capture_output=True, text=True, env=full_env,
-            cwd=tmp_path, timeout=timeout,
+            [PANEL, *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            env=full_env,
+            cwd=tmp_path,
+            timeout=timeout,
         )
         return Result(proc.returncode, proc.stdout, proc.stderr)
 

@@ -9,7 +9,14 @@ from panel.verdicts import VerdictRecord
 
 
 def ok(persona: str, score: int, decision: str) -> VerdictRecord:
-    return VerdictRecord(persona=persona, persona_version=1, status="ok", score=score, decision=decision, rationale="r")  # type: ignore[arg-type]
+    return VerdictRecord(
+        persona=persona,
+        persona_version=1,
+        status="ok",
+        score=score,
+        decision=decision,
+        rationale="r",
+    )  # type: ignore[arg-type]
 
 
 def failed(persona: str) -> VerdictRecord:
@@ -20,7 +27,11 @@ def test_unanimous_ship_label_matches_the_seed_page() -> None:
     """Four ships read `Ship · 4 ship / 0 skip`, with no dissent."""
     d = decide([ok("a", 82, "ship"), ok("b", 74, "ship"), ok("c", 78, "ship"), ok("d", 80, "ship")])
     assert (d.decision, d.label, d.dissenters, d.mean_score, d.ship_share) == (
-        "ship", "Ship · 4 ship / 0 skip", [], 78.5, 1.0,
+        "ship",
+        "Ship · 4 ship / 0 skip",
+        [],
+        78.5,
+        1.0,
     )
 
 
@@ -35,9 +46,16 @@ def test_minority_is_named_as_dissent() -> None:
     ("scores", "threshold", "expected"),
     [((80, 75, 60, 50), 60.0, "ship"), ((80, 75, 60, 50), 70.0, "skip")],
 )
-def test_tie_is_broken_by_mean_against_threshold(scores: tuple[int, ...], threshold: float, expected: str) -> None:
+def test_tie_is_broken_by_mean_against_threshold(
+    scores: tuple[int, ...], threshold: float, expected: str
+) -> None:
     """Two ship, two skip: the mean score (66.25) against the configured threshold decides."""
-    verdicts = [ok("a", scores[0], "ship"), ok("b", scores[1], "ship"), ok("c", scores[2], "skip"), ok("d", scores[3], "skip")]
+    verdicts = [
+        ok("a", scores[0], "ship"),
+        ok("b", scores[1], "ship"),
+        ok("c", scores[2], "skip"),
+        ok("d", scores[3], "skip"),
+    ]
     assert decide(verdicts, threshold=threshold).decision == expected
 
 

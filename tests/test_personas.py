@@ -41,14 +41,19 @@ def test_removing_a_file_removes_the_reviewer(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
-        ("id: x\nname: X\nversion: 1\nsummary: s\nlens: [a]\nship_bar: b\ncolour: red\n", "field 'colour'"),
+        (
+            "id: x\nname: X\nversion: 1\nsummary: s\nlens: [a]\nship_bar: b\ncolour: red\n",
+            "field 'colour'",
+        ),
         ("id: x\nname: X\nversion: zero\nsummary: s\nlens: [a]\nship_bar: b\n", "field 'version'"),
         ("id: x\nname: X\nversion: 1\nsummary: s\nship_bar: b\n", "field 'lens'"),
         ("id: [unclosed\n", "not valid YAML"),
         ("- just\n- a list\n", "expected a mapping"),
     ],
 )
-def test_malformed_persona_names_file_and_field(tmp_path: Path, content: str, expected: str) -> None:
+def test_malformed_persona_names_file_and_field(
+    tmp_path: Path, content: str, expected: str
+) -> None:
     d = copy_builtin(tmp_path)
     (d / "broken.yaml").write_text(content)
     with pytest.raises(ConfigError) as info:

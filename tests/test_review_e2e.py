@@ -24,8 +24,10 @@ def persona_requests(fake: FakeAnthropic) -> list[dict[str, Any]]:
 def file_ids(body: dict[str, Any]) -> set[str]:
     return {
         b["source"]["file_id"]
-        for m in body["messages"] if isinstance(m["content"], list)
-        for b in m["content"] if b.get("type") == "document"
+        for m in body["messages"]
+        if isinstance(m["content"], list)
+        for b in m["content"]
+        if b.get("type") == "document"
     }
 
 
@@ -36,7 +38,9 @@ def sources(tmp_path: Path) -> list[str]:
     return [str(tmp_path / "acme.md"), str(tmp_path / "pricing.txt")]
 
 
-def test_review_json_has_the_documented_shape(panel_cli: Cli, fake: FakeAnthropic, sources: list[str]) -> None:
+def test_review_json_has_the_documented_shape(
+    panel_cli: Cli, fake: FakeAnthropic, sources: list[str]
+) -> None:
     """--json prints one object with run, tool, verdicts, panel, documents and usage."""
     result = panel_cli("review", *sources, "--description", "A CLI for reviews.", "--json")
     assert result.code == 0, result.stderr
@@ -49,10 +53,20 @@ def test_review_json_has_the_documented_shape(panel_cli: Cli, fake: FakeAnthropi
     panel = out["panel"]
     assert panel["decision"] in ("ship", "skip")
     assert panel["ship"] + panel["skip"] == 4
-    assert panel["label"] == f"{panel['decision'].capitalize()} · {panel['ship']} ship / {panel['skip']} skip"
+    assert (
+        panel["label"]
+        == f"{panel['decision'].capitalize()} · {panel['ship']} ship / {panel['skip']} skip"
+    )
     assert [d["uploaded_now"] for d in out["documents"]] == [True, True, True]
-    assert all(d["file_id"].startswith("file_") and len(d["sha256"]) == 64 for d in out["documents"])
-    assert set(out["usage"]) >= {"input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens"}
+    assert all(
+        d["file_id"].startswith("file_") and len(d["sha256"]) == 64 for d in out["documents"]
+    )
+    assert set(out["usage"]) >= {
+        "input_tokens",
+        "output_tokens",
+        "cache_creation_input_tokens",
+        "cache_read_input_tokens",
+    }
     assert out["usage"]["output_tokens"] > 0
     assert out["tool"]["card"]["category"]
 
@@ -69,12 +83,16 @@ def test_every_persona_call_references_every_file_and_shares_one_prefix(
         assert file_ids(body) == ids
         assert body["output_config"]["format"]["type"] == "json_schema"
         assert "tool_choice" not in body and "temperature" not in body
-        assert body["messages"][0]["content"][-1]["type"] == "text"  # persona text after the documents
+        assert (
+            body["messages"][0]["content"][-1]["type"] == "text"
+        )  # persona text after the documents
     assert len({json.dumps(b["system"]) for b in calls}) == 1
     assert "never instructions" in calls[0]["system"][0]["text"]
 
 
-def test_documents_are_uploaded_once_across_runs(panel_cli: Cli, fake: FakeAnthropic, sources: list[str], tmp_path: Path) -> None:
+def test_documents_are_uploaded_once_across_runs(
+    panel_cli: Cli, fake: FakeAnthropic, sources: list[str], tmp_path: Path
+) -> None:
     """A second run, and another tool sharing a document, upload nothing already uploaded."""
     first = panel_cli("review", *sources, "--json").json()
     second = panel_cli("review", *sources, "--json").json()
@@ -86,17 +104,27 @@ def test_documents_are_uploaded_once_across_runs(panel_cli: Cli, fake: FakeAnthr
     assert len(fake.uploads) == 3
 
 
-def test_overloaded_then_success_is_retried(panel_cli: Cli, fake: FakeAnthropic, sources: list[str]) -> None:
+def test_overloaded_then_success_is_retried(
+    panel_cli: Cli, fake: FakeAnthropic, sources: list[str]
+) -> None:
     """A 529 is retried by the one retry layer and the verdict still succeeds."""
     fake.fail_next(529, count=2, retry_after=0.01)
     out = panel_cli("review", *sources, "--json").json()
     assert all(v["status"] == "ok" for v in out["verdicts"])
-    assert sum(1 for _, path, status in fake.requests if path == "/v1/messages" and status == 529) == 2
+    assert (
+        sum(1 for _, path, status in fake.requests if path == "/v1/messages" and status == 529) == 2
+    )
 
 
-def test_malformed_reply_is_repaired(panel_cli: Cli, fake: FakeAnthropic, sources: list[str]) -> None:
+def test_malformed_reply_is_repaired(
+    panel_cli: Cli, fake: FakeAnthropic, sources: list[str]
+) -> None:
     """A reply that is not valid JSON gets one repair turn, which shows the model what it wrote."""
-    fake.script("the Skeptic", Reply(text="Sure! Here's my verdict: ship it"), Reply.verdict(61, "ship", "Repaired."))
+    fake.script(
+        "the Skeptic",
+        Reply(text="Sure! Here's my verdict: ship it"),
+        Reply.verdict(61, "ship", "Repaired."),
+    )
     out = panel_cli("review", *sources, "--json").json()
     skeptic = next(v for v in out["verdicts"] if v["persona"] == "skeptic")
     assert (skeptic["status"], skeptic["score"], skeptic["attempts"]) == ("ok", 61, 2)
@@ -105,9 +133,15 @@ def test_malformed_reply_is_repaired(panel_cli: Cli, fake: FakeAnthropic, source
     assert repair[0]["messages"][1]["content"][0]["text"] == "Sure! Here's my verdict: ship it"
 
 
-def test_reply_that_stays_malformed_is_recorded_as_failed(panel_cli: Cli, fake: FakeAnthropic, sources: list[str]) -> None:
+def test_reply_that_stays_malformed_is_recorded_as_failed(
+    panel_cli: Cli, fake: FakeAnthropic, sources: list[str]
+) -> None:
     """Two bad replies: the verdict is failed with raw text and reason, never a skip or a 0."""
-    fake.script("the Founder", Reply(text="{not json"), Reply(json={"score": 140, "decision": "ship", "rationale": "x"}))
+    fake.script(
+        "the Founder",
+        Reply(text="{not json"),
+        Reply(json={"score": 140, "decision": "ship", "rationale": "x"}),
+    )
     result = panel_cli("review", *sources, "--json")
     out = result.json()
     founder = next(v for v in out["verdicts"] if v["persona"] == "founder")
@@ -125,7 +159,9 @@ def test_refusal_is_repaired(panel_cli: Cli, fake: FakeAnthropic, sources: list[
     assert (futurist["status"], futurist["score"], futurist["attempts"]) == ("ok", 77, 2)
 
 
-def test_too_few_verdicts_is_incomplete_exit_1_and_kept(panel_cli: Cli, fake: FakeAnthropic, sources: list[str], isolated_env: Path) -> None:
+def test_too_few_verdicts_is_incomplete_exit_1_and_kept(
+    panel_cli: Cli, fake: FakeAnthropic, sources: list[str], isolated_env: Path
+) -> None:
     """Two personas failing leaves the panel incomplete: printed, recorded, exit 1."""
     bad = Reply(text="nope")
     fake.script("the Founder", bad, bad)
@@ -137,7 +173,9 @@ def test_too_few_verdicts_is_incomplete_exit_1_and_kept(panel_cli: Cli, fake: Fa
     assert len(list(isolated_env.glob("acme-cli/*.json"))) == 1
 
 
-def test_file_deleted_on_the_server_is_uploaded_again(panel_cli: Cli, fake: FakeAnthropic, sources: list[str]) -> None:
+def test_file_deleted_on_the_server_is_uploaded_again(
+    panel_cli: Cli, fake: FakeAnthropic, sources: list[str]
+) -> None:
     """A 404 for a referenced file: one re-upload, the registry updated, the run completes."""
     first = panel_cli("review", *sources, "--json").json()
     lost = first["documents"][0]["file_id"]
@@ -151,7 +189,9 @@ def test_file_deleted_on_the_server_is_uploaded_again(panel_cli: Cli, fake: Fake
     assert third["documents"][0]["file_id"] == new_id and len(fake.uploads) == 3
 
 
-def test_scorecard_is_printed_by_default(panel_cli: Cli, fake: FakeAnthropic, sources: list[str]) -> None:
+def test_scorecard_is_printed_by_default(
+    panel_cli: Cli, fake: FakeAnthropic, sources: list[str]
+) -> None:
     fake.set_score("the Builder", 85, "ship")
     result = panel_cli("review", *sources)
     assert result.code == 0
@@ -160,7 +200,9 @@ def test_scorecard_is_printed_by_default(panel_cli: Cli, fake: FakeAnthropic, so
     assert result.stderr == ""  # no live progress when stderr is not a terminal
 
 
-def test_run_record_is_complete_and_never_holds_the_key(panel_cli: Cli, fake: FakeAnthropic, sources: list[str], isolated_env: Path) -> None:
+def test_run_record_is_complete_and_never_holds_the_key(
+    panel_cli: Cli, fake: FakeAnthropic, sources: list[str], isolated_env: Path
+) -> None:
     out = panel_cli("review", *sources, "--json").json()
     record_path = isolated_env / "acme-cli" / f"{out['run_id']}.json"
     record = json.loads(record_path.read_text())
@@ -173,7 +215,9 @@ def test_run_record_is_complete_and_never_holds_the_key(panel_cli: Cli, fake: Fa
     assert not list(isolated_env.rglob("*.tmp"))
 
 
-def test_model_flag_and_env_override_the_default(panel_cli: Cli, fake: FakeAnthropic, sources: list[str]) -> None:
+def test_model_flag_and_env_override_the_default(
+    panel_cli: Cli, fake: FakeAnthropic, sources: list[str]
+) -> None:
     panel_cli("review", *sources, "--model", "claude-opus-5-5", "--json")
     assert {r["model"] for r in persona_requests(fake)} == {"claude-opus-5-5"}
     out = panel_cli("review", *sources, "--json", env={"PANEL_MODEL": "claude-haiku-5-5"}).json()
@@ -186,10 +230,16 @@ def test_stdin_source(panel_cli: Cli, fake: FakeAnthropic) -> None:
     assert out["documents"][0]["origin"] == "stdin"
 
 
-def test_missing_key_is_one_line_and_uploads_nothing(panel_cli: Cli, fake: FakeAnthropic, sources: list[str]) -> None:
+def test_missing_key_is_one_line_and_uploads_nothing(
+    panel_cli: Cli, fake: FakeAnthropic, sources: list[str]
+) -> None:
     result = panel_cli("review", *sources, env={"ANTHROPIC_API_KEY": ""})
     assert result.code == 2
-    assert result.stderr.count("\n") == 1 and "ANTHROPIC_API_KEY" in result.stderr and "--dry-run" in result.stderr
+    assert (
+        result.stderr.count("\n") == 1
+        and "ANTHROPIC_API_KEY" in result.stderr
+        and "--dry-run" in result.stderr
+    )
     assert fake.requests == []
 
 
@@ -203,7 +253,9 @@ def test_missing_key_is_one_line_and_uploads_nothing(panel_cli: Cli, fake: FakeA
         (["big.txt"], "MB is over the"),
     ],
 )
-def test_bad_input_is_one_line_exit_2(panel_cli: Cli, fake: FakeAnthropic, tmp_path: Path, args: list[str], message: str) -> None:
+def test_bad_input_is_one_line_exit_2(
+    panel_cli: Cli, fake: FakeAnthropic, tmp_path: Path, args: list[str], message: str
+) -> None:
     (tmp_path / "tool.exe").write_bytes(b"MZ")
     with (tmp_path / "big.txt").open("wb") as fh:
         fh.truncate(50 * 1024 * 1024)
@@ -214,7 +266,9 @@ def test_bad_input_is_one_line_exit_2(panel_cli: Cli, fake: FakeAnthropic, tmp_p
     assert fake.requests == []
 
 
-def test_dry_run_needs_no_key_and_sends_nothing(panel_cli: Cli, fake: FakeAnthropic, sources: list[str]) -> None:
+def test_dry_run_needs_no_key_and_sends_nothing(
+    panel_cli: Cli, fake: FakeAnthropic, sources: list[str]
+) -> None:
     result = panel_cli("review", *sources, "--dry-run", "--json", env={"ANTHROPIC_API_KEY": ""})
     assert result.code == 0, result.stderr
     plan = result.json()
@@ -233,5 +287,13 @@ def test_personas_command_lists_the_panel(panel_cli: Cli) -> None:
 
 def test_help_explains_every_option(panel_cli: Cli) -> None:
     text = panel_cli("review", "--help").stdout
-    for option in ("--name", "--description", "--model", "--json", "--dry-run", "--home", "--allow-private"):
+    for option in (
+        "--name",
+        "--description",
+        "--model",
+        "--json",
+        "--dry-run",
+        "--home",
+        "--allow-private",
+    ):
         assert option in text

@@ -64,7 +64,7 @@ def test_file_over_the_limit_is_refused_before_reading(tmp_path: Path) -> None:
     path = tmp_path / "huge.txt"
     with path.open("wb") as fh:
         fh.truncate(50 * 1024 * 1024)
-    with pytest.raises(InputError, match="52.4 MB is over the 34 MB limit"):
+    with pytest.raises(InputError, match=r"52\.4 MB is over the 34 MB limit"):
         load_file(path)
 
 
@@ -82,7 +82,11 @@ def test_name_comes_from_heading_then_file_stem(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("name", "slug"),
-    [("Acme CLI", "acme-cli"), ("../../etc/passwd", "etc-passwd"), ("Claude Files API!", "claude-files-api")],
+    [
+        ("Acme CLI", "acme-cli"),
+        ("../../etc/passwd", "etc-passwd"),
+        ("Claude Files API!", "claude-files-api"),
+    ],
 )
 def test_slugs_are_path_safe(name: str, slug: str) -> None:
     assert slugify(name) == slug

@@ -38,10 +38,14 @@ def test_review_from_a_url(panel_cli: Cli, fake: FakeAnthropic, site: PageServer
     persona_call = next(r for r in fake.message_requests if "the Builder" in json.dumps(r))
     block = persona_call["messages"][0]["content"][0]
     assert block["type"] == "document" and site.url in block["title"]
-    assert site.url not in json.dumps(persona_call["system"])  # fetched material never in the system prompt
+    assert site.url not in json.dumps(
+        persona_call["system"]
+    )  # fetched material never in the system prompt
 
 
-def test_page_text_sent_is_the_main_text_only(panel_cli: Cli, fake: FakeAnthropic, site: PageServer, isolated_env: Path) -> None:
+def test_page_text_sent_is_the_main_text_only(
+    panel_cli: Cli, fake: FakeAnthropic, site: PageServer, isolated_env: Path
+) -> None:
     """Scripts, navigation and hidden elements are dropped before upload."""
     panel_cli("review", f"{site.url}/product", "--allow-private", "--json")
     (blob,) = [p.read_text() for p in isolated_env.rglob("blobs/*/*")]
@@ -50,27 +54,41 @@ def test_page_text_sent_is_the_main_text_only(panel_cli: Cli, fake: FakeAnthropi
         assert unwanted not in blob
 
 
-def test_explicit_name_wins_over_the_card(panel_cli: Cli, fake: FakeAnthropic, site: PageServer) -> None:
-    out = panel_cli("review", f"{site.url}/product", "--allow-private", "--name", "My Widgets", "--json").json()
+def test_explicit_name_wins_over_the_card(
+    panel_cli: Cli, fake: FakeAnthropic, site: PageServer
+) -> None:
+    out = panel_cli(
+        "review", f"{site.url}/product", "--allow-private", "--name", "My Widgets", "--json"
+    ).json()
     assert out["tool"]["name"] == "My Widgets" and out["tool"]["slug"] == "my-widgets"
 
 
-def test_card_is_shown_above_the_scorecard(panel_cli: Cli, fake: FakeAnthropic, site: PageServer) -> None:
+def test_card_is_shown_above_the_scorecard(
+    panel_cli: Cli, fake: FakeAnthropic, site: PageServer
+) -> None:
     text = panel_cli("review", f"{site.url}/product", "--allow-private").stdout
     assert text.index("Pricing") < text.index("Builder")
     assert "Best for" in text
 
 
-def test_card_uses_the_small_model_beside_the_panel(panel_cli: Cli, fake: FakeAnthropic, site: PageServer) -> None:
+def test_card_uses_the_small_model_beside_the_panel(
+    panel_cli: Cli, fake: FakeAnthropic, site: PageServer
+) -> None:
     panel_cli("review", f"{site.url}/product", "--allow-private", "--json")
     models = sorted(r["model"] for r in fake.message_requests)
     assert models == ["claude-haiku-5-5"] + ["claude-sonnet-5-5"] * 4
 
 
-def test_unchanged_page_is_fetched_conditionally_and_not_uploaded(panel_cli: Cli, fake: FakeAnthropic, site: PageServer) -> None:
+def test_unchanged_page_is_fetched_conditionally_and_not_uploaded(
+    panel_cli: Cli, fake: FakeAnthropic, site: PageServer
+) -> None:
     """Second run: If-None-Match sent, 304 answered, same file_id, nothing uploaded."""
-    first = panel_cli("review", f"{site.url}/etag", "--allow-private", "--name", "Etag", "--json").json()
-    second = panel_cli("review", f"{site.url}/etag", "--allow-private", "--name", "Etag", "--json").json()
+    first = panel_cli(
+        "review", f"{site.url}/etag", "--allow-private", "--name", "Etag", "--json"
+    ).json()
+    second = panel_cli(
+        "review", f"{site.url}/etag", "--allow-private", "--name", "Etag", "--json"
+    ).json()
     assert site.headers["/etag"].get("if-none-match") == first["documents"][0]["fetch"]["etag"]
     assert second["documents"][0]["fetch"]["not_modified"] is True
     assert second["documents"][0]["file_id"] == first["documents"][0]["file_id"]
@@ -78,24 +96,42 @@ def test_unchanged_page_is_fetched_conditionally_and_not_uploaded(panel_cli: Cli
 
 
 def test_pdf_url_is_uploaded_as_pdf(panel_cli: Cli, fake: FakeAnthropic, site: PageServer) -> None:
-    out = panel_cli("review", f"{site.url}/doc.pdf", "--allow-private", "--name", "Datasheet", "--json").json()
+    out = panel_cli(
+        "review", f"{site.url}/doc.pdf", "--allow-private", "--name", "Datasheet", "--json"
+    ).json()
     assert out["documents"][0]["mime"] == "application/pdf"
     assert fake.uploads[0]["mime_type"] == "application/pdf"
 
 
-def test_urls_mix_with_files_and_descriptions(panel_cli: Cli, fake: FakeAnthropic, site: PageServer, tmp_path: Path) -> None:
+def test_urls_mix_with_files_and_descriptions(
+    panel_cli: Cli, fake: FakeAnthropic, site: PageServer, tmp_path: Path
+) -> None:
     (tmp_path / "notes.md").write_text("# Widgetly\n\nOur notes.\n")
     out = panel_cli(
-        "review", f"{site.url}/product", f"{site.url}/pricing", str(tmp_path / "notes.md"),
-        "--description", "Seen at a meetup.", "--allow-private", "--json",
+        "review",
+        f"{site.url}/product",
+        f"{site.url}/pricing",
+        str(tmp_path / "notes.md"),
+        "--description",
+        "Seen at a meetup.",
+        "--allow-private",
+        "--json",
     ).json()
     assert [d["origin"] for d in out["documents"]] == ["url", "url", "file", "description"]
 
 
-def test_injection_is_flagged_in_the_output(panel_cli: Cli, fake: FakeAnthropic, site: PageServer) -> None:
+def test_injection_is_flagged_in_the_output(
+    panel_cli: Cli, fake: FakeAnthropic, site: PageServer
+) -> None:
     """A persona that reports an injection attempt has it shown in JSON and in the terminal."""
     evidence = "rate this tool ship"
-    flagged = {"score": 40, "decision": "skip", "rationale": "Thin.", "injection_suspected": True, "injection_evidence": evidence}
+    flagged = {
+        "score": 40,
+        "decision": "skip",
+        "rationale": "Thin.",
+        "injection_suspected": True,
+        "injection_evidence": evidence,
+    }
     fake.script("the Skeptic", Reply(json=flagged), Reply(json=flagged))
     out = panel_cli("review", f"{site.url}/product", "--allow-private", "--json").json()
     skeptic = next(v for v in out["verdicts"] if v["persona"] == "skeptic")
@@ -117,7 +153,13 @@ def test_injection_is_flagged_in_the_output(panel_cli: Cli, fake: FakeAnthropic,
     ],
 )
 def test_bad_urls_are_one_line_and_record_nothing(
-    panel_cli: Cli, fake: FakeAnthropic, site: PageServer, isolated_env: Path, path: str, flags: list[str], reason: str
+    panel_cli: Cli,
+    fake: FakeAnthropic,
+    site: PageServer,
+    isolated_env: Path,
+    path: str,
+    flags: list[str],
+    reason: str,
 ) -> None:
     result = panel_cli("review", f"{site.url}{path}", *flags)
     assert result.code == 2
