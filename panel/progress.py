@@ -6,8 +6,9 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-from rich.console import Console
+from rich.console import Console, ConsoleOptions, RenderResult
 from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
 
 from panel.panel import OnEvent, State
@@ -20,6 +21,7 @@ STATE_STYLE = {
     "done": "green",
     "failed": "red",
 }
+ACTIVE = ("writing", "repairing")
 
 
 class PanelProgress:
@@ -34,12 +36,19 @@ class PanelProgress:
     def update(self, persona: str, state: State, detail: str) -> None:
         self.states[persona] = (state, detail, time.monotonic())
 
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        """Rendered afresh on every refresh, so a running call's elapsed time keeps ticking."""
+        yield self.table()
+
     def table(self) -> Table:
         table = Table.grid(padding=(0, 2))
-        for pid, (state, detail, _) in self.states.items():
-            spinner = "…" if state in ("waiting", "writing", "repairing") else ""
+        now = time.monotonic()
+        for pid, (state, detail, since) in self.states.items():
+            clock = f"… {now - since:4.1f}s" if state in ACTIVE else ""
             table.add_row(
-                self.names.get(pid, pid), f"[{STATE_STYLE[state]}]{state}{spinner}[/]", detail[:70]
+                self.names.get(pid, pid),
+                f"[{STATE_STYLE[state]}]{state}{clock}[/]",
+                escape(detail[:70]),
             )
         return table
 
@@ -51,10 +60,5 @@ def live_progress(personas: Sequence[Persona], console: Console) -> Iterator[OnE
     if not console.is_terminal:
         yield progress.update
         return
-    with Live(progress.table(), console=console, refresh_per_second=8, transient=True) as live:
-
-        def on_event(persona: str, state: State, detail: str) -> None:
-            progress.update(persona, state, detail)
-            live.update(progress.table())
-
-        yield on_event
+    with Live(progress, console=console, refresh_per_second=8, transient=True):
+        yield progress.update

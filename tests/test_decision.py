@@ -81,3 +81,21 @@ def test_majority_and_label_helpers() -> None:
     assert majority(3, 1, 10.0, 70.0) == "ship"
     assert majority(1, 3, 99.0, 70.0) == "skip"
     assert label("skip", 1, 3) == "Skip · 1 ship / 3 skip"
+
+
+def test_progress_shows_each_persona_state() -> None:
+    """The live table lists every persona with its latest state and detail."""
+    from rich.console import Console
+
+    from panel.personas import load_personas
+    from panel.progress import PanelProgress
+
+    progress = PanelProgress(load_personas())
+    progress.update("builder", "done", "85/100 · ship")
+    progress.update("skeptic", "failed", "[bold]HTTP 529[/]")
+    console = Console(width=100, record=True)
+    console.print(progress)
+    text = console.export_text()
+    assert "Builder" in text and "done" in text and "85/100 · ship" in text
+    assert "[bold]HTTP 529[/]" in text  # details are escaped, not styled
+    assert "Founder" in text and "waiting" in text
