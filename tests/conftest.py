@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pytest_socket import socket_allow_hosts
 
 from tests.fake_anthropic import FakeAnthropic
+from tests.pages import PageServer
 
 ROOT = Path(__file__).resolve().parent.parent
 FAKE_KEY = "sk-ant-test-0123456789"
@@ -39,6 +41,19 @@ def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(base, "INITIAL_RETRY_DELAY", 0.0)
     monkeypatch.setattr(base, "MAX_RETRY_DELAY", 0.0)
+
+
+@pytest.fixture(scope="module")
+def site() -> Iterator[PageServer]:
+    """A small web site on 127.0.0.1 (pages, redirects, hostile answers), shared by a module's tests."""
+    with PageServer() as server:
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def loopback_only() -> None:
+    """Nothing may connect anywhere but loopback (127.0.0.0/8 covers the rebinding tests' 127.0.0.2)."""
+    socket_allow_hosts(["127.0.0.0/8", "::1"])
 
 
 @pytest.fixture

@@ -2,29 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from pytest_socket import socket_allow_hosts
 
 from panel import extract
 from panel.extract import ExtractedPage, UnsupportedContent, html_to_text, to_document_text
 from panel.fetch import FetchError, FetchResult, fetch
 from tests import pages
 from tests.pages import PageServer
-
-
-@pytest.fixture(scope="module")
-def site() -> Iterator[PageServer]:
-    with PageServer() as server:
-        yield server
-
-
-@pytest.fixture(autouse=True)
-def _loopback_only() -> Iterator[None]:
-    """Nothing in these tests may connect anywhere but loopback."""
-    socket_allow_hosts(["127.0.0.0/8", "::1"])
-    yield
 
 
 def page(site: PageServer, path: str) -> ExtractedPage:

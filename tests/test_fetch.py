@@ -6,29 +6,15 @@ import hashlib
 import ipaddress
 import socket
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import datetime
 
 import httpcore
 import pytest
-from pytest_socket import socket_allow_hosts
 
 from panel import netguard
 from panel.fetch import BlockedURL, FetchError, GuardedBackend, fetch
 from tests.pages import ETAG, LAST_MODIFIED, PageServer
-
-
-@pytest.fixture(scope="module")
-def site() -> Iterator[PageServer]:
-    with PageServer() as server:
-        yield server
-
-
-@pytest.fixture(autouse=True)
-def _loopback_only() -> Iterator[None]:
-    """Nothing in these tests may connect anywhere but loopback."""
-    socket_allow_hosts(["127.0.0.0/8", "::1"])
-    yield
 
 
 def only_127_0_0_1(ip: netguard.IPAddress) -> str | None:

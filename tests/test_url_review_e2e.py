@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,12 +14,6 @@ from tests.pages import HIDDEN_INSTRUCTION, NAV_TEXT, SECRET_IN_SCRIPT, PageServ
 
 pytestmark = pytest.mark.e2e
 Cli = Callable[..., Result]
-
-
-@pytest.fixture
-def site() -> Iterator[PageServer]:
-    with PageServer() as server:
-        yield server
 
 
 def test_review_from_a_url(panel_cli: Cli, fake: FakeAnthropic, site: PageServer) -> None:
