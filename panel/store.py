@@ -147,17 +147,15 @@ class Store:
 
     def run_ids(self, slug: str) -> list[str]:
         rows = self.db.execute(
-            "SELECT run_id FROM runs WHERE slug = ? ORDER BY created_at, run_id", (slug,)
+            # created_at has whole seconds: ties go to the order the runs were recorded in
+            "SELECT run_id FROM runs WHERE slug = ? ORDER BY created_at, rowid",
+            (slug,),
         ).fetchall()
         return [r["run_id"] for r in rows]
 
     def latest_run_id(self, slug: str) -> str | None:
         ids = self.run_ids(slug)
         return ids[-1] if ids else None
-
-    def runs(self, slug: str) -> list[Run]:
-        """Every run of a tool, oldest first, read from the records."""
-        return [self.load_run(run_id) for run_id in self.run_ids(slug)]
 
     def has_run(self, run_id: str) -> bool:
         row = self.db.execute("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)).fetchone()
@@ -189,9 +187,9 @@ class Store:
         """Each tool's latest run, newest first."""
         return self.db.execute(
             """SELECT r.* FROM runs r
-               JOIN (SELECT slug, MAX(created_at || run_id) AS k FROM runs GROUP BY slug) last
-               ON r.slug = last.slug AND r.created_at || r.run_id = last.k
-               ORDER BY r.created_at DESC"""
+               WHERE r.rowid = (SELECT rowid FROM runs WHERE slug = r.slug
+                                ORDER BY created_at DESC, rowid DESC LIMIT 1)
+               ORDER BY r.created_at DESC, r.rowid DESC"""
         ).fetchall()
 
     def tool_rows(self) -> list[ToolRow]:

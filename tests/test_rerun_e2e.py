@@ -11,6 +11,7 @@ import pytest
 
 from tests.conftest import Result
 from tests.fake_anthropic import FakeAnthropic
+from tests.pages import ETAG, PageServer
 
 pytestmark = pytest.mark.e2e
 Cli = Callable[..., Result]
@@ -230,3 +231,18 @@ def test_unknown_tool_suggests_list(panel_cli: Cli, command: str) -> None:
     result = panel_cli(command, "widgetly", env=NO_API)
     assert result.code == 2 and result.stderr.count("\n") == 1
     assert "'widgetly'" in result.stderr and "panel list" in result.stderr
+
+
+def test_rerun_fetches_urls_conditionally(panel_cli: Cli, fake: FakeAnthropic) -> None:
+    """An unchanged page (304) is rebuilt locally: same file_id, no upload, marked not modified."""
+    with PageServer() as site:
+        url = f"{site.url}/etag"
+        first = panel_cli("review", url, "--allow-private", "--json").json()
+        uploads = len(fake.uploads)
+        result = panel_cli("rerun", first["tool"]["slug"], "--allow-private", "--json")
+        assert result.code == 0, result.stderr
+        assert site.headers["/etag"].get("if-none-match") == ETAG
+    (doc,) = result.json()["run"]["documents"]
+    assert doc["fetch"]["not_modified"] is True
+    assert doc["file_id"] == first["documents"][0]["file_id"]
+    assert len(fake.uploads) == uploads
