@@ -115,7 +115,8 @@ def diff_view(diff: RunDiff, names: dict[str, str]) -> RenderableType:
     if diff.card:
         card = Table.grid(padding=(0, 2))
         for c in diff.card:
-            card.add_row(Text(c.field, style="dim"), Text(f"{c.old or '—'}  →  {c.new or '—'}"))
+            label = CARD_LABEL.get(c.field, c.field)
+            card.add_row(Text(label, style="dim"), Text(f"{c.old or '—'}  →  {c.new or '—'}"))
         parts += [Text(""), Text("Tool card", style="bold"), card]
     parts += [Text(""), Text("Personas", style="bold")]
     width = max((len(names.get(p.persona, p.persona)) for p in diff.personas), default=8) + 2
@@ -135,6 +136,15 @@ def diff_view(diff: RunDiff, names: dict[str, str]) -> RenderableType:
 
 
 DOC_STYLE = {"added": "green", "removed": "red", "changed": "yellow"}
+CARD_LABEL = {
+    "pricing_summary": "Pricing",
+    "pricing_model": "Pricing model",
+    "name": "Name",
+    "category": "Category",
+    "tagline": "Tagline",
+    "best_for": "Best for",
+    "description": "Description",
+}
 
 
 def _mean_move(diff: RunDiff) -> str:

@@ -68,22 +68,24 @@ def kept(previous: Run, changes: Changes) -> list[DocumentRef]:
 
 
 def reload(ref: DocumentRef, run_id: str, settings: Settings, store: Store) -> Document:
-    """One previous document, as it is now."""
+    """One previous document as it is now; a source that cannot be read says how to leave it out."""
+    try:
+        return _reload(ref, settings, store)
+    except InputError as exc:
+        raise InputError(
+            f"{exc} (a source of run {run_id}; leave it out with --drop {ref.source})"
+        ) from exc
+
+
+def _reload(ref: DocumentRef, settings: Settings, store: Store) -> Document:
     if ref.origin == "url":
         from panel.web import load_url
 
         return load_url(ref.source, settings=settings, store=store)
     if ref.origin == "file":
-        if not Path(ref.source).exists():
-            raise InputError(
-                f"{ref.source}: no such file (it was in run {run_id}); "
-                f"leave it out with --drop {ref.source}"
-            )
         return load_file(Path(ref.source))
     if ref.text is None:
-        raise InputError(
-            f"{ref.source}: run {run_id} kept no text for it; leave it out with --drop {ref.source}"
-        )
+        raise InputError(f"{ref.source}: the record kept no text to send again")
     return Document(
         name=ref.name,
         title=ref.title,

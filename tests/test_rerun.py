@@ -66,7 +66,10 @@ def test_pasted_text_comes_back_with_the_same_bytes(previous: Run, tmp_path: Pat
 
 def test_missing_file_suggests_drop(previous: Run, tmp_path: Path) -> None:
     """A previous file that is gone is an error naming the --drop that leaves it out."""
-    with pytest.raises(InputError, match=r"gone\.md: no such file .*--drop gone\.md"):
+    with pytest.raises(
+        InputError,
+        match=r"gone\.md: no such file \(a source of run r1; leave it out with --drop gone\.md\)",
+    ):
         rerun_documents(previous, Changes(), resolve(home=tmp_path), Store(tmp_path / "home"))
 
 
@@ -77,3 +80,10 @@ def test_dropping_everything_is_an_error(previous: Run, tmp_path: Path) -> None:
         rerun_documents(
             previous, Changes(drop=drop), resolve(home=tmp_path), Store(tmp_path / "home")
         )
+
+
+def test_new_stdin_replaces_the_old(tmp_path: Path) -> None:
+    """'-' on a rerun is new text from stdin: the previous stdin document is left out."""
+    ref = description_ref("Piped.").model_copy(update={"origin": "stdin", "source": "-"})
+    previous = make_run("r1", [verdict("builder", 70)], [doc("a.md", "x"), ref])
+    assert [r.source for r in kept(previous, Changes(sources=["-"]))] == ["a.md"]
