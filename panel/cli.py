@@ -24,12 +24,11 @@ from panel.render import diff_view, history_view, persona_names, print_run, tool
 from panel.sources import Document
 from panel.store import Store, dumps
 
+# Commands that call the API import the SDK when they run (it takes about a second to import),
+# so that show, history, list and diff start at once.
 if TYPE_CHECKING:
     from panel.client import Client
     from panel.review import Request
-
-# Commands that call the API import the SDK when they run (it takes about a second to import),
-# so that show, history, list and diff start at once.
 
 app = typer.Typer(
     help="Ship-or-skip reviews of software tools, written by a four-persona LLM review panel.",
@@ -95,10 +94,10 @@ def review_cmd(
 
     Exit status: 0 when the panel decided, 1 when it is incomplete (too few verdicts), 2 on bad input.
     """
-    settings = resolve(home=home, model=model, personas_dir=personas_dir, allow_private=allow_private)
     from panel.client import Client
     from panel.review import Request, load_documents
 
+    settings = resolve(home=home, model=model, personas_dir=personas_dir, allow_private=allow_private)
     personas = load_personas(settings.personas_dir)
     prompts = Prompts(settings.prompts_dir)
     request = Request(sources=sources or [], description=description, name=name)
