@@ -4,23 +4,31 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from dataclasses import replace
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from panel import __version__
-from panel.client import Client, endpoint
 from panel.config import Settings, resolve
+from panel.diff import diff_runs
 from panel.errors import PanelError
-from panel.personas import load_personas
-from panel.progress import live_progress
+from panel.history import history
+from panel.personas import Persona, load_personas
 from panel.prompts import Prompts
-from panel.render import persona_names, print_run
-from panel.review import Request, load_documents, plan, review
-from panel.store import Store
+from panel.record import Run
+from panel.render import diff_view, history_view, persona_names, print_run, tools_view
+from panel.sources import Document
+from panel.store import Store, dumps
+
+# Commands that call the API import the SDK when they run (it takes about a second to import),
+# so that show, history, list and diff start at once.
+if TYPE_CHECKING:
+    from panel.client import Client
+    from panel.review import Request
 
 app = typer.Typer(
     help="Ship-or-skip reviews of software tools, written by a four-persona LLM review panel.",
@@ -110,6 +118,9 @@ def review_cmd(
 
     Exit status: 0 when the panel decided, 1 when it is incomplete (too few verdicts), 2 on bad input.
     """
+    from panel.client import Client
+    from panel.review import Request, load_documents
+
     settings = resolve(
         home=home, model=model, personas_dir=personas_dir, allow_private=allow_private
     )
@@ -122,8 +133,30 @@ def review_cmd(
     client = Client()  # fails fast without a key, before anything is read or uploaded
     store = Store(settings.home)
     docs = load_documents(request, settings, store)
+    run = run_panel(request, docs, settings, personas, prompts, client, store)
+    if json_out:
+        print(run.model_dump_json(indent=2))
+    else:
+        print_run(out, run, persona_names(personas))
+    exit_if_incomplete(run)
+
+
+def run_panel(
+    request: Request,
+    docs: list[Document],
+    settings: Settings,
+    personas: list[Persona],
+    prompts: Prompts,
+    client: Client,
+    store: Store,
+) -> Run:
+    """The panel over loaded documents, with live progress on a terminal; the run is recorded."""
+    from panel.client import endpoint
+    from panel.progress import live_progress
+    from panel.review import review
+
     with live_progress(personas, err) as on_event:
-        run = asyncio.run(
+        return asyncio.run(
             review(
                 request,
                 settings=settings,
@@ -136,10 +169,10 @@ def review_cmd(
                 on_event=on_event,
             )
         )
-    if json_out:
-        print(run.model_dump_json(indent=2))
-    else:
-        print_run(out, run, persona_names(personas))
+
+
+def exit_if_incomplete(run: Run) -> None:
+    """Exit 1 after printing when too few personas answered; the run is kept either way."""
     if run.panel.decision == "incomplete":
         err.print(
             f"panel: incomplete: only {run.panel.ship + run.panel.skip} of {len(run.verdicts)} "
@@ -148,9 +181,143 @@ def review_cmd(
         raise typer.Exit(1)
 
 
+@app.command("rerun")
+def rerun_cmd(
+    tool: Annotated[str, typer.Argument(help="The tool's slug or name, as `panel list` shows it.")],
+    sources: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="New files, URLs or '-' to add to the previous sources.", show_default=False
+        ),
+    ] = None,
+    drop: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--drop", help="A previous source to leave out: path, URL or 'description'. Repeatable."
+        ),
+    ] = None,
+    description: Annotated[
+        str | None,
+        typer.Option(
+            "--description", help="Pasted text about the tool; replaces the previous description."
+        ),
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option("--model", help="Model for the persona calls. Default: the previous run's."),
+    ] = None,
+    json_out: Annotated[
+        bool,
+        typer.Option("--json", help='Print {"run": ..., "diff": ...} instead of the scorecard.'),
+    ] = False,
+    allow_private: Annotated[
+        bool,
+        typer.Option("--allow-private", help="Allow URLs on private, loopback, link-local hosts."),
+    ] = False,
+    home: HomeOpt = None,
+    personas_dir: PersonasOpt = None,
+) -> None:
+    """Review a tool again: previous sources, plus new ones, minus dropped ones; show what moved.
+
+    Files are read again and URLs fetched again conditionally; unchanged documents reuse their
+    uploads. Exit status: 0 when the panel decided, 1 when incomplete, 2 on bad input.
+    """
+    from panel.client import Client
+    from panel.rerun import Changes, previous_run, rerun_documents, rerun_request
+
+    settings = resolve(home=home, personas_dir=personas_dir, allow_private=allow_private)
+    store = Store(settings.home)
+    previous = previous_run(store, tool)
+    settings = replace(settings, model=model or previous.model)
+    personas = load_personas(settings.personas_dir)
+    prompts = Prompts(settings.prompts_dir)
+    client = Client()
+    changes = Changes(sources=sources or [], drop=drop or [], description=description)
+    docs = rerun_documents(previous, changes, settings, store)
+    run = run_panel(rerun_request(previous), docs, settings, personas, prompts, client, store)
+    diff = diff_runs(previous, run)
+    if json_out:
+        print(dumps({"run": run.model_dump(mode="json"), "diff": diff.model_dump(mode="json")}))
+    else:
+        names = persona_names(personas)
+        print_run(out, run, names)
+        out.print(diff_view(diff, names))
+    exit_if_incomplete(run)
+
+
+RunRef = Annotated[
+    str, typer.Argument(help="A run id, or a tool's slug or name meaning its latest run.")
+]
+
+
+@app.command("show")
+def show_cmd(
+    run_ref: RunRef,
+    json_out: JsonOpt = False,
+    home: HomeOpt = None,
+    personas_dir: PersonasOpt = None,
+) -> None:
+    """Show one recorded run as `review` printed it; needs no key and calls no API."""
+    settings = resolve(home=home, personas_dir=personas_dir)
+    run = Store(settings.home).run_for(run_ref)
+    if json_out:
+        print(run.model_dump_json(indent=2))
+    else:
+        print_run(out, run, persona_names(load_personas(settings.personas_dir)))
+
+
+@app.command("history")
+def history_cmd(
+    tool: Annotated[str, typer.Argument(help="The tool's slug or name.")],
+    json_out: JsonOpt = False,
+    home: HomeOpt = None,
+    personas_dir: PersonasOpt = None,
+) -> None:
+    """Every run of a tool, oldest first, with a score trend per persona; calls no API."""
+    settings = resolve(home=home, personas_dir=personas_dir)
+    store = Store(settings.home)
+    h = history([store.load_run(run_id) for run_id in store.runs_of(tool)])
+    if json_out:
+        print(h.model_dump_json(indent=2))
+    else:
+        out.print(history_view(h, persona_names(load_personas(settings.personas_dir))))
+
+
+@app.command("list")
+def list_cmd(json_out: JsonOpt = False, home: HomeOpt = None) -> None:
+    """Every tool reviewed, with its latest label, mean score and date; calls no API."""
+    rows = Store(resolve(home=home).home).tool_rows()
+    if json_out:
+        print(dumps([r.model_dump() for r in rows]))
+    elif not rows:
+        err.print("panel: no runs yet; start with `panel review FILE|URL`")
+    else:
+        out.print(tools_view(rows))
+
+
+@app.command("diff")
+def diff_cmd(
+    run_a: Annotated[str, typer.Argument(help="The earlier run id.")],
+    run_b: Annotated[str, typer.Argument(help="The later run id.")],
+    json_out: JsonOpt = False,
+    home: HomeOpt = None,
+    personas_dir: PersonasOpt = None,
+) -> None:
+    """What changed between two runs of one tool; computed from the records, no API call."""
+    settings = resolve(home=home, personas_dir=personas_dir)
+    store = Store(settings.home)
+    diff = diff_runs(store.load_run(run_a), store.load_run(run_b))
+    if json_out:
+        print(diff.model_dump_json(indent=2))
+    else:
+        out.print(diff_view(diff, persona_names(load_personas(settings.personas_dir))))
+
+
 def print_plan(
     request: Request, settings: Settings, personas: list, prompts: Prompts, json_out: bool
 ) -> None:  # type: ignore[type-arg]
+    from panel.review import plan
+
     p = plan(request, settings=settings, personas=personas, prompts=prompts)
     if json_out:
         import json

@@ -1,4 +1,7 @@
-"""Turning stored runs into what people read: the terminal scorecard and the dry-run plan."""
+"""Turning stored runs into what people read: the scorecard, a diff, a history, the tool list.
+
+Text from records (names, sources, rationales) is escaped or put in `Text`: never read as markup.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +13,11 @@ from rich.panel import Panel as Box
 from rich.table import Table
 from rich.text import Text
 
+from panel.diff import RunDiff
+from panel.history import History, HistoryEntry, sparkline
 from panel.personas import Persona
 from panel.record import Run
+from panel.store import ToolRow
 
 DECISION_STYLE = {"ship": "bold green", "skip": "bold red", "incomplete": "bold yellow"}
 
@@ -86,3 +92,125 @@ def scorecard(run: Run, names: dict[str, str]) -> RenderableType:
 
 def print_run(console: Console, run: Run, names: dict[str, str]) -> None:
     console.print(scorecard(run, names))
+
+
+def when(created_at: str) -> str:
+    """`2026-11-25T13:05:01+00:00` as `2026-11-25 13:05` (UTC, as recorded)."""
+    return created_at[:16].replace("T", " ")
+
+
+def signed(delta: int | None) -> str:
+    return "" if delta is None else f"{delta:+d}".replace("-", "−")
+
+
+def score_text(score: int | None) -> str:
+    return "failed" if score is None else str(score)
+
+
+def diff_view(diff: RunDiff, names: dict[str, str]) -> RenderableType:
+    """What moved between two runs: label, documents, card fields, then each persona."""
+    parts: list[RenderableType] = [
+        Text(f"{diff.slug}: run {diff.old_run_id} → {diff.new_run_id}", style="dim"),
+        Text.assemble(
+            ("Panel  ", "bold"), diff.old_label, "  →  ", diff.new_label, _mean_move(diff)
+        ),
+    ]
+    docs = Table.grid(padding=(0, 2))
+    for status in ("added", "removed", "changed"):
+        for d in diff.documents_with(status):  # type: ignore[arg-type]
+            docs.add_row(Text(status, style=DOC_STYLE[status]), Text(d.source))
+    unchanged = len(diff.documents_with("unchanged"))
+    parts += [Text(""), Text(f"Documents  ({unchanged} unchanged)", style="bold")]
+    if docs.row_count:
+        parts.append(docs)
+    if diff.card:
+        card = Table.grid(padding=(0, 2))
+        for c in diff.card:
+            label = CARD_LABEL.get(c.field, c.field)
+            card.add_row(Text(label, style="dim"), Text(f"{c.old or '—'}  →  {c.new or '—'}"))
+        parts += [Text(""), Text("Tool card", style="bold"), card]
+    parts += [Text(""), Text("Personas", style="bold")]
+    width = max((len(names.get(p.persona, p.persona)) for p in diff.personas), default=8) + 2
+    for p in diff.personas:
+        line = Text.assemble(
+            names.get(p.persona, p.persona).ljust(width),
+            f"{score_text(p.old_score)} → {score_text(p.new_score)}",
+        )
+        if p.delta:
+            line.append(f"  ({signed(p.delta)})", style="green" if p.delta > 0 else "red")
+        if p.flipped:
+            style = DECISION_STYLE[p.new_decision or "skip"]
+            line.append(f"  {p.old_decision} → {p.new_decision}", style=style)
+        parts.append(line)
+        parts += [Text(f"    + {s}", style="dim") for s in p.new_sentences]
+    return Box(Group(*parts), title="what changed", title_align="left", expand=False, width=100)
+
+
+DOC_STYLE = {"added": "green", "removed": "red", "changed": "yellow"}
+CARD_LABEL = {
+    "pricing_summary": "Pricing",
+    "pricing_model": "Pricing model",
+    "name": "Name",
+    "category": "Category",
+    "tagline": "Tagline",
+    "best_for": "Best for",
+    "description": "Description",
+}
+
+
+def _mean_move(diff: RunDiff) -> str:
+    if diff.old_mean is None or diff.new_mean is None or diff.old_mean == diff.new_mean:
+        return ""
+    return f"  ·  mean {diff.old_mean:g} → {diff.new_mean:g}"
+
+
+def history_view(h: History, names: dict[str, str]) -> RenderableType:
+    """Three lines per run, oldest first (when, scores, documents), then a sparkline per persona."""
+    parts: list[RenderableType] = [Text(f"{h.name} ({h.slug}): {len(h.runs)} runs", style="bold")]
+    for e in h.runs:
+        verdicts = Text("    ")
+        for i, p in enumerate(h.trend):
+            decision = e.decisions.get(p)
+            verdicts.append(" · " if i else "")
+            verdicts.append(f"{names.get(p, p)} {score_text(e.scores.get(p))}")
+            if decision:
+                verdicts.append(f" {decision}", style=DECISION_STYLE[decision])
+        parts += [
+            Text(""),
+            Text.assemble((when(e.created_at), "bold"), f"  {e.run_id}  {e.model}  ", e.label),
+            verdicts,
+            Text(f"    documents: {_doc_moves(e)}", style="dim"),
+        ]
+    trend = Table.grid(padding=(0, 2))
+    for p, scores in h.trend.items():
+        scores_text = " ".join(score_text(s) for s in scores)
+        trend.add_row(escape(names.get(p, p)), sparkline(scores), scores_text)
+    return Group(*parts, Text(""), Text("Score trend", style="bold"), trend)
+
+
+SOURCE_LABEL = {"--description": "description", "-": "stdin"}
+
+
+def _doc_moves(e: HistoryEntry) -> str:
+    """`+added -removed ~changed`, or `unchanged`."""
+    moves = [
+        f"{mark}{SOURCE_LABEL.get(s, s)}"
+        for mark, group in (
+            ("+", e.documents_added),
+            ("-", e.documents_removed),
+            ("~", e.documents_changed),
+        )
+        for s in group
+    ]
+    return " ".join(moves) or "unchanged"
+
+
+def tools_view(rows: Sequence[ToolRow]) -> RenderableType:
+    table = Table(title="tools reviewed", title_justify="left")
+    for col in ("tool", "slug", "panel", "mean", "runs", "last run"):
+        table.add_column(col)
+    for r in rows:
+        mean = "—" if r.mean_score is None else f"{r.mean_score:g}"
+        row = [r.name, r.slug, r.label, mean, str(r.runs), when(r.created_at)]
+        table.add_row(*map(escape, row))
+    return table

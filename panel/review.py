@@ -41,6 +41,7 @@ class Request:
     sources: Sequence[str] = ()
     description: str | None = None
     name: str | None = None
+    slug: str | None = None  # a rerun keeps its tool's key rather than deriving one again
     parent_run_id: str | None = None
     job_id: str | None = None
     extra_documents: Sequence[Document] = field(default_factory=list)
@@ -71,9 +72,12 @@ def load_documents(request: Request, settings: Settings, store: Store | None) ->
 
 
 def tool_names(request: Request, docs: Sequence[Document]) -> tuple[str, str]:
-    """(name, slug): an explicit --name wins; otherwise a name derived from the documents."""
+    """(name, slug): an explicit --name wins; otherwise a name derived from the documents.
+
+    A rerun carries the previous run's name and slug, so its runs stay under one tool.
+    """
     name = (request.name or "").strip() or derive_name(list(docs))
-    return name, slugify(name)
+    return name, request.slug or slugify(name)
 
 
 def document_ref(doc: Document, file_id: str | None, uploaded_now: bool) -> DocumentRef:

@@ -12,13 +12,16 @@ import sqlite3
 import tempfile
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from panel.errors import InputError
 from panel.record import Run
+from panel.sources import slugify
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -56,6 +59,19 @@ CREATE TABLE IF NOT EXISTS fetches (
     document TEXT NOT NULL
 );
 """
+
+
+class ToolRow(BaseModel):
+    """A tool as `panel list` shows it: its latest run, and how many runs it has."""
+
+    slug: str
+    name: str
+    label: str
+    decision: str
+    mean_score: float | None
+    created_at: str
+    run_id: str
+    runs: int
 
 
 def new_run_id() -> str:
@@ -139,7 +155,9 @@ class Store:
 
     def run_ids(self, slug: str) -> list[str]:
         rows = self.db.execute(
-            "SELECT run_id FROM runs WHERE slug = ? ORDER BY created_at, run_id", (slug,)
+            # created_at has whole seconds: ties go to the order the runs were recorded in
+            "SELECT run_id FROM runs WHERE slug = ? ORDER BY created_at, rowid",
+            (slug,),
         ).fetchall()
         return [r["run_id"] for r in rows]
 
@@ -147,14 +165,56 @@ class Store:
         ids = self.run_ids(slug)
         return ids[-1] if ids else None
 
+    def has_run(self, run_id: str) -> bool:
+        row = self.db.execute("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+        return row is not None
+
+    def slug_of(self, tool: str) -> str | None:
+        """The stored slug a TOOL argument names: the slug itself, or a name slugified."""
+        keys = [tool]
+        with suppress(InputError):  # nothing to slugify: only the literal argument can match
+            keys.append(slugify(tool))
+        return next((key for key in keys if self.run_ids(key)), None)
+
+    def run_for(self, ref: str) -> Run:
+        """A RUN_ID, or a TOOL meaning its latest run; an unknown one is a one-line error."""
+        if self.has_run(ref):
+            return self.load_run(ref)
+        return self.load_run(self.runs_of(ref)[-1])
+
+    def runs_of(self, tool: str) -> list[str]:
+        """The run ids of a TOOL argument, oldest first; an unknown tool is a one-line error."""
+        slug = self.slug_of(tool)
+        if slug is None:
+            raise InputError(
+                f"no runs of {tool!r} in {self.home}; see `panel list` for the tools reviewed"
+            )
+        return self.run_ids(slug)
+
     def tools(self) -> list[sqlite3.Row]:
         """Each tool's latest run, newest first."""
         return self.db.execute(
             """SELECT r.* FROM runs r
-               JOIN (SELECT slug, MAX(created_at || run_id) AS k FROM runs GROUP BY slug) last
-               ON r.slug = last.slug AND r.created_at || r.run_id = last.k
-               ORDER BY r.created_at DESC"""
+               WHERE r.rowid = (SELECT rowid FROM runs WHERE slug = r.slug
+                                ORDER BY created_at DESC, rowid DESC LIMIT 1)
+               ORDER BY r.created_at DESC, r.rowid DESC"""
         ).fetchall()
+
+    def tool_rows(self) -> list[ToolRow]:
+        """Each tool's latest run with its run count, most recently reviewed first."""
+        return [
+            ToolRow(
+                slug=r["slug"],
+                name=r["name"],
+                label=r["label"],
+                decision=r["decision"],
+                mean_score=r["mean_score"],
+                created_at=r["created_at"],
+                run_id=r["run_id"],
+                runs=len(self.run_ids(r["slug"])),
+            )
+            for r in self.tools()
+        ]
 
     # the file registry --------------------------------------------------------------------------
 
