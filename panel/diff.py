@@ -37,6 +37,11 @@ class DocumentChange(BaseModel):
     old_sha256: str | None = None
     new_sha256: str | None = None
 
+    @property
+    def label(self) -> str:
+        """How a person names it: a URL, `--description`, or a file's name (not its full path)."""
+        return self.name if self.source.startswith("/") else self.source
+
 
 class FieldChange(BaseModel):
     """One tool card field whose value differs."""

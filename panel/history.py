@@ -51,7 +51,7 @@ def entry(run: Run, before: Run | None) -> HistoryEntry:
     changes = document_changes(before.documents if before else [], run.documents)
 
     def named(status: str) -> list[str]:
-        return [c.source for c in changes if c.status == status]
+        return [c.label for c in changes if c.status == status]
 
     return HistoryEntry(
         run_id=run.run_id,

@@ -37,8 +37,12 @@ class DocumentRef(BaseModel):
 
 
 class ToolInfo(BaseModel):
+    """The tool's display name and key, and the name the personas were told (kept for reruns)."""
+
     name: str
     slug: str
+    reviewed_as: str | None = None
+    name_given: bool = False  # --name was given: it wins over the card's name, in reruns too
     card: ToolCard | None = None
     card_error: str | None = None
 

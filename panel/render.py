@@ -118,7 +118,10 @@ def diff_view(diff: RunDiff, names: dict[str, str]) -> RenderableType:
     docs = Table.grid(padding=(0, 2))
     for status in ("added", "removed", "changed"):
         for d in diff.documents_with(status):  # type: ignore[arg-type]
-            docs.add_row(Text(status, style=DOC_STYLE[status]), Text(d.source))
+            docs.add_row(
+                Text(status, style=DOC_STYLE[status]),
+                Text(d.label),
+            )
     unchanged = len(diff.documents_with("unchanged"))
     parts += [Text(""), Text(f"Documents  ({unchanged} unchanged)", style="bold")]
     if docs.row_count:

@@ -120,4 +120,10 @@ def rerun_documents(
 
 def rerun_request(previous: Run) -> Request:
     """A request under the previous run's name and slug, recording it as the parent."""
-    return Request(name=previous.tool.name, slug=previous.tool.slug, parent_run_id=previous.run_id)
+    tool = previous.tool
+    return Request(
+        name=tool.name if tool.name_given or tool.reviewed_as is None else None,
+        reviewed_as=tool.reviewed_as,
+        slug=tool.slug,
+        parent_run_id=previous.run_id,
+    )

@@ -42,6 +42,7 @@ class Request:
     description: str | None = None
     name: str | None = None
     slug: str | None = None  # a rerun keeps its tool's key rather than deriving one again
+    reviewed_as: str | None = None  # a rerun tells the personas the same name as before
     parent_run_id: str | None = None
     job_id: str | None = None
     extra_documents: Sequence[Document] = field(default_factory=list)
@@ -76,7 +77,7 @@ def tool_names(request: Request, docs: Sequence[Document]) -> tuple[str, str]:
 
     A rerun carries the previous run's name and slug, so its runs stay under one tool.
     """
-    name = (request.name or "").strip() or derive_name(list(docs))
+    name = (request.name or "").strip() or request.reviewed_as or derive_name(list(docs))
     return name, request.slug or slugify(name)
 
 
@@ -141,6 +142,8 @@ async def review(
         tool=ToolInfo(
             name=request.name or (card.name if card else None) or name,
             slug=slug,
+            reviewed_as=name,
+            name_given=bool(request.name),
             card=card,
             card_error=card_error,
         ),

@@ -124,7 +124,7 @@ def load_file(path: Path, *, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Documen
             mime="application/pdf",
             data=data,
             origin="file",
-            source=str(path),
+            source=str(path.resolve()),
         )
     text = _decode(data, str(path))
     if suffix in HTML_SUFFIXES:
@@ -134,7 +134,10 @@ def load_file(path: Path, *, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Documen
         header = [f"Title: {title}"] if title else []
         header += [f"Description: {description}"] if description else []
         text = "\n".join([*header, "", body]) if header else body
-    return _text_document(text, name=path.name, title=path.name, origin="file", source=str(path))
+    # The absolute path, so that a rerun from another directory finds the file again.
+    return _text_document(
+        text, name=path.name, title=path.name, origin="file", source=str(path.resolve())
+    )
 
 
 def load_stdin(max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Document:

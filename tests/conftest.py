@@ -78,7 +78,11 @@ def panel_cli(fake: FakeAnthropic, isolated_env: Path, tmp_path: Path) -> Callab
     """Run the installed `panel` command as a subprocess against the fake API."""
 
     def run(
-        *args: str, stdin: str | None = None, env: dict[str, str] | None = None, timeout: float = 60
+        *args: str,
+        stdin: str | None = None,
+        env: dict[str, str] | None = None,
+        timeout: float = 60,
+        cwd: Path | None = None,
     ) -> Result:
         full_env = {
             **os.environ,
@@ -94,7 +98,7 @@ def panel_cli(fake: FakeAnthropic, isolated_env: Path, tmp_path: Path) -> Callab
             capture_output=True,
             text=True,
             env=full_env,
-            cwd=tmp_path,
+            cwd=cwd or tmp_path,
             timeout=timeout,
         )
         return Result(proc.returncode, proc.stdout, proc.stderr)

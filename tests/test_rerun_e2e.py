@@ -36,7 +36,10 @@ def acme(panel_cli: Cli, fake: FakeAnthropic, tmp_path: Path) -> dict[str, Any]:
 
 
 def statuses(diff: dict[str, Any]) -> dict[str, str]:
-    return {d["source"]: d["status"] for d in diff["documents"]}
+    return {
+        d["name"] if d["source"].startswith("/") else d["source"]: d["status"]
+        for d in diff["documents"]
+    }
 
 
 def test_rerun_after_one_file_changed(
@@ -140,7 +143,7 @@ def test_rerun_with_a_file_gone_suggests_drop(
     (tmp_path / "pricing.txt").unlink()
     result = panel_cli("rerun", "acme-cli")
     assert result.code == 2 and "pricing.txt: no such file" in result.stderr
-    assert "--drop pricing.txt" in result.stderr
+    assert f"--drop {tmp_path / 'pricing.txt'}" in result.stderr
 
 
 def test_rerun_of_a_tool_never_reviewed_suggests_review(
@@ -246,3 +249,24 @@ def test_rerun_fetches_urls_conditionally(panel_cli: Cli, fake: FakeAnthropic) -
     assert doc["fetch"]["not_modified"] is True
     assert doc["file_id"] == first["documents"][0]["file_id"]
     assert len(fake.uploads) == uploads
+
+
+def test_rerun_from_another_directory_finds_the_files(
+    panel_cli: Cli, fake: FakeAnthropic, acme: dict[str, Any], tmp_path: Path
+) -> None:
+    """Sources are recorded by absolute path, so a rerun works from anywhere; nothing re-uploaded."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    uploads = len(fake.uploads)
+    result = panel_cli("rerun", "acme-cli", "--json", cwd=elsewhere)
+    assert result.code == 0, result.stderr
+    assert len(fake.uploads) == uploads
+
+
+def test_rerun_tells_the_personas_the_same_name(
+    panel_cli: Cli, fake: FakeAnthropic, acme: dict[str, Any]
+) -> None:
+    """Regression: a rerun used the card's name in the prompts, so the prompt hashes moved."""
+    out = panel_cli("rerun", "acme-cli", "--json").json()
+    assert out["run"]["prompt_hashes"] == acme["prompt_hashes"]
+    assert out["run"]["tool"]["reviewed_as"] == acme["tool"]["reviewed_as"] == "Acme CLI"
