@@ -7,7 +7,9 @@ validation fails (a failed verdict must keep it), hides the rate-limit headers a
 Message Batches results need the very same validation path.
 
 Retries of 408/409/429/5xx and connection errors are the SDK's (it honours `retry-after`); nothing
-here stacks another retry layer on those.
+here stacks another retry layer on those. `panel batch` builds its messages client with
+`max_retries=0` instead, and its scheduler owns those retries: what the SDK would have retried
+comes out of `structured` as `RateLimited` or `Retryable`, with the server's `retry-after`.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from anthropic import AsyncAnthropic, transform_schema
 from pydantic import BaseModel, ValidationError
 
 from panel.config import DEFAULT_API_RETRIES
-from panel.errors import APIError, ConfigError
+from panel.errors import APIError, ConfigError, RateLimited, Retryable
 from panel.verdicts import Usage
 
 M = TypeVar("M", bound=BaseModel)
@@ -157,13 +159,31 @@ class Client:
         except (anthropic.AuthenticationError, anthropic.PermissionDeniedError) as exc:
             raise ConfigError(f"the API rejected the key in ANTHROPIC_API_KEY: {exc.message}") from exc
         except anthropic.APIStatusError as exc:
+            failure = str(_api_error("messages", exc))
+            wait = retry_after(exc.response.headers)
+            if exc.status_code == 429:
+                raise RateLimited(failure, retry_after=wait) from exc
+            if exc.status_code in (408, 409) or exc.status_code >= 500:
+                raise Retryable(failure, retry_after=wait) from exc
             raise _api_error("messages", exc) from exc
         except anthropic.APIConnectionError as exc:
-            raise APIError(f"cannot reach the API: {exc}") from exc
+            raise Retryable(f"cannot reach the API: {exc}") from exc
         message = await raw.parse()
         text = text_of(message.content)
         parsed, error = validate_reply(schema, text, message.stop_reason)
         return Reply(parsed, text, message.stop_reason, usage_of(message.usage), error, raw.headers)
+
+
+def retry_after(headers: Mapping[str, str]) -> float | None:
+    """The server's wait hint in seconds: `retry-after-ms` first, then `retry-after`."""
+    for name, scale in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
+        try:
+            value = float(headers.get(name, ""))
+        except ValueError:
+            continue
+        if 0 <= value < 3600 * scale:
+            return value / scale
+    return None
 
 
 def _api_error(what: str, exc: anthropic.APIStatusError) -> APIError:

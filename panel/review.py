@@ -6,8 +6,9 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from panel.personas import Persona
 from panel.pricing import cost, estimate_tokens
 from panel.prompts import Prompts, sha256_text
 from panel.record import DocumentRef, Run, Timings, ToolInfo
+from panel.scheduler import Scheduler
 from panel.sources import (
     Document,
     derive_name,
@@ -95,8 +97,15 @@ async def review(
     docs: Sequence[Document] | None = None,
     on_event: OnEvent = _quiet,
     registry: Registry | None = None,
+    scheduler: Scheduler | None = None,
+    priority: int = 0,
+    also: Callable[[sqlite3.Connection, Run], None] | None = None,
 ) -> Run:
-    """Review one tool and record the run; persona failures are recorded, never raised."""
+    """Review one tool and record the run; persona failures are recorded, never raised.
+
+    `batch` passes its shared registry and scheduler (the tool's position as `priority`), and
+    `also`, which runs in the transaction that indexes the run.
+    """
     t0 = time.monotonic()
     docs = list(docs) if docs is not None else load_documents(request, settings, store)
     name, slug = tool_names(request, docs)
@@ -107,9 +116,12 @@ async def review(
     t_uploads = time.monotonic()
 
     system = prompts.render("system")
-    session = Session(client, registry, prompts, docs, name, system, settings.max_tokens)
+    session = Session(
+        client, registry, prompts, docs, name, system, settings.max_tokens,
+        scheduler=scheduler, priority=priority,
+    )
     verdicts, (card, card_error, card_usage) = await asyncio.gather(
-        run_personas(session, personas, settings.model, on_event),
+        run_personas(session, personas, settings.model, on_event, warm=scheduler is not None),
         extract_card(session, settings.card_model, DEFAULT_CARD_MAX_TOKENS),
     )
     t_panel = time.monotonic()
@@ -148,7 +160,7 @@ async def review(
             total_s=round(time.monotonic() - t0, 3),
         ),
     )
-    store.save_run(run)
+    store.save_run(run, also=None if also is None else lambda db: also(db, run))
     return run
 
 
