@@ -174,6 +174,84 @@ class Client:
         return Reply(parsed, text, message.stop_reason, usage_of(message.usage), error, raw.headers)
 
 
+@dataclass
+class BatchResult:
+    """One request's outcome in an ended Message Batch, keyed by its custom_id."""
+
+    custom_id: str
+    kind: str  # succeeded | errored | canceled | expired
+    text: str = ""
+    stop_reason: str | None = None
+    usage: Usage = field(default_factory=Usage)
+    error_type: str | None = None
+    error: str | None = None
+
+
+class Batches:
+    """The Message Batches API, through a client that keeps the SDK's retries."""
+
+    def __init__(self, client: Client) -> None:
+        self.sdk = client.sdk
+
+    @staticmethod
+    def params(
+        schema: type[BaseModel], *, model: str, system: list[dict[str, Any]],
+        messages: list[dict[str, Any]], max_tokens: int,
+    ) -> dict[str, Any]:
+        """A request body exactly as `Client.structured` sends it live."""
+        return {
+            "model": model, "max_tokens": max_tokens, "system": system, "messages": messages,
+            "output_config": output_config(schema),
+        }
+
+    async def create(self, requests: list[dict[str, Any]]) -> str:
+        try:
+            batch = await self.sdk.messages.batches.create(requests=requests)  # type: ignore[arg-type]
+        except (anthropic.AuthenticationError, anthropic.PermissionDeniedError) as exc:
+            raise ConfigError(f"the API rejected the key in ANTHROPIC_API_KEY: {exc.message}") from exc
+        except anthropic.APIStatusError as exc:
+            raise _api_error("batch create", exc) from exc
+        except anthropic.APIConnectionError as exc:
+            raise APIError(f"batch create: cannot reach the API ({exc})") from exc
+        return batch.id
+
+    async def status(self, batch_id: str) -> tuple[str, dict[str, int]]:
+        """(processing_status, request_counts)."""
+        try:
+            batch = await self.sdk.messages.batches.retrieve(batch_id)
+        except anthropic.APIStatusError as exc:
+            raise _api_error(f"batch {batch_id}", exc) from exc
+        except anthropic.APIConnectionError as exc:
+            raise Retryable(f"batch {batch_id}: cannot reach the API ({exc})") from exc
+        return batch.processing_status, batch.request_counts.model_dump()
+
+    async def results(self, batch_id: str) -> list[BatchResult]:
+        out: list[BatchResult] = []
+        try:
+            async for line in await self.sdk.messages.batches.results(batch_id):
+                result = line.result
+                if result.type == "succeeded":
+                    message = result.message
+                    out.append(BatchResult(
+                        line.custom_id, "succeeded", text_of(message.content),
+                        message.stop_reason, usage_of(message.usage),
+                    ))
+                elif result.type == "errored":
+                    error = getattr(result.error, "error", None)
+                    out.append(BatchResult(
+                        line.custom_id, "errored",
+                        error_type=getattr(error, "type", None) or "api_error",
+                        error=getattr(error, "message", None) or "errored in the batch",
+                    ))
+                else:
+                    out.append(BatchResult(line.custom_id, result.type, error=f"{result.type} in the batch"))
+        except anthropic.APIStatusError as exc:
+            raise _api_error(f"batch {batch_id} results", exc) from exc
+        except anthropic.APIConnectionError as exc:
+            raise Retryable(f"batch {batch_id} results: cannot reach the API ({exc})") from exc
+        return out
+
+
 def retry_after(headers: Mapping[str, str]) -> float | None:
     """The server's wait hint in seconds: `retry-after-ms` first, then `retry-after`."""
     for name, scale in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):

@@ -1,9 +1,9 @@
 """`panel batch`: a backlog through the review flow, many tools at once, resumable.
 
 Every tool goes through the same pieces as `panel review` (sources -> uploads -> personas ->
-decision -> record), sharing one registry (each unique document uploaded once across the backlog),
-one scheduler (every persona call under the same limits) and one store. The job in SQLite says what is
-done; running the same command again picks up what is not.
+decision -> record), sharing one registry (each unique document uploaded once across the
+backlog), one scheduler (every persona call under the same limits) and one store. The job in
+SQLite says what is done; running the same command again picks up what is not.
 """
 
 from __future__ import annotations
@@ -58,6 +58,7 @@ class Context:
     scheduler: Scheduler
     job_id: str
     options: Options
+    processing: dict[str, dict[str, int]] = field(default_factory=dict)  # open batches' counts
 
 
 @dataclass

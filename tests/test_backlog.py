@@ -122,3 +122,29 @@ def test_unknown_extension_is_an_error(folder: Path, name: str) -> None:
 def test_missing_backlog_file(folder: Path) -> None:
     with pytest.raises(InputError, match="no such backlog file"):
         backlog.load(folder / "nope.csv")
+
+
+def test_batches_split_by_count_and_size_keeping_a_tool_together() -> None:
+    """At most N requests or B bytes a batch; a tool's five requests never straddle two."""
+    from panel.batches import chunks, custom_id
+
+    requests = [
+        {"custom_id": custom_id(f"run{t}", p), "params": {"x": "y" * 100}}
+        for t in range(7)
+        for p in ("builder", "skeptic", "founder", "futurist", "card")
+    ]
+    by_count = chunks(requests, max_requests=12)
+    assert [len(c) for c in by_count] == [10, 10, 10, 5]
+    by_size = chunks(requests, max_bytes=1500)
+    assert all(len(c) == 5 for c in by_size)
+    assert [r for c in by_count for r in c] == requests
+
+
+@pytest.mark.parametrize("persona", ["builder", "a.b/c", "x" * 80])
+def test_custom_ids_are_valid(persona: str) -> None:
+    import re
+
+    from panel.batches import custom_id
+
+    cid = custom_id("20261125T130501-3f9a2c", persona)
+    assert re.fullmatch(r"[A-Za-z0-9_-]{1,64}", cid)

@@ -249,3 +249,105 @@ def test_export_writes_every_tool(panel_cli: Cli, fake: FakeAnthropic, tmp_path:
     for r in rows:
         assert r["label"] and r["decision"] in ("ship", "skip") and r["builder_score"].isdigit()
     assert panel_cli("export", "nope", "--csv", str(out)).code == 2
+
+
+BATCHES = ["--via", "batches", "--poll", "0.05", *FAST]
+
+
+def test_via_batches_end_to_end_with_an_expired_request_retried(
+    panel_cli: Cli, fake: FakeAnthropic, tmp_path: Path, isolated_env: Path
+) -> None:
+    """Requests go through one batch with 1-hour cache TTLs; results come back shuffled and are
+    mapped back by custom_id; an expired and a transiently errored request are redone live."""
+    fake.batch_delay = 0.05
+    backlog, unique = make_backlog(tmp_path, 6)
+    fake.expire_in_batch("p-skeptic")
+    fake.error_in_batch("card", "overloaded_error")
+    result = panel_cli("batch", str(backlog), "--json", *BATCHES)
+    assert result.code == 0, result.stderr
+    out = result.json()
+    assert out["counts"] == {"done": 6, "failed": 0, "pending": 0}
+    assert out["batches"] == 1 and len(fake.batches) == 1
+    assert out["batch_retries"] == {"expired": 1, "errored": 1}
+    assert any("redone live" in n and "1 expired" in n for n in out["notes"])
+    assert len(fake.uploads) == unique
+    batch = next(iter(fake.batches.values()))
+    requests = batch["_requests"]
+    assert len(requests) == 6 * 5  # four personas and the card per tool
+    for r in requests:
+        blocks = r["params"]["messages"][0]["content"]
+        assert blocks[-2]["cache_control"] == {"type": "ephemeral", "ttl": "1h"}
+        assert r["params"]["output_config"]["format"]["type"] == "json_schema"
+    # results were shuffled; every verdict landed on its own tool and persona
+    order = [line["custom_id"] for line in batch["_results"]]
+    assert order != sorted(order, key=[r["custom_id"] for r in requests].index)
+    live = [m for m in fake.message_requests if m["_status"] == 200]
+    assert len(live) == 2  # only the expired and the errored request went live
+    for run in job_runs(isolated_env):
+        record = json.loads((isolated_env / run["path"]).read_text())
+        assert [v["persona"] for v in record["verdicts"]] == [
+            "builder",
+            "skeptic",
+            "founder",
+            "futurist",
+        ]
+        assert all(v["status"] == "ok" for v in record["verdicts"])
+        assert record["tool"]["card"] is not None
+        assert run["run_id"] in {r["custom_id"].split("_")[0] for r in requests}
+
+
+def test_batches_cost_half_of_live(panel_cli: Cli, fake: FakeAnthropic, tmp_path: Path) -> None:
+    fake.batch_delay = 0.05
+    backlog, _ = make_backlog(tmp_path, 2)
+    live = panel_cli("batch", str(backlog), "--json", "--job", "live", *FAST).json()["cost_usd"]
+    fake.clear_cache()
+    batched = panel_cli("batch", str(backlog), "--json", "--job", "batched", *BATCHES).json()
+    # 1-hour cache writes cost more than 5-minute ones, so a little over half
+    assert 0.45 * live < batched["cost_usd"] < 0.7 * live
+
+
+def test_interrupted_batches_job_resumes_polling_without_resubmitting(
+    fake: FakeAnthropic, tmp_path: Path, isolated_env: Path, panel_cli: Cli
+) -> None:
+    """kill -9 while the batch is processing; the rerun polls the same batch, submits nothing."""
+    fake.batch_delay = 3.0
+    backlog, _ = make_backlog(tmp_path, 4)
+    env = {
+        **os.environ,
+        "ANTHROPIC_API_KEY": FAKE_KEY,
+        "ANTHROPIC_BASE_URL": fake.url,
+        "PANEL_HOME": str(isolated_env),
+    }
+    proc = subprocess.Popen(
+        [PANEL, "batch", str(backlog), *BATCHES],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not fake.batches:
+        time.sleep(0.02)
+    time.sleep(0.3)  # the batch exists and is being polled
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+    assert len(fake.batches) == 1
+    result = panel_cli("batch", str(backlog), "--json", *BATCHES)
+    assert result.code == 0, result.stderr
+    out = result.json()
+    assert len(fake.batches) == 1 and out["batches"] == 1
+    assert out["counts"] == {"done": 4, "failed": 0, "pending": 0}
+    assert len(job_runs(isolated_env)) == 4
+    assert not [m for m in fake.message_requests if m["_status"] == 200]  # nothing redone live
+
+
+def test_batches_with_max_cost_submit_what_fits_and_resume(
+    panel_cli: Cli, fake: FakeAnthropic, tmp_path: Path
+) -> None:
+    fake.batch_delay = 0.05
+    backlog, _ = make_backlog(tmp_path, 6)
+    first = panel_cli("batch", str(backlog), "--json", "--max-cost", "0.05", *BATCHES).json()
+    assert first["status"] == "budget"
+    assert 0 < first["counts"]["done"] < 6
+    second = panel_cli("batch", str(backlog), "--json", *BATCHES).json()
+    assert second["counts"]["done"] == 6 and len(fake.batches) == 2
