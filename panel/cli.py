@@ -212,7 +212,7 @@ def batch_cmd(
     """
     from panel import backlog as backlogs
     from panel.jobs import exclusive, job_id_for
-    from panel.runner import Options, run_job
+    from panel.runner import Options, run_job, snapshot
 
     if via not in ("live", "batches"):
         raise InputError(f"--via {via!r}: use live or batches")
@@ -234,7 +234,7 @@ def batch_cmd(
                 loaded.rows, backlog, settings=settings, personas=personas, prompts=prompts,
                 store=store, options=options, job_id=job_id, messages_client=messages_client,
                 uploads_client=uploads_client, endpoint=endpoint(),
-                on_change=lambda ctx: progress(ctx.jobs.snapshot(ctx.job_id)),
+                on_change=lambda ctx: progress(snapshot(ctx)),
             )
         )
     if json_out:

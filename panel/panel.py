@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from panel.client import Client, FileGone, M, Reply
@@ -58,14 +58,22 @@ class Session:
     scheduler: Scheduler | None = None  # `batch`: every call waits its turn under the shared limits
     priority: int = 0  # lower goes first: a tool's position in the backlog
     cache_ttl: str | None = None
+    cached: set[str] = field(default_factory=set)  # models whose cache holds the document prefix
 
-    def prompt_tokens(self, messages: list[dict[str, Any]]) -> int:
-        """A rough input size for the rate limiter; the real count settles it after the reply."""
-        text = len(self.system) + sum(
+    def prompt_tokens(self, messages: list[dict[str, Any]], model: str) -> int:
+        """A rough input size for the rate limiter; the real count settles it after the reply.
+
+        Cache reads do not count against input tokens per minute, so once a call has written the
+        prefix for this model, the documents and system prompt are left out of the estimate.
+        """
+        text = sum(
             len(b.get("text", "")) for m in messages for b in m["content"] if isinstance(b, dict)
         )
-        text += sum(len(d.data) for d in self.docs if d.mime == "text/plain")
-        return estimate_tokens(text, sum(len(d.data) for d in self.docs if d.mime == "application/pdf"))
+        if model in self.cached:
+            return estimate_tokens(text)
+        text += len(self.system) + sum(len(d.data) for d in self.docs if d.mime == "text/plain")
+        pdf = sum(len(d.data) for d in self.docs if d.mime == "application/pdf")
+        return estimate_tokens(text, pdf)
 
     def system_blocks(self) -> list[dict[str, Any]]:
         return [{"type": "text", "text": self.system}]
@@ -100,15 +108,18 @@ class Session:
 
         if self.scheduler is None:
             return await send()
-        return await self.scheduler.run(
+        reply = await self.scheduler.run(
             send,
             priority=self.priority,
-            tokens_in=self.prompt_tokens(messages),
+            tokens_in=self.prompt_tokens(messages, model),
             tokens_out=max_tokens // 3,
             measure=lambda r: (
                 r.usage.input_tokens + r.usage.cache_creation_input_tokens, r.usage.output_tokens
             ),
         )
+        if reply.usage.cache_creation_input_tokens or reply.usage.cache_read_input_tokens:
+            self.cached.add(model)
+        return reply
 
 
 def persona_instruction(prompts: Prompts, persona: Persona, tool_name: str) -> str:

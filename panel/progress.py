@@ -75,8 +75,9 @@ class JobProgress:
         minutes = max(time.monotonic() - self.started, 1e-6) / 60
         rate = (finished - (self.first_finished or 0)) / minutes
         left = f"{remaining / rate:.1f} min left" if rate > 0 else "time left: estimating"
+        waiting = f" · {s['in_batches']:.0f} calls processing in batches" if s.get("in_batches") else ""
         return (
-            f"[green]{s['done']:.0f} done[/] · [red]{s['failed']:.0f} failed[/] · "
+            f"[green]{s['done']:.0f} done[/] · [red]{s['failed']:.0f} failed[/]{waiting} · "
             f"{remaining:.0f} remaining · {s['tokens']:,.0f} tokens · ${s['cost']:.4f} · "
             f"{rate:.1f} tools/min · {left}"
         )

@@ -220,6 +220,18 @@ async def run_live(
     return outcome
 
 
+def first_leaf(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    inner = group.exceptions[0]
+    return first_leaf(inner) if isinstance(inner, BaseExceptionGroup) else inner
+
+
+def snapshot(ctx: Context) -> dict[str, float]:
+    """What the progress bar shows: the job's counts, tokens and spend, and what sits in batches."""
+    snap = ctx.jobs.snapshot(ctx.job_id)
+    snap["in_batches"] = float(sum(c.get("processing", 0) for c in ctx.processing.values()))
+    return snap
+
+
 def summary(ctx: Context, outcome: Outcome, rows: Sequence[BacklogRow]) -> dict[str, Any]:
     """The job as `--json` prints it: counts, spend, the leaderboard and what failed."""
     jobs, job_id = ctx.jobs, ctx.job_id
@@ -309,12 +321,16 @@ async def run_job(
         options=options,
     )
     ctx_changed = lambda: on_change(ctx)  # noqa: E731
-    if options.via == "batches":
-        from panel.batches import run_batches
+    try:
+        if options.via == "batches":
+            from panel.batches import run_batches
 
-        outcome = await run_batches(ctx, rows, ctx_changed)
-    else:
-        outcome = await run_live(ctx, rows, ctx_changed)
+            outcome = await run_batches(ctx, rows, ctx_changed)
+        else:
+            outcome = await run_live(ctx, rows, ctx_changed)
+    except ExceptionGroup as group:  # a task's PanelError (a refused key) is one line, not a trace
+        first = first_leaf(group)
+        raise first if isinstance(first, PanelError) else group from None
     counts = jobs.counts(job_id)
     if outcome.status == "complete" and counts.get("failed"):
         outcome.status = "failed"

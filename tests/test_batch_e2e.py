@@ -351,3 +351,17 @@ def test_batches_with_max_cost_submit_what_fits_and_resume(
     assert 0 < first["counts"]["done"] < 6
     second = panel_cli("batch", str(backlog), "--json", *BATCHES).json()
     assert second["counts"]["done"] == 6 and len(fake.batches) == 2
+
+
+def test_a_refused_key_stops_the_job_with_one_line(
+    panel_cli: Cli, fake: FakeAnthropic, tmp_path: Path
+) -> None:
+    """A 401 mid-job is a setup error: one line, exit 2, and the tools are left to a rerun."""
+    backlog, _ = make_backlog(tmp_path, 3)
+    fake.fail_next(401, count=100)
+    result = panel_cli("batch", str(backlog), *FAST)
+    assert result.code == 2
+    assert "rejected the key" in result.stderr and "Traceback" not in result.stderr
+    fake._faults.clear()  # the key works again
+    again = panel_cli("batch", str(backlog), "--json", *FAST)
+    assert again.code == 0 and again.json()["counts"]["done"] == 3
