@@ -365,3 +365,18 @@ def test_a_refused_key_stops_the_job_with_one_line(
     fake._faults.clear()  # the key works again
     again = panel_cli("batch", str(backlog), "--json", *FAST)
     assert again.code == 0 and again.json()["counts"]["done"] == 3
+
+
+def test_a_permanent_batch_error_is_a_failed_verdict_not_a_retry(
+    panel_cli: Cli, fake: FakeAnthropic, tmp_path: Path, isolated_env: Path
+) -> None:
+    """An invalid_request_error in a batch will not get better live: the verdict fails as data."""
+    fake.batch_delay = 0.05
+    backlog, _ = make_backlog(tmp_path, 1)
+    fake.error_in_batch("p-founder", "invalid_request_error")
+    out = panel_cli("batch", str(backlog), "--json", *BATCHES).json()
+    assert out["counts"]["done"] == 1 and out["batch_retries"] == {}
+    record = json.loads((isolated_env / job_runs(isolated_env)[0]["path"]).read_text())
+    founder = next(v for v in record["verdicts"] if v["persona"] == "founder")
+    assert founder["status"] == "failed" and "Injected error" in founder["error"]
+    assert not [m for m in fake.message_requests if m["_status"] == 200]
