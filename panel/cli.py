@@ -178,7 +178,7 @@ def batch_cmd(
         str, typer.Option("--via", help="live: Messages API now; batches: Message Batches API, half price.")
     ] = "live",
     max_cost: Annotated[
-        float | None, typer.Option("--max-cost", help="Start no new tool once the estimated spend (USD) would pass this.")
+        float | None, typer.Option("--max-cost", help="Budget in USD for the whole job: no new tool starts once its estimated spend would pass it.")
     ] = None,
     retry_failed: Annotated[bool, typer.Option("--retry-failed", help="Review failed tools again.")] = False,
     skip_invalid: Annotated[
