@@ -253,7 +253,8 @@ def print_job(result: dict) -> None:  # type: ignore[type-arg]
     out.print(
         f"\n{c['done']} done · {c['failed']} failed · {c['pending']} not started · "
         f"{result['tokens']:,} tokens · ${result['cost_usd']:.4f} · {result['elapsed_s']:.1f}s"
-        f" · {result['uploads']} uploads · {result['rate_limited']} rate-limited"
+        f" · {result['uploads']} uploads · {result['rate_limited']} rate-limited",
+        highlight=False,
     )
     for f in result["failed"]:
         err.print(f"panel: failed: {escape(f['name'])}: {escape(str(f['error']))}", highlight=False)
