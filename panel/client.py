@@ -7,7 +7,9 @@ validation fails (a failed verdict must keep it), hides the rate-limit headers a
 Message Batches results need the very same validation path.
 
 Retries of 408/409/429/5xx and connection errors are the SDK's (it honours `retry-after`); nothing
-here stacks another retry layer on those.
+here stacks another retry layer on those. `panel batch` builds its messages client with
+`max_retries=0` instead, and its scheduler owns those retries: what the SDK would have retried
+comes out of `structured` as `RateLimited` or `Retryable`, with the server's `retry-after`.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from anthropic import AsyncAnthropic, transform_schema
 from pydantic import BaseModel, ValidationError
 
 from panel.config import DEFAULT_API_RETRIES
-from panel.errors import APIError, ConfigError
+from panel.errors import APIError, ConfigError, RateLimited, Retryable
 from panel.verdicts import Usage
 
 M = TypeVar("M", bound=BaseModel)
@@ -166,13 +168,130 @@ class Client:
                 f"the API rejected the key in ANTHROPIC_API_KEY: {exc.message}"
             ) from exc
         except anthropic.APIStatusError as exc:
+            failure = str(_api_error("messages", exc))
+            wait = retry_after(exc.response.headers)
+            if exc.status_code == 429:
+                raise RateLimited(failure, retry_after=wait) from exc
+            if exc.status_code in (408, 409) or exc.status_code >= 500:
+                raise Retryable(failure, retry_after=wait) from exc
             raise _api_error("messages", exc) from exc
         except anthropic.APIConnectionError as exc:
-            raise APIError(f"cannot reach the API: {exc}") from exc
+            raise Retryable(f"cannot reach the API: {exc}") from exc
         message = await raw.parse()
         text = text_of(message.content)
         parsed, error = validate_reply(schema, text, message.stop_reason)
         return Reply(parsed, text, message.stop_reason, usage_of(message.usage), error, raw.headers)
+
+
+@dataclass
+class BatchResult:
+    """One request's outcome in an ended Message Batch, keyed by its custom_id."""
+
+    custom_id: str
+    kind: str  # succeeded | errored | canceled | expired
+    text: str = ""
+    stop_reason: str | None = None
+    usage: Usage = field(default_factory=Usage)
+    error_type: str | None = None
+    error: str | None = None
+
+
+class Batches:
+    """The Message Batches API, through a client that keeps the SDK's retries."""
+
+    def __init__(self, client: Client) -> None:
+        self.sdk = client.sdk
+
+    @staticmethod
+    def params(
+        schema: type[BaseModel],
+        *,
+        model: str,
+        system: list[dict[str, Any]],
+        messages: list[dict[str, Any]],
+        max_tokens: int,
+    ) -> dict[str, Any]:
+        """A request body exactly as `Client.structured` sends it live."""
+        return {
+            "model": model,
+            "max_tokens": max_tokens,
+            "system": system,
+            "messages": messages,
+            "output_config": output_config(schema),
+        }
+
+    async def create(self, requests: list[dict[str, Any]]) -> str:
+        try:
+            batch = await self.sdk.messages.batches.create(requests=requests)  # type: ignore[arg-type]
+        except (anthropic.AuthenticationError, anthropic.PermissionDeniedError) as exc:
+            raise ConfigError(
+                f"the API rejected the key in ANTHROPIC_API_KEY: {exc.message}"
+            ) from exc
+        except anthropic.APIStatusError as exc:
+            raise _api_error("batch create", exc) from exc
+        except anthropic.APIConnectionError as exc:
+            raise APIError(f"batch create: cannot reach the API ({exc})") from exc
+        return batch.id
+
+    async def status(self, batch_id: str) -> tuple[str, dict[str, int]]:
+        """(processing_status, request_counts)."""
+        try:
+            batch = await self.sdk.messages.batches.retrieve(batch_id)
+        except anthropic.APIStatusError as exc:
+            raise _api_error(f"batch {batch_id}", exc) from exc
+        except anthropic.APIConnectionError as exc:
+            raise Retryable(f"batch {batch_id}: cannot reach the API ({exc})") from exc
+        return batch.processing_status, batch.request_counts.model_dump()
+
+    async def results(self, batch_id: str) -> list[BatchResult]:
+        out: list[BatchResult] = []
+        try:
+            async for line in await self.sdk.messages.batches.results(batch_id):
+                result = line.result
+                if result.type == "succeeded":
+                    message = result.message
+                    out.append(
+                        BatchResult(
+                            line.custom_id,
+                            "succeeded",
+                            text_of(message.content),
+                            message.stop_reason,
+                            usage_of(message.usage),
+                        )
+                    )
+                elif result.type == "errored":
+                    error = getattr(result.error, "error", None)
+                    out.append(
+                        BatchResult(
+                            line.custom_id,
+                            "errored",
+                            error_type=getattr(error, "type", None) or "api_error",
+                            error=getattr(error, "message", None) or "errored in the batch",
+                        )
+                    )
+                else:
+                    out.append(
+                        BatchResult(
+                            line.custom_id, result.type, error=f"{result.type} in the batch"
+                        )
+                    )
+        except anthropic.APIStatusError as exc:
+            raise _api_error(f"batch {batch_id} results", exc) from exc
+        except anthropic.APIConnectionError as exc:
+            raise Retryable(f"batch {batch_id} results: cannot reach the API ({exc})") from exc
+        return out
+
+
+def retry_after(headers: Mapping[str, str]) -> float | None:
+    """The server's wait hint in seconds: `retry-after-ms` first, then `retry-after`."""
+    for name, scale in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
+        try:
+            value = float(headers.get(name, ""))
+        except ValueError:
+            continue
+        if 0 <= value < 3600 * scale:
+            return value / scale
+    return None
 
 
 def _api_error(what: str, exc: anthropic.APIStatusError) -> APIError:

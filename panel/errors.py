@@ -28,3 +28,16 @@ class ConfigError(PanelError):
 
 class APIError(PanelError):
     """The API refused the work in a way a retry will not fix (auth, bad request, quota)."""
+
+
+class Retryable(APIError):
+    """A failure worth retrying later (overloaded, 5xx, a dropped connection) that the SDK's own
+    retries did not absorb; a scheduler with SDK retries off retries these itself."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class RateLimited(Retryable):
+    """HTTP 429: the API wants fewer requests; `retry_after` is its hint in seconds."""

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from panel.client import Client, FileGone, M, Reply
 from panel.errors import APIError
 from panel.files import Registry
 from panel.personas import Persona
+from panel.pricing import estimate_tokens
 from panel.prompts import Prompts
+from panel.scheduler import Scheduler
 from panel.sources import Document
 from panel.verdicts import ToolCard, Usage, Verdict, VerdictRecord
 
@@ -53,6 +55,25 @@ class Session:
     tool_name: str
     system: str
     max_tokens: int
+    scheduler: Scheduler | None = None  # `batch`: every call waits its turn under the shared limits
+    priority: int = 0  # lower goes first: a tool's position in the backlog
+    cache_ttl: str | None = None
+    cached: set[str] = field(default_factory=set)  # models whose cache holds the document prefix
+
+    def prompt_tokens(self, messages: list[dict[str, Any]], model: str) -> int:
+        """A rough input size for the rate limiter; the real count settles it after the reply.
+
+        Cache reads do not count against input tokens per minute, so once a call has written the
+        prefix for this model, the documents and system prompt are left out of the estimate.
+        """
+        text = sum(
+            len(b.get("text", "")) for m in messages for b in m["content"] if isinstance(b, dict)
+        )
+        if model in self.cached:
+            return estimate_tokens(text)
+        text += len(self.system) + sum(len(d.data) for d in self.docs if d.mime == "text/plain")
+        pdf = sum(len(d.data) for d in self.docs if d.mime == "application/pdf")
+        return estimate_tokens(text, pdf)
 
     def system_blocks(self) -> list[dict[str, Any]]:
         return [{"type": "text", "text": self.system}]
@@ -64,7 +85,7 @@ class Session:
             {
                 "role": "user",
                 "content": [
-                    *document_blocks(self.docs, ids),
+                    *document_blocks(self.docs, ids, ttl=self.cache_ttl),
                     {"type": "text", "text": instruction},
                 ],
             }
@@ -75,23 +96,39 @@ class Session:
     ) -> Reply[M]:
         """One call; if a referenced file is gone, re-upload what is lost and try once more."""
         try:
-            return await self.client.structured(
+            return await self._send(schema, model, messages, max_tokens)
+        except FileGone:
+            await self.registry.recover(self.docs)
+            fresh = self.messages(messages[0]["content"][-1]["text"]) + messages[1:]
+            return await self._send(schema, model, fresh, max_tokens)
+
+    async def _send(
+        self, schema: type[M], model: str, messages: list[dict[str, Any]], max_tokens: int
+    ) -> Reply[M]:
+        def send() -> Awaitable[Reply[M]]:
+            return self.client.structured(
                 schema,
                 model=model,
                 system=self.system_blocks(),
                 messages=messages,
                 max_tokens=max_tokens,
             )
-        except FileGone:
-            await self.registry.recover(self.docs)
-            fresh = self.messages(messages[0]["content"][-1]["text"]) + messages[1:]
-            return await self.client.structured(
-                schema,
-                model=model,
-                system=self.system_blocks(),
-                messages=fresh,
-                max_tokens=max_tokens,
-            )
+
+        if self.scheduler is None:
+            return await send()
+        reply = await self.scheduler.run(
+            send,
+            priority=self.priority,
+            tokens_in=self.prompt_tokens(messages, model),
+            tokens_out=max_tokens // 3,
+            measure=lambda r: (
+                r.usage.input_tokens + r.usage.cache_creation_input_tokens,
+                r.usage.output_tokens,
+            ),
+        )
+        if reply.usage.cache_creation_input_tokens or reply.usage.cache_read_input_tokens:
+            self.cached.add(model)
+        return reply
 
 
 def persona_instruction(prompts: Prompts, persona: Persona, tool_name: str) -> str:
@@ -99,9 +136,18 @@ def persona_instruction(prompts: Prompts, persona: Persona, tool_name: str) -> s
 
 
 async def judge(
-    session: Session, persona: Persona, model: str, on_event: OnEvent = _quiet
+    session: Session,
+    persona: Persona,
+    model: str,
+    on_event: OnEvent = _quiet,
+    *,
+    first: Reply[Verdict] | None = None,
 ) -> VerdictRecord:
-    """One persona's verdict: a call, one repair if the reply is unusable, else a failed record."""
+    """One persona's verdict: a call, one repair if the reply is unusable, else a failed record.
+
+    `first` is a reply already received for the first call (a Message Batches result): it is
+    validated and repaired exactly like a live one, and its usage is the caller's to count.
+    """
     started = time.monotonic()
     instruction = persona_instruction(session.prompts, persona, session.tool_name)
     messages = session.messages(instruction)
@@ -113,8 +159,11 @@ async def judge(
         for attempt in range(2):
             attempts += 1
             max_tokens = session.max_tokens * (2 if attempt else 1)
-            reply = await session.call(Verdict, model, messages, max_tokens)
-            usage = usage + reply.usage
+            if attempt == 0 and first is not None:
+                reply = first
+            else:
+                reply = await session.call(Verdict, model, messages, max_tokens)
+                usage = usage + reply.usage
             if reply.parsed is not None:
                 break
             on_event(persona.id, "repairing", reply.error or "")
@@ -171,8 +220,23 @@ async def extract_card(
 
 
 async def run_personas(
-    session: Session, personas: Sequence[Persona], model: str, on_event: OnEvent = _quiet
+    session: Session,
+    personas: Sequence[Persona],
+    model: str,
+    on_event: OnEvent = _quiet,
+    *,
+    warm: bool = False,
 ) -> list[VerdictRecord]:
+    """Every persona's verdict, concurrently.
+
+    `warm`: the first persona goes alone and the others follow once it has answered, so they read
+    the cached document prefix it wrote instead of each paying to write it (four calls fired at
+    the same instant all write). Worth it when throughput, not one tool's latency, is the goal.
+    """
     for p in personas:
         on_event(p.id, "waiting", "")
+    if warm and len(personas) > 1 and session.docs:
+        first = await judge(session, personas[0], model, on_event)
+        rest = await asyncio.gather(*(judge(session, p, model, on_event) for p in personas[1:]))
+        return [first, *rest]
     return list(await asyncio.gather(*(judge(session, p, model, on_event) for p in personas)))

@@ -217,3 +217,22 @@ def tools_view(rows: Sequence[ToolRow]) -> RenderableType:
         row = [r.name, r.slug, r.label, mean, str(r.runs), when(r.created_at)]
         table.add_row(*map(escape, row))
     return table
+
+
+def leaderboard(board: Sequence[dict[str, object]], title: str = "leaderboard") -> Table:
+    """A batch's tools, best mean score first, each with the panel's label."""
+    table = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
+    table.add_column("#", justify="right", style="dim")
+    table.add_column("tool", style="bold")
+    table.add_column("mean", justify="right")
+    table.add_column("label")
+    for rank, row in enumerate(board, start=1):
+        mean = row.get("mean_score")
+        decision = str(row.get("decision") or "incomplete")
+        table.add_row(
+            str(rank),
+            escape(str(row["name"])),
+            "-" if mean is None else f"{mean:g}",
+            Text(str(row["label"]), style=DECISION_STYLE.get(decision, "")),
+        )
+    return table

@@ -6,8 +6,9 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from panel.personas import Persona
 from panel.pricing import cost, estimate_tokens
 from panel.prompts import Prompts, sha256_text
 from panel.record import DocumentRef, Run, Timings, ToolInfo
+from panel.scheduler import Scheduler
 from panel.sources import (
     Document,
     derive_name,
@@ -31,7 +33,7 @@ from panel.sources import (
     slugify,
 )
 from panel.store import Store, new_run_id
-from panel.verdicts import Usage
+from panel.verdicts import ToolCard, Usage, VerdictRecord
 
 
 @dataclass
@@ -110,8 +112,15 @@ async def review(
     docs: Sequence[Document] | None = None,
     on_event: OnEvent = _quiet,
     registry: Registry | None = None,
+    scheduler: Scheduler | None = None,
+    priority: int = 0,
+    also: Callable[[sqlite3.Connection, Run], None] | None = None,
 ) -> Run:
-    """Review one tool and record the run; persona failures are recorded, never raised."""
+    """Review one tool and record the run; persona failures are recorded, never raised.
+
+    `batch` passes its shared registry and scheduler (the tool's position as `priority`), and
+    `also`, which runs in the transaction that indexes the run.
+    """
     t0 = time.monotonic()
     docs = list(docs) if docs is not None else load_documents(request, settings, store)
     name, slug = tool_names(request, docs)
@@ -122,9 +131,19 @@ async def review(
     t_uploads = time.monotonic()
 
     system = prompts.render("system")
-    session = Session(client, registry, prompts, docs, name, system, settings.max_tokens)
+    session = Session(
+        client,
+        registry,
+        prompts,
+        docs,
+        name,
+        system,
+        settings.max_tokens,
+        scheduler=scheduler,
+        priority=priority,
+    )
     verdicts, (card, card_error, card_usage) = await asyncio.gather(
-        run_personas(session, personas, settings.model, on_event),
+        run_personas(session, personas, settings.model, on_event, warm=scheduler is not None),
         extract_card(session, settings.card_model, DEFAULT_CARD_MAX_TOKENS),
     )
     t_panel = time.monotonic()
@@ -132,9 +151,57 @@ async def review(
     usage = sum((v.usage for v in verdicts), Usage())
     persona_cost = cost(settings.model, usage)
     card_cost = cost(settings.card_model, card_usage)
+    run = build_run(
+        request,
+        settings=settings,
+        personas=personas,
+        prompts=prompts,
+        system=system,
+        name=name,
+        slug=slug,
+        docs=docs,
+        registry=registry,
+        uploaded_now=[now for _, now in uploaded],
+        verdicts=verdicts,
+        card=card,
+        card_error=card_error,
+        usage=usage + card_usage,
+        cost_usd=None if persona_cost is None else persona_cost + (card_cost or 0.0),
+        timings=Timings(
+            sources_s=round(t_sources - t0, 3),
+            uploads_s=round(t_uploads - t_sources, 3),
+            panel_s=round(t_panel - t_uploads, 3),
+            total_s=round(time.monotonic() - t0, 3),
+        ),
+    )
+    store.save_run(run, also=None if also is None else lambda db: also(db, run))
+    return run
+
+
+def build_run(
+    request: Request,
+    *,
+    settings: Settings,
+    personas: Sequence[Persona],
+    prompts: Prompts,
+    system: str,
+    name: str,
+    slug: str,
+    docs: Sequence[Document],
+    registry: Registry,
+    uploaded_now: Sequence[bool],
+    verdicts: list[VerdictRecord],
+    card: ToolCard | None,
+    card_error: str | None,
+    usage: Usage,
+    cost_usd: float | None,
+    timings: Timings,
+    run_id: str | None = None,
+) -> Run:
+    """The Run record of a finished panel: decision, documents, versions, usage and cost."""
     decision = decide(verdicts, threshold=settings.ship_threshold, quorum=settings.quorum)
-    run = Run(
-        run_id=new_run_id(),
+    return Run(
+        run_id=run_id or new_run_id(),
         parent_run_id=request.parent_run_id,
         job_id=request.job_id,
         status="incomplete" if decision.decision == "incomplete" else "complete",
@@ -149,26 +216,19 @@ async def review(
         ),
         documents=[
             document_ref(d, registry.known(d), now)
-            for d, (_, now) in zip(docs, uploaded, strict=True)
+            for d, now in zip(docs, uploaded_now, strict=True)
         ],
         verdicts=verdicts,
         panel=decision,
-        usage=usage + card_usage,
-        cost_usd=None if persona_cost is None else round(persona_cost + (card_cost or 0.0), 6),
+        usage=usage,
+        cost_usd=None if cost_usd is None else round(cost_usd, 6),
         prompt_versions={n: prompts.version(n) for n in ("system", "persona", "card", "repair")},
         prompt_hashes={
             "system": sha256_text(system),
             **{p.id: sha256_text(persona_instruction(prompts, p, name)) for p in personas},
         },
-        timings=Timings(
-            sources_s=round(t_sources - t0, 3),
-            uploads_s=round(t_uploads - t_sources, 3),
-            panel_s=round(t_panel - t_uploads, 3),
-            total_s=round(time.monotonic() - t0, 3),
-        ),
+        timings=timings,
     )
-    store.save_run(run)
-    return run
 
 
 @dataclass

@@ -11,7 +11,7 @@ import os
 import sqlite3
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
@@ -124,11 +124,19 @@ class Store:
     def record_path(self, run: Run) -> Path:
         return self.home / run.tool.slug / f"{run.run_id}.json"
 
-    def save_run(self, run: Run) -> Path:
-        """Write the record, then index it: an indexed run always has its whole record on disk."""
+    def save_run(
+        self, run: Run, *, also: Callable[[sqlite3.Connection], None] | None = None
+    ) -> Path:
+        """Write the record, then index it: an indexed run always has its whole record on disk.
+
+        `also` runs inside the indexing transaction (a batch marks its item done there), so a
+        kill at any moment leaves both or neither.
+        """
         path = self.record_path(run)
         write_atomic(path, run.model_dump_json(indent=2) + "\n")
         with self.transaction() as db:
+            if also is not None:
+                also(db)
             db.execute(
                 "INSERT INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 (
