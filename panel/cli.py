@@ -16,11 +16,10 @@ from panel import __version__
 from panel.config import Settings, resolve
 from panel.diff import diff_runs
 from panel.errors import PanelError
-from panel.history import history
 from panel.personas import Persona, load_personas
 from panel.prompts import Prompts
 from panel.record import Run
-from panel.render import diff_view, history_view, persona_names, print_run, tools_view
+from panel.render import diff_view, persona_names, print_run
 from panel.sources import Document
 from panel.store import Store, dumps
 
@@ -29,9 +28,6 @@ from panel.store import Store, dumps
 if TYPE_CHECKING:
     from panel.client import Client
     from panel.review import Request
-from panel.errors import InputError
-from panel.render import leaderboard
-from panel.scheduler import DEFAULT_CONCURRENCY, DEFAULT_ITPM, DEFAULT_OTPM, DEFAULT_RPM, Limits
 
 app = typer.Typer(
     help="Ship-or-skip reviews of software tools, written by a four-persona LLM review panel.",
@@ -248,74 +244,6 @@ def rerun_cmd(
     exit_if_incomplete(run)
 
 
-RunRef = Annotated[
-    str, typer.Argument(help="A run id, or a tool's slug or name meaning its latest run.")
-]
-
-
-@app.command("show")
-def show_cmd(
-    run_ref: RunRef,
-    json_out: JsonOpt = False,
-    home: HomeOpt = None,
-    personas_dir: PersonasOpt = None,
-) -> None:
-    """Show one recorded run as `review` printed it; needs no key and calls no API."""
-    settings = resolve(home=home, personas_dir=personas_dir)
-    run = Store(settings.home).run_for(run_ref)
-    if json_out:
-        print(run.model_dump_json(indent=2))
-    else:
-        print_run(out, run, persona_names(load_personas(settings.personas_dir)))
-
-
-@app.command("history")
-def history_cmd(
-    tool: Annotated[str, typer.Argument(help="The tool's slug or name.")],
-    json_out: JsonOpt = False,
-    home: HomeOpt = None,
-    personas_dir: PersonasOpt = None,
-) -> None:
-    """Every run of a tool, oldest first, with a score trend per persona; calls no API."""
-    settings = resolve(home=home, personas_dir=personas_dir)
-    store = Store(settings.home)
-    h = history([store.load_run(run_id) for run_id in store.runs_of(tool)])
-    if json_out:
-        print(h.model_dump_json(indent=2))
-    else:
-        out.print(history_view(h, persona_names(load_personas(settings.personas_dir))))
-
-
-@app.command("list")
-def list_cmd(json_out: JsonOpt = False, home: HomeOpt = None) -> None:
-    """Every tool reviewed, with its latest label, mean score and date; calls no API."""
-    rows = Store(resolve(home=home).home).tool_rows()
-    if json_out:
-        print(dumps([r.model_dump() for r in rows]))
-    elif not rows:
-        err.print("panel: no runs yet; start with `panel review FILE|URL`")
-    else:
-        out.print(tools_view(rows))
-
-
-@app.command("diff")
-def diff_cmd(
-    run_a: Annotated[str, typer.Argument(help="The earlier run id.")],
-    run_b: Annotated[str, typer.Argument(help="The later run id.")],
-    json_out: JsonOpt = False,
-    home: HomeOpt = None,
-    personas_dir: PersonasOpt = None,
-) -> None:
-    """What changed between two runs of one tool; computed from the records, no API call."""
-    settings = resolve(home=home, personas_dir=personas_dir)
-    store = Store(settings.home)
-    diff = diff_runs(store.load_run(run_a), store.load_run(run_b))
-    if json_out:
-        print(diff.model_dump_json(indent=2))
-    else:
-        out.print(diff_view(diff, persona_names(load_personas(settings.personas_dir))))
-
-
 def print_plan(
     request: Request, settings: Settings, personas: list, prompts: Prompts, json_out: bool
 ) -> None:  # type: ignore[type-arg]
@@ -383,170 +311,8 @@ def personas_cmd(personas_dir: PersonasOpt = None, json_out: JsonOpt = False) ->
             out.print(f"  - {escape(q)}")
 
 
-@app.command("batch")
-def batch_cmd(
-    backlog: Annotated[
-        Path,
-        typer.Argument(
-            help="Tools to review: .csv, .jsonl or .yaml with name, url, description, files."
-        ),
-    ],
-    concurrency: Annotated[
-        int,
-        typer.Option(
-            "--concurrency", min=1, envvar="PANEL_CONCURRENCY", help="Requests in flight at most."
-        ),
-    ] = DEFAULT_CONCURRENCY,
-    via: Annotated[
-        str,
-        typer.Option(
-            "--via", help="live: Messages API now; batches: Message Batches API, half price."
-        ),
-    ] = "live",
-    max_cost: Annotated[
-        float | None,
-        typer.Option(
-            "--max-cost",
-            help="Budget in USD for the whole job: no new tool starts once its estimated spend "
-            "would pass it.",
-        ),
-    ] = None,
-    retry_failed: Annotated[
-        bool, typer.Option("--retry-failed", help="Review failed tools again.")
-    ] = False,
-    skip_invalid: Annotated[
-        bool, typer.Option("--skip-invalid", help="Run the valid rows and list the invalid ones.")
-    ] = False,
-    job: Annotated[
-        str | None,
-        typer.Option(
-            "--job", help="Job name to create or continue (default: one per backlog file)."
-        ),
-    ] = None,
-    rpm: Annotated[
-        float, typer.Option("--rpm", envvar="PANEL_RPM", help="Requests per minute.")
-    ] = DEFAULT_RPM,
-    itpm: Annotated[
-        float,
-        typer.Option("--itpm", envvar="PANEL_ITPM", help="Input tokens per minute (0: no limit)."),
-    ] = DEFAULT_ITPM,
-    otpm: Annotated[
-        float,
-        typer.Option("--otpm", envvar="PANEL_OTPM", help="Output tokens per minute (0: no limit)."),
-    ] = DEFAULT_OTPM,
-    poll: Annotated[
-        float,
-        typer.Option(
-            "--poll", envvar="PANEL_BATCH_POLL", help="Seconds between batch status checks."
-        ),
-    ] = 10.0,
-    model: ModelOpt = None,
-    json_out: Annotated[
-        bool, typer.Option("--json", help="Print the job summary as JSON.")
-    ] = False,
-    allow_private: Annotated[
-        bool,
-        typer.Option(
-            "--allow-private", help="Allow URLs on private, loopback and link-local addresses."
-        ),
-    ] = False,
-    home: HomeOpt = None,
-    personas_dir: PersonasOpt = None,
-) -> None:
-    """Review a backlog of tools: resumable (run it again to continue), sharing one rate limiter.
-
-    Exit status: 0 when every tool has a run (or the budget stopped it cleanly), 1 when some tools
-    failed (rerun with --retry-failed), 2 on an invalid backlog or setup.
-    """
-    from panel import backlog as backlogs
-    from panel.client import Client, endpoint
-    from panel.jobs import exclusive, job_id_for
-    from panel.progress import job_progress
-    from panel.runner import Options, run_job, snapshot
-
-    if via not in ("live", "batches"):
-        raise InputError(f"--via {via!r}: use live or batches")
-    settings = resolve(
-        home=home, model=model, personas_dir=personas_dir, allow_private=allow_private
-    )
-    personas = load_personas(settings.personas_dir)
-    prompts = Prompts(settings.prompts_dir)
-    loaded = backlogs.load(backlog, skip_invalid=skip_invalid)
-    for problem in loaded.errors:
-        err.print(f"panel: skipping invalid row: {escape(str(problem))}", highlight=False)
-    limits = Limits(concurrency=concurrency, rpm=rpm, itpm=itpm or None, otpm=otpm or None)
-    options = Options(
-        via=via,  # type: ignore[arg-type]
-        limits=limits,
-        max_cost=max_cost,
-        retry_failed=retry_failed,
-        poll_s=poll,
-    )
-    uploads_client = Client()  # fails fast without a key
-    messages_client = Client(max_retries=0)  # the scheduler is the one retry layer for messages
-    store = Store(settings.home)
-    job_id = job_id_for(backlog, job)
-    with exclusive(store, job_id), job_progress(out) as progress:
-        result = asyncio.run(
-            run_job(
-                loaded.rows,
-                backlog,
-                settings=settings,
-                personas=personas,
-                prompts=prompts,
-                store=store,
-                options=options,
-                job_id=job_id,
-                messages_client=messages_client,
-                uploads_client=uploads_client,
-                endpoint=endpoint(),
-                on_change=lambda ctx: progress(snapshot(ctx)),
-            )
-        )
-    if json_out:
-        import json
-
-        print(json.dumps(result, indent=2))
-    else:
-        print_job(result)
-    if result["status"] == "failed":
-        raise typer.Exit(1)
-
-
-def print_job(result: dict) -> None:  # type: ignore[type-arg]
-    c = result["counts"]
-    out.print(leaderboard(result["leaderboard"], title=f"job {result['job_id']}"))
-    out.print(
-        f"\n{c['done']} done · {c['failed']} failed · {c['pending']} not started · "
-        f"{result['tokens']:,} tokens · ${result['cost_usd']:.4f} · {result['elapsed_s']:.1f}s"
-        f" · {result['uploads']} uploads · {result['rate_limited']} rate-limited",
-        highlight=False,
-    )
-    for f in result["failed"]:
-        err.print(f"panel: failed: {escape(f['name'])}: {escape(str(f['error']))}", highlight=False)
-    if result["status"] == "budget":
-        err.print(
-            f"panel: stopped at --max-cost with {c['pending']} tools not started; "
-            "run the same command with a higher --max-cost to continue"
-        )
-    elif result["status"] == "failed":
-        err.print("panel: some tools failed; run the same command with --retry-failed to redo them")
-
-
-@app.command("export")
-def export_cmd(
-    job: Annotated[str, typer.Argument(help="The job id (printed by `panel batch`).")],
-    csv_path: Annotated[
-        Path, typer.Option("--csv", help="Write every tool's label, scores and decisions here.")
-    ],
-    home: HomeOpt = None,
-) -> None:
-    """Export a batch job: one CSV row per tool."""
-    from panel.export import export_csv
-
-    settings = resolve(home=home)
-    count = export_csv(Store(settings.home), job, csv_path)
-    err.print(f"panel: wrote {count} tools to {csv_path}")
+# The other commands register themselves on `app` when imported.
+from panel import cli_batch, cli_records  # noqa: E402, F401
 
 
 def main() -> None:

@@ -1,0 +1,82 @@
+"""Read-only commands over recorded runs: show, history, list, diff. No key, no API call."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from panel.cli import HomeOpt, JsonOpt, PersonasOpt, app, err, out
+from panel.config import resolve
+from panel.diff import diff_runs
+from panel.history import history
+from panel.personas import load_personas
+from panel.render import diff_view, history_view, persona_names, print_run, tools_view
+from panel.store import Store, dumps
+
+RunRef = Annotated[
+    str, typer.Argument(help="A run id, or a tool's slug or name meaning its latest run.")
+]
+
+
+@app.command("show")
+def show_cmd(
+    run_ref: RunRef,
+    json_out: JsonOpt = False,
+    home: HomeOpt = None,
+    personas_dir: PersonasOpt = None,
+) -> None:
+    """Show one recorded run as `review` printed it; needs no key and calls no API."""
+    settings = resolve(home=home, personas_dir=personas_dir)
+    run = Store(settings.home).run_for(run_ref)
+    if json_out:
+        print(run.model_dump_json(indent=2))
+    else:
+        print_run(out, run, persona_names(load_personas(settings.personas_dir)))
+
+
+@app.command("history")
+def history_cmd(
+    tool: Annotated[str, typer.Argument(help="The tool's slug or name.")],
+    json_out: JsonOpt = False,
+    home: HomeOpt = None,
+    personas_dir: PersonasOpt = None,
+) -> None:
+    """Every run of a tool, oldest first, with a score trend per persona; calls no API."""
+    settings = resolve(home=home, personas_dir=personas_dir)
+    store = Store(settings.home)
+    h = history([store.load_run(run_id) for run_id in store.runs_of(tool)])
+    if json_out:
+        print(h.model_dump_json(indent=2))
+    else:
+        out.print(history_view(h, persona_names(load_personas(settings.personas_dir))))
+
+
+@app.command("list")
+def list_cmd(json_out: JsonOpt = False, home: HomeOpt = None) -> None:
+    """Every tool reviewed, with its latest label, mean score and date; calls no API."""
+    rows = Store(resolve(home=home).home).tool_rows()
+    if json_out:
+        print(dumps([r.model_dump() for r in rows]))
+    elif not rows:
+        err.print("panel: no runs yet; start with `panel review FILE|URL`")
+    else:
+        out.print(tools_view(rows))
+
+
+@app.command("diff")
+def diff_cmd(
+    run_a: Annotated[str, typer.Argument(help="The earlier run id.")],
+    run_b: Annotated[str, typer.Argument(help="The later run id.")],
+    json_out: JsonOpt = False,
+    home: HomeOpt = None,
+    personas_dir: PersonasOpt = None,
+) -> None:
+    """What changed between two runs of one tool; computed from the records, no API call."""
+    settings = resolve(home=home, personas_dir=personas_dir)
+    store = Store(settings.home)
+    diff = diff_runs(store.load_run(run_a), store.load_run(run_b))
+    if json_out:
+        print(diff.model_dump_json(indent=2))
+    else:
+        out.print(diff_view(diff, persona_names(load_personas(settings.personas_dir))))
