@@ -164,13 +164,23 @@ def _request_text(params: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
+# How panel's prompts name the tool under review ("Tool under review: X", "tool card for X. ").
+SUBJECT = re.compile(r"(?:Tool under review: |tool card for )([^\n]+?)(?:\.\s|\n|$)")
+
+
 class _SchemaFaker:
     """Builds a plausible JSON value for a JSON schema, deterministic per request."""
 
     def __init__(
-        self, root: dict[str, Any], rng: random.Random, score: int, decision: str | None
+        self,
+        root: dict[str, Any],
+        rng: random.Random,
+        score: int,
+        decision: str | None,
+        subject: str = "Example Tool",
     ) -> None:
         self.root, self.rng, self.score, self.decision = root, rng, score, decision
+        self.subject = subject  # what a `name` field says: the tool the request is about
 
     def value(self, schema: dict[str, Any], name: str = "") -> Any:
         if "$ref" in schema:
@@ -216,6 +226,8 @@ class _SchemaFaker:
     def _string(self, name: str) -> str:
         if "evidence" in name:
             return ""
+        if name == "name":
+            return self.subject
         count = 3 if name in ("rationale", "reasoning", "summary") else 1
         return " ".join(self.rng.sample(SENTENCES, count))
 
@@ -600,7 +612,9 @@ class FakeAnthropic:
         if fmt is None:
             return " ".join(rng.sample(SENTENCES, 2))
         schema = fmt["schema"]
-        return json.dumps(_SchemaFaker(schema, rng, score, decision).value(schema))
+        found = SUBJECT.search(text)
+        subject = found.group(1).strip() if found else "Example Tool"
+        return json.dumps(_SchemaFaker(schema, rng, score, decision, subject).value(schema))
 
     # -- token counting and prompt caching -----------------------------------------------
 

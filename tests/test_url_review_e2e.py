@@ -48,13 +48,37 @@ def test_page_text_sent_is_the_main_text_only(
         assert unwanted not in blob
 
 
+CARD = {
+    "name": "Widgetly Cloud",
+    "category": "Developer Tools",
+    "tagline": "Widgets from YAML.",
+    "description": "Widgetly turns YAML into tested widgets.",
+    "pricing_summary": "Free for three projects; $12 per seat per month.",
+    "pricing_model": "freemium",
+    "best_for": "Teams sharing widgets",
+}
+
+
 def test_explicit_name_wins_over_the_card(
     panel_cli: Cli, fake: FakeAnthropic, site: PageServer
 ) -> None:
+    fake.script("tool card", Reply(json=CARD))
     out = panel_cli(
         "review", f"{site.url}/product", "--allow-private", "--name", "My Widgets", "--json"
     ).json()
     assert out["tool"]["name"] == "My Widgets" and out["tool"]["slug"] == "my-widgets"
+    assert out["tool"]["card"]["name"] == "Widgetly Cloud"
+
+
+def test_without_a_name_the_card_names_the_tool(
+    panel_cli: Cli, fake: FakeAnthropic, site: PageServer
+) -> None:
+    """The card's name is shown; the key stays the one derived from the page's heading."""
+    fake.script("tool card", Reply(json=CARD))
+    out = panel_cli("review", f"{site.url}/product", "--allow-private", "--json").json()
+    assert out["tool"]["name"] == "Widgetly Cloud"
+    assert out["tool"]["slug"].startswith("widgetly-fast-widgets")
+    assert out["tool"]["card"]["pricing_summary"] == CARD["pricing_summary"]
 
 
 def test_card_is_shown_above_the_scorecard(
