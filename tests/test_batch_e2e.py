@@ -92,6 +92,8 @@ def test_thirty_tools_complete_with_one_upload_per_unique_document(
     )
     assert out["cost_usd"] > 0 and out["tokens"] > 0
     assert result.stderr == ""  # no progress bar when not on a terminal
+    for path in isolated_env.rglob("*"):  # records, the database and its WAL: never the key
+        assert not path.is_file() or FAKE_KEY.encode() not in path.read_bytes(), path
 
 
 def test_personas_of_a_tool_share_the_cached_prefix(
