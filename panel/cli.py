@@ -57,6 +57,14 @@ ModelOpt = Annotated[
         help="Model for the persona calls. Default: $PANEL_MODEL, else claude-sonnet-5-5.",
     ),
 ]
+AllowPrivateOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-private",
+        envvar="PANEL_ALLOW_PRIVATE",
+        help="Allow URLs on private, loopback and link-local addresses (intranet tools).",
+    ),
+]
 JsonOpt = Annotated[
     bool, typer.Option("--json", help="Print one JSON object on stdout instead of the scorecard.")
 ]
@@ -104,12 +112,7 @@ def review_cmd(
             "--dry-run", help="Show what would be sent and its estimated cost; needs no key."
         ),
     ] = False,
-    allow_private: Annotated[
-        bool,
-        typer.Option(
-            "--allow-private", help="Allow URLs on private, loopback and link-local addresses."
-        ),
-    ] = False,
+    allow_private: AllowPrivateOpt = False,
     home: HomeOpt = None,
     personas_dir: PersonasOpt = None,
 ) -> None:
@@ -209,10 +212,7 @@ def rerun_cmd(
         bool,
         typer.Option("--json", help='Print {"run": ..., "diff": ...} instead of the scorecard.'),
     ] = False,
-    allow_private: Annotated[
-        bool,
-        typer.Option("--allow-private", help="Allow URLs on private, loopback, link-local hosts."),
-    ] = False,
+    allow_private: AllowPrivateOpt = False,
     home: HomeOpt = None,
     personas_dir: PersonasOpt = None,
 ) -> None:

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from panel.cli import HomeOpt, ModelOpt, PersonasOpt, app, err, out
+from panel.cli import AllowPrivateOpt, HomeOpt, ModelOpt, PersonasOpt, app, err, out
 from panel.config import resolve
 from panel.errors import InputError
 from panel.personas import load_personas
@@ -80,12 +80,7 @@ def batch_cmd(
     json_out: Annotated[
         bool, typer.Option("--json", help="Print the job summary as JSON.")
     ] = False,
-    allow_private: Annotated[
-        bool,
-        typer.Option(
-            "--allow-private", help="Allow URLs on private, loopback and link-local addresses."
-        ),
-    ] = False,
+    allow_private: AllowPrivateOpt = False,
     home: HomeOpt = None,
     personas_dir: PersonasOpt = None,
 ) -> None:
