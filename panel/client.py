@@ -15,13 +15,14 @@ comes out of `structured` as `RateLimited` or `Retryable`, with the server's `re
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Generic, TypeVar
 
 import anthropic
 from anthropic import AsyncAnthropic, transform_schema
+from anthropic.types import Message
 from pydantic import BaseModel, ValidationError
 
 from panel.config import DEFAULT_API_RETRIES
@@ -150,17 +151,26 @@ class Client:
         system: list[dict[str, Any]],
         messages: list[dict[str, Any]],
         max_tokens: int,
+        on_start: Callable[[], None] | None = None,
     ) -> Reply[M]:
-        """One Messages call with structured output; validation failures come back as data."""
+        """One Messages call with structured output; validation failures come back as data.
+
+        With `on_start` the reply is streamed and `on_start` is called at its first event: the
+        moment the cache entries this call writes become readable by the calls that follow.
+        """
+        params: dict[str, Any] = {
+            "model": model,
+            "max_tokens": max_tokens,
+            "system": system,
+            "messages": messages,
+            "output_config": output_config(schema),
+        }
         try:
-            params: dict[str, Any] = {
-                "model": model,
-                "max_tokens": max_tokens,
-                "system": system,
-                "messages": messages,
-                "output_config": output_config(schema),
-            }
-            raw = await self.sdk.messages.with_raw_response.create(**params)
+            if on_start is None:
+                raw = await self.sdk.messages.with_raw_response.create(**params)
+                message, headers = await raw.parse(), raw.headers
+            else:
+                message, headers = await self._streamed(params, on_start)
         except anthropic.NotFoundError as exc:
             raise FileGone(str(exc)) from exc
         except (anthropic.AuthenticationError, anthropic.PermissionDeniedError) as exc:
@@ -177,10 +187,18 @@ class Client:
             raise _api_error("messages", exc) from exc
         except anthropic.APIConnectionError as exc:
             raise Retryable(f"cannot reach the API: {exc}") from exc
-        message = await raw.parse()
         text = text_of(message.content)
         parsed, error = validate_reply(schema, text, message.stop_reason)
-        return Reply(parsed, text, message.stop_reason, usage_of(message.usage), error, raw.headers)
+        return Reply(parsed, text, message.stop_reason, usage_of(message.usage), error, headers)
+
+    async def _streamed(
+        self, params: dict[str, Any], on_start: Callable[[], None]
+    ) -> tuple[Message, Mapping[str, str]]:
+        async with self.sdk.messages.stream(**params) as stream:
+            async for event in stream:
+                if event.type == "message_start":
+                    on_start()
+            return await stream.get_final_message(), stream.response.headers
 
 
 @dataclass

@@ -21,6 +21,8 @@ DEFAULT_SHIP_THRESHOLD = 70.0
 DEFAULT_QUORUM = 3
 # Largest local file we read (the Files API takes up to 500 MB; a review never needs that much).
 DEFAULT_MAX_FILE_BYTES = 32 * 1024 * 1024
+# The shortest prompt prefix any current model caches; below it `cache_control` does nothing.
+DEFAULT_MIN_CACHE_TOKENS = 1024
 # SDK-level retries for 408/409/429/5xx/connection errors (the one retry layer for those).
 DEFAULT_API_RETRIES = 4
 

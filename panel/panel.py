@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from panel.client import Client, FileGone, M, Reply
+from panel.config import DEFAULT_MIN_CACHE_TOKENS
 from panel.errors import APIError
 from panel.files import Registry
 from panel.personas import Persona
@@ -92,18 +93,28 @@ class Session:
         ]
 
     async def call(
-        self, schema: type[M], model: str, messages: list[dict[str, Any]], max_tokens: int
+        self,
+        schema: type[M],
+        model: str,
+        messages: list[dict[str, Any]],
+        max_tokens: int,
+        on_start: Callable[[], None] | None = None,
     ) -> Reply[M]:
         """One call; if a referenced file is gone, re-upload what is lost and try once more."""
         try:
-            return await self._send(schema, model, messages, max_tokens)
+            return await self._send(schema, model, messages, max_tokens, on_start)
         except FileGone:
             await self.registry.recover(self.docs)
             fresh = self.messages(messages[0]["content"][-1]["text"]) + messages[1:]
-            return await self._send(schema, model, fresh, max_tokens)
+            return await self._send(schema, model, fresh, max_tokens, on_start)
 
     async def _send(
-        self, schema: type[M], model: str, messages: list[dict[str, Any]], max_tokens: int
+        self,
+        schema: type[M],
+        model: str,
+        messages: list[dict[str, Any]],
+        max_tokens: int,
+        on_start: Callable[[], None] | None = None,
     ) -> Reply[M]:
         def send() -> Awaitable[Reply[M]]:
             return self.client.structured(
@@ -112,6 +123,7 @@ class Session:
                 system=self.system_blocks(),
                 messages=messages,
                 max_tokens=max_tokens,
+                on_start=on_start,
             )
 
         if self.scheduler is None:
@@ -142,6 +154,7 @@ async def judge(
     on_event: OnEvent = _quiet,
     *,
     first: Reply[Verdict] | None = None,
+    on_start: Callable[[], None] | None = None,
 ) -> VerdictRecord:
     """One persona's verdict: a call, one repair if the reply is unusable, else a failed record.
 
@@ -162,7 +175,8 @@ async def judge(
             if attempt == 0 and first is not None:
                 reply = first
             else:
-                reply = await session.call(Verdict, model, messages, max_tokens)
+                start = on_start if attempt == 0 else None
+                reply = await session.call(Verdict, model, messages, max_tokens, start)
                 usage = usage + reply.usage
             if reply.parsed is not None:
                 break
@@ -227,16 +241,36 @@ async def run_personas(
     *,
     warm: bool = False,
 ) -> list[VerdictRecord]:
-    """Every persona's verdict, concurrently.
+    """Every persona's verdict, concurrently, sharing one cached document prefix.
 
-    `warm`: the first persona goes alone and the others follow once it has answered, so they read
-    the cached document prefix it wrote instead of each paying to write it (four calls fired at
-    the same instant all write). Worth it when throughput, not one tool's latency, is the goal.
+    Four calls fired at the same instant would each pay to write the cache. So the first persona
+    goes ahead and the others follow once it has written the prefix: by default as soon as its
+    streamed reply starts (when the entry becomes readable), which costs about one time-to-first-
+    token; with `warm`, once it has answered in full (`batch`, where throughput is the goal and
+    every call is scheduled whole).
     """
     for p in personas:
         on_event(p.id, "waiting", "")
-    if warm and len(personas) > 1 and session.docs:
-        first = await judge(session, personas[0], model, on_event)
-        rest = await asyncio.gather(*(judge(session, p, model, on_event) for p in personas[1:]))
-        return [first, *rest]
-    return list(await asyncio.gather(*(judge(session, p, model, on_event) for p in personas)))
+    if len(personas) < 2 or not cacheable(session):
+        return list(await asyncio.gather(*(judge(session, p, model, on_event) for p in personas)))
+    if warm:
+        first_verdict = await judge(session, personas[0], model, on_event)
+    else:
+        started = asyncio.Event()
+        first = asyncio.create_task(
+            judge(session, personas[0], model, on_event, on_start=started.set)
+        )
+        opened = asyncio.create_task(started.wait())
+        await asyncio.wait({first, opened}, return_when=asyncio.FIRST_COMPLETED)
+        opened.cancel()
+    rest = await asyncio.gather(*(judge(session, p, model, on_event) for p in personas[1:]))
+    return [first_verdict if warm else await first, *rest]
+
+
+def cacheable(session: Session) -> bool:
+    """Whether the shared prefix can be cached at all: below the minimum, caching does nothing."""
+    prefix = estimate_tokens(
+        len(session.system) + sum(len(d.data) for d in session.docs if d.mime == "text/plain"),
+        sum(len(d.data) for d in session.docs if d.mime == "application/pdf"),
+    )
+    return bool(session.docs) and prefix >= DEFAULT_MIN_CACHE_TOKENS

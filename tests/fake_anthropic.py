@@ -24,7 +24,7 @@ import re
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -125,6 +125,7 @@ class _Response:
     body: Any  # JSON-able, or bytes sent as is
     headers: dict[str, str] = field(default_factory=dict)
     content_type: str = "application/json"
+    events: Iterator[bytes] | None = None  # a server-sent event stream, written as it is produced
 
 
 def _new_id(prefix: str) -> str:
@@ -455,15 +456,62 @@ class FakeAnthropic:
         with self._lock:
             self.in_flight += 1
             self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        streaming = False
         try:
             headers = self._check_rate_limit()
-            message, on_start = self.respond(req.json(), service_tier="standard")
-            time.sleep(self._rng.uniform(*self.latency))
+            params = req.json()
+            message, on_start = self.respond(params, service_tier="standard")
+            latency = self._rng.uniform(*self.latency)
+            if params.get("stream"):
+                streaming = True
+                events = self._stream(message, on_start, latency)
+                return _Response(200, b"", headers, "text/event-stream", events)
+            time.sleep(latency)
             on_start()
             return _Response(200, message, headers)
         except ApiError as err:
             record["_status"] = err.status
             raise
+        finally:
+            if not streaming:
+                with self._lock:
+                    self.in_flight -= 1
+
+    def _stream(
+        self, message: dict[str, Any], on_start: Callable[[], None], latency: float
+    ) -> Iterator[bytes]:
+        """The message as server-sent events. The response has started (and the cache entries it
+        wrote become readable) at `message_start`, after a fifth of the latency; the rest follows."""
+
+        def event(kind: str, data: dict[str, Any]) -> bytes:
+            return f"event: {kind}\ndata: {json.dumps({'type': kind, **data})}\n\n".encode()
+
+        try:
+            time.sleep(latency / 5)
+            usage = message["usage"]
+            start = {
+                **message,
+                "content": [],
+                "stop_reason": None,
+                "usage": {**usage, "output_tokens": 1},
+            }
+            yield event("message_start", {"message": start})
+            on_start()
+            time.sleep(latency * 4 / 5)
+            for index, block in enumerate(message["content"]):
+                yield event(
+                    "content_block_start",
+                    {"index": index, "content_block": {"type": "text", "text": ""}},
+                )
+                delta = {"type": "text_delta", "text": block["text"]}
+                yield event("content_block_delta", {"index": index, "delta": delta})
+                yield event("content_block_stop", {"index": index})
+            final = {"stop_reason": message["stop_reason"], "stop_sequence": None}
+            yield event(
+                "message_delta",
+                {"delta": final, "usage": {"output_tokens": usage["output_tokens"]}},
+            )
+            yield event("message_stop", {})
         finally:
             with self._lock:
                 self.in_flight -= 1
@@ -953,6 +1001,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.rfile.read(length),
         )
         resp = self.server.fake.handle(req)
+        if resp.events is not None:
+            self._serve_events(resp)
+            return
         payload = resp.body if isinstance(resp.body, bytes) else json.dumps(resp.body).encode()
         self.send_response(resp.status)
         self.send_header("content-type", resp.content_type)
@@ -961,6 +1012,20 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(payload)
+
+    def _serve_events(self, resp: _Response) -> None:
+        """Write a stream as it is produced; the connection closes at its end (no length known)."""
+        assert resp.events is not None
+        self.send_response(resp.status)
+        self.send_header("content-type", resp.content_type)
+        self.send_header("connection", "close")
+        for name, value in resp.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.close_connection = True
+        for chunk in resp.events:
+            self.wfile.write(chunk)
+            self.wfile.flush()
 
     do_GET = do_POST = do_DELETE = _serve
 

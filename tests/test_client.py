@@ -190,3 +190,47 @@ def test_wire_schema_bounds_are_client_side() -> None:
     """The server is not told the 0-100 bound as a constraint; pydantic enforces it on our side."""
     schema = json.dumps(output_config(Verdict))
     assert '"maximum"' not in schema
+
+
+def sse(*events: tuple[str, dict[str, object]]) -> bytes:
+    return b"".join(
+        f"event: {kind}\ndata: {json.dumps({'type': kind, **data})}\n\n".encode()
+        for kind, data in events
+    )
+
+
+def test_streamed_call_reports_its_start_and_validates_like_any_reply(
+    httpx2_mock: respx.Router,
+) -> None:
+    """With on_start, the reply is streamed; on_start fires once, at message_start."""
+    message = api.fixture("message.json")
+    text = message["content"][0]["text"]
+    start = {**message, "content": [], "stop_reason": None}
+    body = sse(
+        ("message_start", {"message": start}),
+        ("content_block_start", {"index": 0, "content_block": {"type": "text", "text": ""}}),
+        ("content_block_delta", {"index": 0, "delta": {"type": "text_delta", "text": text}}),
+        ("content_block_stop", {"index": 0}),
+        ("message_delta", {"delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 96}}),
+        ("message_stop", {}),
+    )
+    route = httpx2_mock.post(MESSAGES).mock(
+        return_value=httpx.Response(
+            200, content=body, headers={"content-type": "text/event-stream"}
+        )
+    )
+    calls: list[str] = []
+    reply = asyncio.run(
+        client().structured(
+            Verdict,
+            model="claude-sonnet-5-5",
+            system=[{"type": "text", "text": "s"}],
+            messages=[{"role": "user", "content": "hi"}],
+            max_tokens=100,
+            on_start=lambda: calls.append("start"),
+        )
+    )
+    assert calls == ["start"]
+    assert api.sent(route.calls.last.request)["stream"] is True
+    assert reply.parsed is not None and reply.parsed.score == 82
+    assert reply.usage.cache_creation_input_tokens == 2048 and reply.usage.output_tokens == 96

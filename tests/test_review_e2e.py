@@ -297,3 +297,28 @@ def test_help_explains_every_option(panel_cli: Cli) -> None:
         "--allow-private",
     ):
         assert option in text
+
+
+def test_personas_share_one_cache_write(
+    panel_cli: Cli, fake: FakeAnthropic, tmp_path: Path
+) -> None:
+    """The first persona streams; the rest start once its reply has begun, and read its cache."""
+    (tmp_path / "long.md").write_text("# Longdoc\n\n" + "Longdoc caches a long prefix.\n" * 400)
+    fake.latency = (0.2, 0.3)
+    out = panel_cli("review", str(tmp_path / "long.md"), "--json").json()
+    usages = [v["usage"] for v in out["verdicts"]]
+    assert [u["cache_creation_input_tokens"] > 0 for u in usages] == [True, False, False, False]
+    assert [u["cache_read_input_tokens"] > 0 for u in usages] == [False, True, True, True]
+    streamed = [r for r in persona_requests(fake) if r.get("stream")]
+    assert len(streamed) == 1 and "the Builder" in json.dumps(streamed[0]["messages"])
+    assert out["usage"]["cache_read_input_tokens"] > 0
+
+
+def test_small_prefix_is_not_held_back(
+    panel_cli: Cli, fake: FakeAnthropic, sources: list[str]
+) -> None:
+    """Below the cache minimum, warming would only add latency: all four go at once, unstreamed."""
+    (Path(sources[0]).parent / "tiny.md").write_text("# Tiny\n\nSmall.\n")
+    panel_cli("review", str(Path(sources[0]).parent / "tiny.md"), "--json")
+    assert not any(r.get("stream") for r in fake.message_requests)
+    assert fake.peak_in_flight >= 2
