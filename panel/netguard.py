@@ -123,11 +123,23 @@ def is_public_address(ip: IPAddress) -> bool:
     return describe_address(ip) is None
 
 
+# Refused even with --allow-private: an intranet tool lives on a private range, never here, and
+# these are where cloud credentials are served (link-local metadata, AWS's IPv6 metadata address).
+_NEVER = frozenset({"a link-local address", "the cloud metadata address"})
+_V6_METADATA = ipaddress.IPv6Address("fd00:ec2::254")
+
+
+def private_policy(ip: IPAddress) -> str | None:
+    """What `--allow-private` still refuses: link-local and cloud metadata addresses."""
+    problem = "the cloud metadata address" if ip == _V6_METADATA else describe_address(ip)
+    if problem is not None and any(problem.startswith(never) for never in _NEVER):
+        return f"{problem}, refused even with --allow-private"
+    return None
+
+
 def default_policy(allow_private: bool) -> AddressPolicy:
-    """The policy `--allow-private` selects: public only, or anything."""
-    if allow_private:
-        return lambda ip: None
-    return describe_address
+    """The policy `--allow-private` selects: public only, or all but link-local and metadata."""
+    return private_policy if allow_private else describe_address
 
 
 def check_url(url: str) -> None:
@@ -180,5 +192,6 @@ def resolve_and_check(
     for ip in addresses:
         problem = policy(ip)
         if problem is not None:
-            raise BlockedURL(host, f"resolves to {ip}, {problem}; {ALLOW_PRIVATE_HINT}")
+            hint = "" if problem.endswith("--allow-private") else f"; {ALLOW_PRIVATE_HINT}"
+            raise BlockedURL(host, f"resolves to {ip}, {problem}{hint}")
     return addresses

@@ -178,3 +178,20 @@ def test_unresolvable_name_is_a_fetch_error_not_a_block() -> None:
 def test_ordinary_urls_pass_check_url(url: str) -> None:
     """check_url itself needs no DNS and lets ordinary http(s) URLs through."""
     check_url(url)
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["169.254.169.254", "169.254.1.1", "fe80::1", "fd00:ec2::254", "::ffff:169.254.169.254"],
+)
+def test_allow_private_still_refuses_link_local_and_metadata(address: str) -> None:
+    """--allow-private opens intranet ranges, never the addresses cloud credentials are served on."""
+    problem = netguard.default_policy(True)(ipaddress.ip_address(address))
+    assert problem is not None and "even with --allow-private" in problem
+
+
+@pytest.mark.parametrize(
+    "address", ["127.0.0.1", "10.1.2.3", "192.168.0.10", "fd12::1", "100.64.0.1"]
+)
+def test_allow_private_opens_intranet_ranges(address: str) -> None:
+    assert netguard.default_policy(True)(ipaddress.ip_address(address)) is None
