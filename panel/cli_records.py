@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -9,10 +10,19 @@ import typer
 from panel.cli import HomeOpt, JsonOpt, PersonasOpt, app, err, out
 from panel.config import resolve
 from panel.diff import diff_runs
+from panel.errors import InputError
 from panel.history import history
 from panel.personas import load_personas
 from panel.render import diff_view, history_view, persona_names, print_run, tools_view
-from panel.store import Store, dumps
+from panel.store import DB_NAME, Store, dumps
+
+
+def existing_store(home: Path) -> Store:
+    """The store of a data home that has runs; reading never creates a data home."""
+    if not (home / DB_NAME).exists():
+        raise InputError(f"no runs in {home} yet; start with `panel review FILE|URL`")
+    return Store(home)
+
 
 RunRef = Annotated[
     str, typer.Argument(help="A run id, or a tool's slug or name meaning its latest run.")
@@ -28,7 +38,7 @@ def show_cmd(
 ) -> None:
     """Show one recorded run as `review` printed it; needs no key and calls no API."""
     settings = resolve(home=home, personas_dir=personas_dir)
-    run = Store(settings.home).run_for(run_ref)
+    run = existing_store(settings.home).run_for(run_ref)
     if json_out:
         print(run.model_dump_json(indent=2))
     else:
@@ -44,7 +54,7 @@ def history_cmd(
 ) -> None:
     """Every run of a tool, oldest first, with a score trend per persona; calls no API."""
     settings = resolve(home=home, personas_dir=personas_dir)
-    store = Store(settings.home)
+    store = existing_store(settings.home)
     h = history([store.load_run(run_id) for run_id in store.runs_of(tool)])
     if json_out:
         print(h.model_dump_json(indent=2))
@@ -55,7 +65,9 @@ def history_cmd(
 @app.command("list")
 def list_cmd(json_out: JsonOpt = False, home: HomeOpt = None) -> None:
     """Every tool reviewed, with its latest label, mean score and date; calls no API."""
-    rows = Store(resolve(home=home).home).tool_rows()
+    settings = resolve(home=home)
+    has_runs = (settings.home / DB_NAME).exists()
+    rows = existing_store(settings.home).tool_rows() if has_runs else []
     if json_out:
         print(dumps([r.model_dump() for r in rows]))
     elif not rows:
@@ -74,7 +86,7 @@ def diff_cmd(
 ) -> None:
     """What changed between two runs of one tool; computed from the records, no API call."""
     settings = resolve(home=home, personas_dir=personas_dir)
-    store = Store(settings.home)
+    store = existing_store(settings.home)
     diff = diff_runs(store.load_run(run_a), store.load_run(run_b))
     if json_out:
         print(diff.model_dump_json(indent=2))

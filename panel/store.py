@@ -23,6 +23,7 @@ from panel.errors import InputError
 from panel.record import Run
 from panel.sources import slugify
 
+DB_NAME = "panel.db"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     run_id TEXT PRIMARY KEY,
@@ -100,7 +101,7 @@ class Store:
     def __init__(self, home: Path) -> None:
         self.home = home
         home.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(home / "panel.db", timeout=30, isolation_level=None)
+        self.db = sqlite3.connect(home / DB_NAME, timeout=30, isolation_level=None)
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")

@@ -229,7 +229,7 @@ def test_reading_commands_call_no_api(
 
 
 @pytest.mark.parametrize("command", ["show", "history"])
-def test_unknown_tool_suggests_list(panel_cli: Cli, command: str) -> None:
+def test_unknown_tool_suggests_list(panel_cli: Cli, acme: dict[str, Any], command: str) -> None:
     """An unknown TOOL is one line naming it and pointing at `panel list`."""
     result = panel_cli(command, "widgetly", env=NO_API)
     assert result.code == 2 and result.stderr.count("\n") == 1
@@ -270,3 +270,14 @@ def test_rerun_tells_the_personas_the_same_name(
     out = panel_cli("rerun", "acme-cli", "--json").json()
     assert out["run"]["prompt_hashes"] == acme["prompt_hashes"]
     assert out["run"]["tool"]["reviewed_as"] == acme["tool"]["reviewed_as"] == "Acme CLI"
+
+
+def test_reading_commands_never_create_a_data_home(panel_cli: Cli, tmp_path: Path) -> None:
+    """`list`, `show`, `history` on an empty home say so and leave no folder behind."""
+    home = tmp_path / "empty-home"
+    env = {**NO_API, "PANEL_HOME": str(home)}
+    assert panel_cli("list", env=env).code == 0
+    for args in (["show", "acme"], ["history", "acme"]):
+        result = panel_cli(*args, env=env)
+        assert result.code == 2 and "no runs in" in result.stderr
+    assert not home.exists()
