@@ -21,6 +21,7 @@ import asyncio
 import json
 import re
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from panel.backlog import BacklogRow
@@ -35,6 +36,9 @@ from panel.review import build_run, tool_names
 from panel.runner import Budget, Context, Listener, Outcome, documents_for, load_row, todo
 from panel.store import new_run_id
 from panel.verdicts import ToolCard, Usage, Verdict, VerdictRecord
+
+# How far the API's clock may be behind ours when matching a batch to an interrupted create.
+ORPHAN_CLOCK_SKEW = timedelta(minutes=2)
 
 MAX_BATCH_REQUESTS = 100_000
 MAX_BATCH_BYTES = 256 * 1024 * 1024 - 1024 * 1024  # a megabyte of room for the envelope
@@ -162,11 +166,36 @@ async def submit(ctx: Context, items: Sequence[Item], outcome: Outcome) -> None:
     requests = [r for group in prepared for r in group]
     api = Batches(ctx.registry.client)
     for chunk in chunks(requests):
+        intent = ctx.jobs.record_intent(ctx.job_id, chunk)
         batch_id = await api.create(
             [{"custom_id": r["custom_id"], "params": r["params"]} for r in chunk]
         )
-        ctx.jobs.record_batch(ctx.job_id, batch_id, chunk)  # at once: a rerun must find it
+        # At once, replacing the intent: a rerun must find the batch, never submit it again.
+        ctx.jobs.record_batch(ctx.job_id, batch_id, chunk, replaces=intent)
         outcome.notes.append(f"submitted batch {batch_id} with {len(chunk)} requests")
+
+
+async def adopt_orphans(ctx: Context, outcome: Outcome) -> None:
+    """Creates that a crash cut off before their id was recorded: find each batch on the server
+    (same request count, created since the create started) and adopt it, or, when the server has
+    none, forget the intent so that its tools are submitted again."""
+    intents = ctx.jobs.intents(ctx.job_id)
+    if not intents:
+        return
+    api = Batches(ctx.registry.client)
+    known = ctx.jobs.known_batches()
+    for pending_id, started, requests in intents:
+        since = datetime.fromisoformat(started) - ORPHAN_CLOCK_SKEW
+        candidates = [
+            b for b in await api.created_since(since) if b[0] not in known and b[1] == len(requests)
+        ]
+        if candidates:
+            batch_id = candidates[0][0]
+            known.add(batch_id)
+            ctx.jobs.record_batch(ctx.job_id, batch_id, requests, replaces=pending_id)
+            outcome.notes.append(f"adopted batch {batch_id}, created before an interruption")
+        else:
+            ctx.jobs.forget_intent(pending_id)
 
 
 def classify(result: Any) -> tuple[str, dict[str, Any]]:
@@ -284,6 +313,7 @@ async def finish_item(ctx: Context, item: Item) -> None:
 
 async def run_batches(ctx: Context, rows: Sequence[BacklogRow], on_change: Listener) -> Outcome:
     outcome = Outcome()
+    await adopt_orphans(ctx, outcome)
     pending = todo(ctx, rows, outcome)
     if pending:
         await submit(ctx, pending, outcome)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cache
 from typing import Any, Generic, TypeVar
 
@@ -250,6 +251,20 @@ class Batches:
         except anthropic.APIConnectionError as exc:
             raise APIError(f"batch create: cannot reach the API ({exc})") from exc
         return batch.id
+
+    async def created_since(self, since: datetime) -> list[tuple[str, int]]:
+        """(id, request count) of the workspace's batches created at or after `since`, oldest first."""
+        found: list[tuple[str, int]] = []
+        try:
+            async for batch in self.sdk.messages.batches.list(limit=100):
+                if batch.created_at < since:
+                    break  # the list is newest first
+                found.append((batch.id, sum(batch.request_counts.model_dump().values())))
+        except anthropic.APIStatusError as exc:
+            raise _api_error("batch list", exc) from exc
+        except anthropic.APIConnectionError as exc:
+            raise APIError(f"batch list: cannot reach the API ({exc})") from exc
+        return found[::-1]
 
     async def status(self, batch_id: str) -> tuple[str, dict[str, int]]:
         """(processing_status, request_counts)."""

@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import sqlite3
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -295,10 +296,64 @@ class Jobs:
 
     # Message Batches ----------------------------------------------------------------------------
 
-    def record_batch(self, job_id: str, batch_id: str, requests: Sequence[dict[str, str]]) -> None:
-        """Called the moment a batch exists: its id, and which item and persona each request is."""
+    def record_intent(self, job_id: str, requests: Sequence[dict[str, str]]) -> str:
+        """Before a create: which requests are about to go, so that a crash between the API
+        creating the batch and us recording its id can be recognised (and adopted) on resume."""
+        pending_id = f"creating-{uuid.uuid4().hex}"
+        with self.store.transaction() as db:
+            db.execute(
+                "INSERT INTO job_batches VALUES (?,?,?,?, 'creating')",
+                (pending_id, job_id, now(), len(requests)),
+            )
+            db.executemany(
+                "INSERT INTO job_requests VALUES (?,?,?,?,?,?, 'creating', NULL)",
+                [
+                    (r["custom_id"], job_id, pending_id, r["slug"], r["run_id"], r["persona"])
+                    for r in requests
+                ],
+            )
+        return pending_id
+
+    def intents(self, job_id: str) -> list[tuple[str, str, list[dict[str, str]]]]:
+        """Creates that were started but never recorded: (pending id, started at, requests)."""
+        found = []
+        for pending_id, created_at in self.db.execute(
+            "SELECT batch_id, created_at FROM job_batches WHERE job_id = ? AND state = 'creating'"
+            " ORDER BY created_at",
+            (job_id,),
+        ).fetchall():
+            rows = self.db.execute(
+                "SELECT custom_id, slug, run_id, persona FROM job_requests WHERE batch_id = ?",
+                (pending_id,),
+            ).fetchall()
+            found.append((pending_id, created_at, [dict(r) for r in rows]))
+        return found
+
+    def forget_intent(self, pending_id: str) -> None:
+        with self.store.transaction() as db:
+            db.execute("DELETE FROM job_requests WHERE batch_id = ?", (pending_id,))
+            db.execute("DELETE FROM job_batches WHERE batch_id = ?", (pending_id,))
+
+    def known_batches(self) -> set[str]:
+        return {r[0] for r in self.db.execute("SELECT batch_id FROM job_batches")}
+
+    def record_batch(
+        self,
+        job_id: str,
+        batch_id: str,
+        requests: Sequence[dict[str, str]],
+        *,
+        replaces: str | None = None,
+    ) -> None:
+        """Called the moment a batch exists: its id, and which item and persona each request is.
+
+        `replaces` is the intent recorded before the create; it goes in the same transaction.
+        """
         stamp = now()
         with self.store.transaction() as db:
+            if replaces is not None:
+                db.execute("DELETE FROM job_requests WHERE batch_id = ?", (replaces,))
+                db.execute("DELETE FROM job_batches WHERE batch_id = ?", (replaces,))
             db.execute(
                 "INSERT INTO job_batches VALUES (?,?,?,?, 'submitted')",
                 (batch_id, job_id, stamp, len(requests)),

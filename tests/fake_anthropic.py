@@ -252,6 +252,8 @@ class FakeAnthropic:
         self.min_cache_tokens = min_cache_tokens
         self.seed = seed
         self.batch_delay = 0.2
+        self.batch_create_delay = 0.0  # seconds a create takes; the batch exists only after it
+        self.batch_creates_started = 0
         self.url = ""
         # observation
         self.uploads: list[dict[str, Any]] = []
@@ -863,6 +865,9 @@ class FakeAnthropic:
             if not isinstance(item.get("params"), dict):
                 raise ApiError(400, f"requests[{custom_id}].params: Field required")
             seen.add(custom_id)
+        with self._lock:
+            self.batch_creates_started += 1
+        time.sleep(self.batch_create_delay)  # a client killed now never learns the batch's id
         now = time.time()
         batch: dict[str, Any] = {
             "id": _new_id("msgbatch"),

@@ -343,6 +343,58 @@ def test_interrupted_batches_job_resumes_polling_without_resubmitting(
     assert not [m for m in fake.message_requests if m["_status"] == 200]  # nothing redone live
 
 
+def test_kill_between_batch_create_and_its_record_adopts_the_batch(
+    fake: FakeAnthropic, tmp_path: Path, isolated_env: Path, panel_cli: Cli
+) -> None:
+    """kill -9 while the create is in flight (the server makes the batch, we never learn its id):
+    the rerun finds that batch on the server and adopts it instead of submitting the work again."""
+    fake.batch_create_delay = 1.0
+    backlog, _ = make_backlog(tmp_path, 3)
+    env = {
+        **os.environ,
+        "ANTHROPIC_API_KEY": FAKE_KEY,
+        "ANTHROPIC_BASE_URL": fake.url,
+        "PANEL_HOME": str(isolated_env),
+    }
+    proc = subprocess.Popen(
+        [PANEL, "batch", str(backlog), *BATCHES],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not fake.batch_creates_started:
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+    while time.monotonic() < deadline and not fake.batches:
+        time.sleep(0.02)  # the server finishes the create the client no longer waits for
+    assert len(fake.batches) == 1
+    fake.batch_create_delay = 0.0
+    result = panel_cli("batch", str(backlog), "--json", *BATCHES)
+    assert result.code == 0, result.stderr
+    out = result.json()
+    assert len(fake.batches) == 1 and fake.batch_creates_started == 1
+    assert any("adopted batch" in note for note in out["notes"])
+    assert out["counts"] == {"done": 3, "failed": 0, "pending": 0}
+    assert len(job_runs(isolated_env)) == 3
+
+
+def test_create_that_never_reached_the_server_is_submitted_again(
+    fake: FakeAnthropic, tmp_path: Path, isolated_env: Path, panel_cli: Cli
+) -> None:
+    """An intent with no batch on the server (the create failed) is forgotten and resubmitted."""
+    fake.fail_next(400, path="/v1/messages/batches")
+    backlog, _ = make_backlog(tmp_path, 2)
+    assert panel_cli("batch", str(backlog), *BATCHES).code != 0
+    assert not fake.batches
+    result = panel_cli("batch", str(backlog), "--json", *BATCHES)
+    assert result.code == 0, result.stderr
+    assert len(fake.batches) == 1
+    assert result.json()["counts"] == {"done": 2, "failed": 0, "pending": 0}
+
+
 def test_batches_with_max_cost_submit_what_fits_and_resume(
     panel_cli: Cli, fake: FakeAnthropic, tmp_path: Path
 ) -> None:
