@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: test unit lint fix bench clean
+.PHONY: test unit lint fix bench bench-cache clean
 
 $(BIN)/panel: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,9 @@ fix: $(BIN)/panel
 
 bench: $(BIN)/panel
 	$(BIN)/python bench/batch_bench.py
+
+bench-cache: $(BIN)/panel
+	$(BIN)/python bench/cache_bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
