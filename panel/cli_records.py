@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import BaseModel
+from rich.console import RenderableType
 
 from panel.cli import HomeOpt, JsonOpt, PersonasOpt, app, err, out
 from panel.config import resolve
@@ -13,7 +16,7 @@ from panel.diff import diff_runs
 from panel.errors import InputError
 from panel.history import history
 from panel.personas import load_personas
-from panel.render import diff_view, history_view, persona_names, print_run, tools_view
+from panel.render import diff_view, history_view, persona_names, scorecard, tools_view
 from panel.store import DB_NAME, Store, dumps
 
 
@@ -22,6 +25,19 @@ def existing_store(home: Path) -> Store:
     if not (home / DB_NAME).exists():
         raise InputError(f"no runs in {home} yet; start with `panel review FILE|URL`")
     return Store(home)
+
+
+def emit(
+    record: BaseModel,
+    json_out: bool,
+    view: Callable[[dict[str, str]], RenderableType],
+    personas_dir: Path | None,
+) -> None:
+    """A record as JSON, or its view with the personas' display names."""
+    if json_out:
+        print(record.model_dump_json(indent=2))
+    else:
+        out.print(view(persona_names(load_personas(personas_dir))))
 
 
 RunRef = Annotated[
@@ -39,10 +55,7 @@ def show_cmd(
     """Show one recorded run as `review` printed it; needs no key and calls no API."""
     settings = resolve(home=home, personas_dir=personas_dir)
     run = existing_store(settings.home).run_for(run_ref)
-    if json_out:
-        print(run.model_dump_json(indent=2))
-    else:
-        print_run(out, run, persona_names(load_personas(settings.personas_dir)))
+    emit(run, json_out, lambda names: scorecard(run, names), settings.personas_dir)
 
 
 @app.command("history")
@@ -56,10 +69,7 @@ def history_cmd(
     settings = resolve(home=home, personas_dir=personas_dir)
     store = existing_store(settings.home)
     h = history([store.load_run(run_id) for run_id in store.runs_of(tool)])
-    if json_out:
-        print(h.model_dump_json(indent=2))
-    else:
-        out.print(history_view(h, persona_names(load_personas(settings.personas_dir))))
+    emit(h, json_out, lambda names: history_view(h, names), settings.personas_dir)
 
 
 @app.command("list")
@@ -88,7 +98,4 @@ def diff_cmd(
     settings = resolve(home=home, personas_dir=personas_dir)
     store = existing_store(settings.home)
     diff = diff_runs(store.load_run(run_a), store.load_run(run_b))
-    if json_out:
-        print(diff.model_dump_json(indent=2))
-    else:
-        out.print(diff_view(diff, persona_names(load_personas(settings.personas_dir))))
+    emit(diff, json_out, lambda names: diff_view(diff, names), settings.personas_dir)

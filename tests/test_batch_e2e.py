@@ -96,6 +96,25 @@ def test_thirty_tools_complete_with_one_upload_per_unique_document(
         assert not path.is_file() or FAKE_KEY.encode() not in path.read_bytes(), path
 
 
+def spawn_batch(
+    fake: FakeAnthropic, home: Path, cwd: Path, backlog: Path, *args: str
+) -> subprocess.Popen[bytes]:
+    """`panel batch` as a background process, to be killed mid-job."""
+    env = {
+        **os.environ,
+        "ANTHROPIC_API_KEY": FAKE_KEY,
+        "ANTHROPIC_BASE_URL": fake.url,
+        "PANEL_HOME": str(home),
+    }
+    return subprocess.Popen(
+        [PANEL, "batch", str(backlog), *args],
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
 def test_personas_of_a_tool_share_the_cached_prefix(
     panel_cli: Cli, fake: FakeAnthropic, tmp_path: Path, isolated_env: Path
 ) -> None:
@@ -161,19 +180,7 @@ def test_kill_9_then_rerun_gives_exactly_one_run_per_tool(
     kill is neither repeated nor touched."""
     fake.latency = (0.05, 0.3)
     backlog, _ = make_backlog(tmp_path, 24)
-    env = {
-        **os.environ,
-        "ANTHROPIC_API_KEY": FAKE_KEY,
-        "ANTHROPIC_BASE_URL": fake.url,
-        "PANEL_HOME": str(isolated_env),
-    }
-    proc = subprocess.Popen(
-        [PANEL, "batch", str(backlog), "--concurrency", "4", *FAST],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    proc = spawn_batch(fake, isolated_env, tmp_path, backlog, "--concurrency", "4", *FAST)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and (
         not (isolated_env / "panel.db").exists() or len(job_runs(isolated_env)) < 5
@@ -314,19 +321,7 @@ def test_interrupted_batches_job_resumes_polling_without_resubmitting(
     """kill -9 while the batch is processing; the rerun polls the same batch, submits nothing."""
     fake.batch_delay = 3.0
     backlog, _ = make_backlog(tmp_path, 4)
-    env = {
-        **os.environ,
-        "ANTHROPIC_API_KEY": FAKE_KEY,
-        "ANTHROPIC_BASE_URL": fake.url,
-        "PANEL_HOME": str(isolated_env),
-    }
-    proc = subprocess.Popen(
-        [PANEL, "batch", str(backlog), *BATCHES],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    proc = spawn_batch(fake, isolated_env, tmp_path, backlog, *BATCHES)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and not fake.batches:
         time.sleep(0.02)
@@ -350,19 +345,7 @@ def test_kill_between_batch_create_and_its_record_adopts_the_batch(
     the rerun finds that batch on the server and adopts it instead of submitting the work again."""
     fake.batch_create_delay = 1.0
     backlog, _ = make_backlog(tmp_path, 3)
-    env = {
-        **os.environ,
-        "ANTHROPIC_API_KEY": FAKE_KEY,
-        "ANTHROPIC_BASE_URL": fake.url,
-        "PANEL_HOME": str(isolated_env),
-    }
-    proc = subprocess.Popen(
-        [PANEL, "batch", str(backlog), *BATCHES],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    proc = spawn_batch(fake, isolated_env, tmp_path, backlog, *BATCHES)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and not fake.batch_creates_started:
         time.sleep(0.01)
