@@ -242,9 +242,6 @@ class Store:
                 (endpoint, sha256, file_id, filename, mime, size, datetime.now(UTC).isoformat()),
             )
 
-    def file_count(self) -> int:
-        return int(self.db.execute("SELECT COUNT(*) FROM files").fetchone()[0])
-
     # URL fetches --------------------------------------------------------------------------------
 
     def last_fetch(self, url: str) -> dict[str, Any] | None:
