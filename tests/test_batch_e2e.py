@@ -67,6 +67,14 @@ def job_runs(home: Path) -> list[sqlite3.Row]:
         db.close()
 
 
+def runs_so_far(home: Path) -> int:
+    """For polling a running job: the database file exists a moment before its tables do."""
+    try:
+        return len(job_runs(home)) if (home / "panel.db").exists() else 0
+    except sqlite3.OperationalError:
+        return 0
+
+
 def run_files(home: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in home.glob("*/*.json")}
 
@@ -182,12 +190,12 @@ def test_kill_9_then_rerun_gives_exactly_one_run_per_tool(
     backlog, _ = make_backlog(tmp_path, 24)
     proc = spawn_batch(fake, isolated_env, tmp_path, backlog, "--concurrency", "4", *FAST)
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and (
-        not (isolated_env / "panel.db").exists() or len(job_runs(isolated_env)) < 5
-    ):
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=10)
+    try:
+        while time.monotonic() < deadline and runs_so_far(isolated_env) < 5:
+            time.sleep(0.05)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
     before = {r["run_id"]: r["slug"] for r in job_runs(isolated_env)}
     files_before = run_files(isolated_env)
     assert 5 <= len(before) < 24, "the kill came too late to test anything"
