@@ -11,7 +11,17 @@ $(BIN)/panel: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-test: $(BIN)/panel
+# The browser tests drive Debian's chromium through Playwright (no browser download).
+CHROMIUM ?= /usr/bin/chromium
+
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+	else \
+		echo "The browser tests need Debian's chromium: sudo apt-get install chromium"; exit 2; \
+	fi
+
+test: $(BIN)/panel $(CHROMIUM)
 	$(BIN)/pytest
 
 unit: $(BIN)/panel
@@ -21,6 +31,7 @@ lint: $(BIN)/panel
 	$(BIN)/ruff check panel tests bench
 	$(BIN)/ruff format --check panel tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 fix: $(BIN)/panel
 	$(BIN)/ruff check --fix panel tests bench

@@ -26,13 +26,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from panel import backlog as backlogs  # noqa: E402
-from panel.client import Client  # noqa: E402
+from panel.api.client import Client  # noqa: E402
+from panel.api.scheduler import Limits  # noqa: E402
+from panel.batch.context import Options  # noqa: E402
+from panel.batch.runner import run_job  # noqa: E402
 from panel.config import resolve  # noqa: E402
-from panel.personas import load_personas  # noqa: E402
-from panel.prompts import Prompts  # noqa: E402
-from panel.runner import Options, run_job  # noqa: E402
-from panel.scheduler import Limits  # noqa: E402
-from panel.store import Store  # noqa: E402
+from panel.judge.personas import load_personas  # noqa: E402
+from panel.judge.prompts import Prompts  # noqa: E402
+from panel.store.sqlite import Store  # noqa: E402
 from tests.fake_anthropic import FakeAnthropic  # noqa: E402
 
 KEY = "sk-ant-bench"

@@ -23,8 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from panel.pricing import cost  # noqa: E402
-from panel.verdicts import Usage  # noqa: E402
+from panel.judge.pricing import cost  # noqa: E402
+from panel.model.verdict import Usage  # noqa: E402
 from tests.fake_anthropic import FakeAnthropic  # noqa: E402
 
 KEY = "sk-ant-bench"

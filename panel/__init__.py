@@ -1,5 +1,158 @@
-"""panel: ship-or-skip reviews of software tools, written by an LLM review panel."""
+"""panel: ship-or-skip reviews of software tools, written by an LLM review panel.
+
+The library's public face. Everything else under `panel.` is internal and may move::
+
+    import panel
+
+    run = panel.review("https://example.com/product", description="Seen on a launch page.")
+    print(run.panel.label)                      # Ship · 3 ship / 1 skip
+    for v in run.verdicts:
+        print(v.persona, v.score, v.decision)
+
+Calls that reach the API import the SDK when they run, so `import panel` stays cheap.
+"""
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+import asyncio
+from collections.abc import Sequence
+from pathlib import Path
+
+from panel.config import VERSION
+from panel.errors import APIError, ConfigError, InputError, PanelError
+from panel.model import (
+    DocumentRef,
+    PanelDecision,
+    Run,
+    ToolCard,
+    ToolInfo,
+    Usage,
+    Verdict,
+    VerdictRecord,
+)
+
+__version__ = VERSION
+__all__ = [
+    "APIError",
+    "ConfigError",
+    "DocumentRef",
+    "InputError",
+    "PanelDecision",
+    "PanelError",
+    "Run",
+    "ToolCard",
+    "ToolInfo",
+    "Usage",
+    "Verdict",
+    "VerdictRecord",
+    "__version__",
+    "load_run",
+    "rerun",
+    "review",
+]
+
+
+def review(
+    *sources: str,
+    description: str | None = None,
+    name: str | None = None,
+    model: str | None = None,
+    home: str | Path | None = None,
+    personas_dir: str | Path | None = None,
+    allow_private: bool = False,
+) -> Run:
+    """Review a tool from files, URLs and/or a pasted description; the run is recorded and returned.
+
+    Needs `ANTHROPIC_API_KEY` in the environment. Settings follow the CLI: arguments over `PANEL_*`
+    environment variables over defaults. Bad input raises `InputError`; a persona that fails is a
+    verdict with `status="failed"`, never an exception.
+    """
+    from panel.api.client import Client, endpoint
+    from panel.config import resolve
+    from panel.judge.personas import load_personas
+    from panel.judge.prompts import Prompts
+    from panel.judge.review import Request
+    from panel.judge.review import review as review_run
+    from panel.store.sqlite import Store
+
+    settings = resolve(
+        home=_path(home), model=model, personas_dir=_path(personas_dir), allow_private=allow_private
+    )
+    client = Client()
+    store = Store(settings.home)
+    try:
+        return asyncio.run(
+            review_run(
+                Request(sources=list(sources), description=description, name=name),
+                settings=settings,
+                personas=load_personas(settings.personas_dir),
+                prompts=Prompts(settings.prompts_dir),
+                client=client,
+                store=store,
+                endpoint=endpoint(),
+            )
+        )
+    finally:
+        store.close()
+
+
+def rerun(
+    tool: str,
+    *sources: str,
+    drop: Sequence[str] = (),
+    description: str | None = None,
+    model: str | None = None,
+    home: str | Path | None = None,
+    allow_private: bool = False,
+) -> Run:
+    """Review TOOL again with its previous sources, plus `sources`, minus `drop`.
+
+    Unchanged documents reuse their uploads. Compare with the previous run through `run.parent_run_id`.
+    """
+    from dataclasses import replace
+
+    from panel.api.client import Client, endpoint
+    from panel.config import resolve
+    from panel.judge.personas import load_personas
+    from panel.judge.prompts import Prompts
+    from panel.judge.rerun import Changes, previous_run, rerun_documents, rerun_request
+    from panel.judge.review import review as review_run
+    from panel.store.sqlite import Store
+
+    settings = resolve(home=_path(home), allow_private=allow_private)
+    client = Client()
+    store = Store(settings.home)
+    try:
+        previous = previous_run(store, tool)
+        settings = replace(settings, model=model or previous.model)
+        changes = Changes(sources=list(sources), drop=list(drop), description=description)
+        return asyncio.run(
+            review_run(
+                rerun_request(previous),
+                settings=settings,
+                personas=load_personas(settings.personas_dir),
+                prompts=Prompts(settings.prompts_dir),
+                client=client,
+                store=store,
+                endpoint=endpoint(),
+                docs=rerun_documents(previous, changes, settings, store),
+            )
+        )
+    finally:
+        store.close()
+
+
+def load_run(ref: str, *, home: str | Path | None = None) -> Run:
+    """A recorded run by its id, or a tool's name or slug for its latest run; no API call."""
+    from panel.config import resolve
+    from panel.store.sqlite import Store
+
+    store = Store.existing(resolve(home=_path(home)).home)
+    try:
+        return store.run_for(ref)
+    finally:
+        store.close()
+
+
+def _path(value: str | Path | None) -> Path | None:
+    return Path(value) if value is not None else None

@@ -10,6 +10,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+VERSION = "0.1.0"
+
 DEFAULT_MODEL = "claude-sonnet-5-5"
 DEFAULT_CARD_MODEL = "claude-haiku-5-5"
 DEFAULT_MAX_TOKENS = 1500

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from panel.decision import decide
-from panel.record import DocumentRef, Run, ToolInfo
-from panel.verdicts import ToolCard, Usage, VerdictRecord
+from panel.judge.decision import decide
+from panel.model.run import DocumentRef, Run, ToolInfo
+from panel.model.verdict import ToolCard, Usage, VerdictRecord
 
 CARD = {
     "name": "Acme",

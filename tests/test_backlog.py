@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from panel import backlog
+from panel.batch import backlog
 from panel.errors import InputError
 
 CSV = """name,url,description,files
@@ -126,7 +126,7 @@ def test_missing_backlog_file(folder: Path) -> None:
 
 def test_batches_split_by_count_and_size_keeping_a_tool_together() -> None:
     """At most N requests or B bytes a batch; a tool's five requests never straddle two."""
-    from panel.batches import chunks, custom_id
+    from panel.batch.messages import chunks, custom_id
 
     requests = [
         {"custom_id": custom_id(f"run{t}", p), "params": {"x": "y" * 100}}
@@ -144,7 +144,7 @@ def test_batches_split_by_count_and_size_keeping_a_tool_together() -> None:
 def test_custom_ids_are_valid(persona: str) -> None:
     import re
 
-    from panel.batches import custom_id
+    from panel.batch.messages import custom_id
 
     cid = custom_id("20261125T130501-3f9a2c", persona)
     assert re.fullmatch(r"[A-Za-z0-9_-]{1,64}", cid)

@@ -11,15 +11,15 @@ import httpx
 import pytest
 import respx
 
-from panel.client import MISSING_KEY, Client, FileGone, output_config
+from panel.api.client import MISSING_KEY, Client, FileGone, output_config
+from panel.api.registry import Registry
 from panel.config import resolve
 from panel.errors import APIError, ConfigError
-from panel.files import Registry
-from panel.personas import load_personas
-from panel.prompts import Prompts
-from panel.review import Request, review
-from panel.store import Store
-from panel.verdicts import Verdict
+from panel.judge.personas import load_personas
+from panel.judge.prompts import Prompts
+from panel.judge.review import Request, review
+from panel.model.verdict import Verdict
+from panel.store.sqlite import Store
 from tests import api
 
 MESSAGES = f"{api.BASE}/v1/messages"
@@ -164,7 +164,7 @@ def test_registry_recovers_a_lost_file_once_for_all_callers(
     httpx2_mock: respx.Router, tmp_path: Path
 ) -> None:
     """Four personas seeing the same 404 cause one re-upload, not four."""
-    from panel.sources import load_description
+    from panel.sources.documents import load_description
 
     httpx2_mock.post(FILES).mock(side_effect=api.file_created)
     retrieve = httpx2_mock.get(url__regex=rf"{FILES}/file_\w+").mock(

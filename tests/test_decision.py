@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from panel.decision import decide, label, majority
-from panel.verdicts import VerdictRecord
+from panel.judge.decision import decide, label, majority
+from panel.model.verdict import VerdictRecord
 
 
 def ok(persona: str, score: int, decision: str) -> VerdictRecord:
@@ -87,8 +87,8 @@ def test_progress_shows_each_persona_state() -> None:
     """The live table lists every persona with its latest state and detail."""
     from rich.console import Console
 
-    from panel.personas import load_personas
-    from panel.progress import PanelProgress
+    from panel.cli.progress import PanelProgress
+    from panel.judge.personas import load_personas
 
     progress = PanelProgress(load_personas())
     progress.update("builder", "done", "85/100 · ship")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from panel.diff import diff_runs, new_sentences, sentences
 from panel.errors import InputError
+from panel.store.diff import diff_runs, new_sentences, sentences
 from tests.runs import CARD, doc, make_run, verdict
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from panel import extract
-from panel.extract import ExtractedPage, UnsupportedContent, html_to_text, to_document_text
-from panel.fetch import FetchError, FetchResult, fetch
+from panel.sources import extract
+from panel.sources.extract import ExtractedPage, UnsupportedContent, html_to_text, to_document_text
+from panel.sources.fetch import FetchError, FetchResult, fetch
 from tests import pages
 from tests.pages import PageServer
 

@@ -12,8 +12,8 @@ from datetime import datetime
 import httpcore
 import pytest
 
-from panel import netguard
-from panel.fetch import BlockedURL, FetchError, GuardedBackend, fetch
+from panel.sources import netguard
+from panel.sources.fetch import BlockedURL, FetchError, GuardedBackend, fetch
 from tests.pages import ETAG, LAST_MODIFIED, PageServer
 
 

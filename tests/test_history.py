@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from panel.history import history, sparkline
+from panel.store.history import history, sparkline
 from tests.runs import doc, make_run, verdict
 
 

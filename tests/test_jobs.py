@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from panel.backlog import BacklogRow
-from panel.decision import decide
+from panel.batch.backlog import BacklogRow
+from panel.batch.jobs import Jobs, exclusive, job_id_for
 from panel.errors import InputError
-from panel.jobs import Jobs, exclusive, job_id_for
-from panel.record import Run, ToolInfo
-from panel.store import Store
-from panel.verdicts import Usage, Verdict, VerdictRecord
+from panel.judge.decision import decide
+from panel.model.run import Run, ToolInfo
+from panel.model.verdict import Usage, Verdict, VerdictRecord
+from panel.store.sqlite import Store
 
 ROWS = [BacklogRow(f"Tool {i}", f"tool-{i}", i + 1, description="d") for i in range(4)]
 

@@ -10,8 +10,14 @@ import httpx
 import pytest
 from pytest_socket import socket_allow_hosts
 
-from panel import netguard
-from panel.netguard import BlockedURL, FetchError, check_url, is_public_address, resolve_and_check
+from panel.sources import netguard
+from panel.sources.netguard import (
+    BlockedURL,
+    FetchError,
+    check_url,
+    is_public_address,
+    resolve_and_check,
+)
 
 
 @pytest.fixture(autouse=True)

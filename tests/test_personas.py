@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from panel.errors import ConfigError
-from panel.personas import load_personas
+from panel.judge.personas import load_personas
 from panel.resources import builtin_dir
 
 

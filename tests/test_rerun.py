@@ -8,10 +8,10 @@ import pytest
 
 from panel.config import resolve
 from panel.errors import InputError
-from panel.record import DocumentRef, Run
-from panel.rerun import Changes, kept, rerun_documents
-from panel.sources import load_description
-from panel.store import Store
+from panel.judge.rerun import Changes, kept, rerun_documents
+from panel.model.run import DocumentRef, Run
+from panel.sources.documents import load_description
+from panel.store.sqlite import Store
 from tests.runs import doc, make_run, verdict
 
 

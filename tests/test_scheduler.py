@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
+from panel.api.scheduler import Limits, Scheduler, TokenBucket
 from panel.errors import RateLimited, Retryable
-from panel.scheduler import Limits, Scheduler, TokenBucket
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from panel.errors import InputError
-from panel.sources import derive_name, load_description, load_file, slugify
+from panel.sources.documents import derive_name, load_description, load_file, slugify
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 

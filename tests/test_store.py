@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from panel.errors import InputError
-from panel.store import Store
+from panel.store.sqlite import Store
 from tests.runs import make_run, verdict
 
 SAME_SECOND = "2026-11-25T13:00:00+00:00"

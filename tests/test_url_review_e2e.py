@@ -73,11 +73,11 @@ def test_explicit_name_wins_over_the_card(
 def test_without_a_name_the_card_names_the_tool(
     panel_cli: Cli, fake: FakeAnthropic, site: PageServer
 ) -> None:
-    """The card's name is shown; the key stays the one derived from the page's heading."""
+    """The card's name names the tool and keys it (issue 9: not the page heading's first words)."""
     fake.script("tool card", Reply(json=CARD))
     out = panel_cli("review", f"{site.url}/product", "--allow-private", "--json").json()
     assert out["tool"]["name"] == "Widgetly Cloud"
-    assert out["tool"]["slug"].startswith("widgetly-fast-widgets")
+    assert out["tool"]["slug"] == "widgetly-cloud"
     assert out["tool"]["card"]["pricing_summary"] == CARD["pricing_summary"]
 
 

@@ -1,0 +1,336 @@
+"""The one seam to the Anthropic API: every call the product makes goes through `Client`.
+
+Structured output is requested exactly as `messages.parse(output_format=Model)` puts it on the wire
+(`output_config.format` = the SDK's `transform_schema` of the model), but through
+`with_raw_response.create` and our own validation, because `parse` throws the raw text away when
+validation fails (a failed verdict must keep it), hides the rate-limit headers a scheduler needs, and
+Message Batches results need the very same validation path.
+
+Retries of 408/409/429/5xx and connection errors are the SDK's (it honours `retry-after`); nothing
+here stacks another retry layer on those. `panel batch` builds its messages client with
+`max_retries=0` instead, and its scheduler owns those retries: what the SDK would have retried
+comes out of `structured` as `RateLimited` or `Retryable`, with the server's `retry-after`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cache
+from typing import Any, Generic, TypeVar
+
+import anthropic
+from anthropic import AsyncAnthropic, transform_schema
+from anthropic.types import Message
+from pydantic import BaseModel, ValidationError
+
+from panel.config import DEFAULT_API_RETRIES
+from panel.errors import APIError, ConfigError, RateLimited, Retryable
+from panel.model.verdict import Usage
+
+M = TypeVar("M", bound=BaseModel)
+
+MISSING_KEY = (
+    "ANTHROPIC_API_KEY is not set: export ANTHROPIC_API_KEY=sk-ant-... "
+    "(or run with --dry-run to see what would be sent without a key)"
+)
+
+
+class FileGone(Exception):
+    """A referenced file_id no longer exists on the server (deleted or expired)."""
+
+
+@cache
+def output_config(model: type[BaseModel]) -> dict[str, Any]:
+    """The wire form of structured output for `model`, as `messages.parse` would send it."""
+    return {
+        "format": {"type": "json_schema", "schema": transform_schema(model.model_json_schema())}
+    }
+
+
+@dataclass
+class Reply(Generic[M]):
+    """A structured reply: `parsed` is None when the text failed validation (see `error`)."""
+
+    parsed: M | None
+    raw: str
+    stop_reason: str | None
+    usage: Usage
+    error: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+def text_of(content: Sequence[Any]) -> str:
+    """Join the text blocks of a reply; thinking and other blocks are skipped by type."""
+    parts = []
+    for block in content:
+        kind = block.get("type") if isinstance(block, dict) else getattr(block, "type", None)
+        if kind == "text":
+            parts.append(block["text"] if isinstance(block, dict) else block.text)
+    return "".join(parts)
+
+
+def usage_of(raw_usage: Any) -> Usage:
+    if raw_usage is None:
+        return Usage()
+    get = raw_usage.get if isinstance(raw_usage, dict) else (lambda k: getattr(raw_usage, k, 0))
+    return Usage(
+        input_tokens=get("input_tokens") or 0,
+        output_tokens=get("output_tokens") or 0,
+        cache_creation_input_tokens=get("cache_creation_input_tokens") or 0,
+        cache_read_input_tokens=get("cache_read_input_tokens") or 0,
+    )
+
+
+def validate_reply(
+    schema: type[M], text: str, stop_reason: str | None
+) -> tuple[M | None, str | None]:
+    """Validate a reply's text against `schema`: the one path for live and batch replies."""
+    if stop_reason == "refusal":
+        return None, "the model refused to answer"
+    if stop_reason == "max_tokens":
+        return None, "the reply was cut off at max_tokens"
+    try:
+        return schema.model_validate_json(text), None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        return None, f"invalid reply: {where + ': ' if where else ''}{first['msg']}"
+
+
+def endpoint() -> str:
+    """The API endpoint in use: the registry keys file_ids by it (one workspace, one set of ids)."""
+    return os.environ.get("ANTHROPIC_BASE_URL") or "https://api.anthropic.com"
+
+
+class Client:
+    """Async wrapper over the SDK; holds the API key in memory only."""
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        base_url: str | None = None,
+        max_retries: int = DEFAULT_API_RETRIES,
+        sdk: AsyncAnthropic | None = None,
+    ) -> None:
+        if sdk is None:
+            key = api_key or os.environ.get("ANTHROPIC_API_KEY")
+            if not key:
+                raise ConfigError(MISSING_KEY)
+            sdk = AsyncAnthropic(api_key=key, base_url=base_url, max_retries=max_retries)
+        self.sdk = sdk
+
+    async def upload(self, filename: str, data: bytes, mime: str) -> str:
+        """Upload one document through the Files API and return its file_id."""
+        try:
+            meta = await self.sdk.files.upload(file=(filename, data, mime))
+        except (anthropic.AuthenticationError, anthropic.PermissionDeniedError) as exc:
+            raise ConfigError(
+                f"the API rejected the key in ANTHROPIC_API_KEY: {exc.message}"
+            ) from exc
+        except anthropic.APIStatusError as exc:
+            raise _api_error("upload of " + filename, exc) from exc
+        except anthropic.APIConnectionError as exc:
+            raise APIError(f"upload of {filename}: cannot reach the API ({exc})") from exc
+        return meta.id
+
+    async def file_exists(self, file_id: str) -> bool:
+        try:
+            await self.sdk.files.retrieve_metadata(file_id)
+        except anthropic.NotFoundError:
+            return False
+        return True
+
+    async def structured(
+        self,
+        schema: type[M],
+        *,
+        model: str,
+        system: list[dict[str, Any]],
+        messages: list[dict[str, Any]],
+        max_tokens: int,
+        on_start: Callable[[], None] | None = None,
+    ) -> Reply[M]:
+        """One Messages call with structured output; validation failures come back as data.
+
+        With `on_start` the reply is streamed and `on_start` is called at its first event: the
+        moment the cache entries this call writes become readable by the calls that follow.
+        """
+        params: dict[str, Any] = {
+            "model": model,
+            "max_tokens": max_tokens,
+            "system": system,
+            "messages": messages,
+            "output_config": output_config(schema),
+        }
+        try:
+            if on_start is None:
+                raw = await self.sdk.messages.with_raw_response.create(**params)
+                message, headers = await raw.parse(), raw.headers
+            else:
+                message, headers = await self._streamed(params, on_start)
+        except anthropic.NotFoundError as exc:
+            raise FileGone(str(exc)) from exc
+        except (anthropic.AuthenticationError, anthropic.PermissionDeniedError) as exc:
+            raise ConfigError(
+                f"the API rejected the key in ANTHROPIC_API_KEY: {exc.message}"
+            ) from exc
+        except anthropic.APIStatusError as exc:
+            failure = str(_api_error("messages", exc))
+            wait = retry_after(exc.response.headers)
+            if exc.status_code == 429:
+                raise RateLimited(failure, retry_after=wait) from exc
+            if exc.status_code in (408, 409) or exc.status_code >= 500:
+                raise Retryable(failure, retry_after=wait) from exc
+            raise _api_error("messages", exc) from exc
+        except anthropic.APIConnectionError as exc:
+            raise Retryable(f"cannot reach the API: {exc}") from exc
+        text = text_of(message.content)
+        parsed, error = validate_reply(schema, text, message.stop_reason)
+        return Reply(parsed, text, message.stop_reason, usage_of(message.usage), error, headers)
+
+    async def _streamed(
+        self, params: dict[str, Any], on_start: Callable[[], None]
+    ) -> tuple[Message, Mapping[str, str]]:
+        async with self.sdk.messages.stream(**params) as stream:
+            async for event in stream:
+                if event.type == "message_start":
+                    on_start()
+            return await stream.get_final_message(), stream.response.headers
+
+
+@dataclass
+class BatchResult:
+    """One request's outcome in an ended Message Batch, keyed by its custom_id."""
+
+    custom_id: str
+    kind: str  # succeeded | errored | canceled | expired
+    text: str = ""
+    stop_reason: str | None = None
+    usage: Usage = field(default_factory=Usage)
+    error_type: str | None = None
+    error: str | None = None
+
+
+class Batches:
+    """The Message Batches API, through a client that keeps the SDK's retries."""
+
+    def __init__(self, client: Client) -> None:
+        self.sdk = client.sdk
+
+    @staticmethod
+    def params(
+        schema: type[BaseModel],
+        *,
+        model: str,
+        system: list[dict[str, Any]],
+        messages: list[dict[str, Any]],
+        max_tokens: int,
+    ) -> dict[str, Any]:
+        """A request body exactly as `Client.structured` sends it live."""
+        return {
+            "model": model,
+            "max_tokens": max_tokens,
+            "system": system,
+            "messages": messages,
+            "output_config": output_config(schema),
+        }
+
+    async def create(self, requests: list[dict[str, Any]]) -> str:
+        try:
+            batch = await self.sdk.messages.batches.create(requests=requests)  # type: ignore[arg-type]
+        except (anthropic.AuthenticationError, anthropic.PermissionDeniedError) as exc:
+            raise ConfigError(
+                f"the API rejected the key in ANTHROPIC_API_KEY: {exc.message}"
+            ) from exc
+        except anthropic.APIStatusError as exc:
+            raise _api_error("batch create", exc) from exc
+        except anthropic.APIConnectionError as exc:
+            raise APIError(f"batch create: cannot reach the API ({exc})") from exc
+        return batch.id
+
+    async def created_since(self, since: datetime) -> list[tuple[str, int]]:
+        """(id, request count) of the workspace's batches created at or after `since`, oldest first."""
+        found: list[tuple[str, int]] = []
+        try:
+            async for batch in self.sdk.messages.batches.list(limit=100):
+                if batch.created_at < since:
+                    break  # the list is newest first
+                found.append((batch.id, sum(batch.request_counts.model_dump().values())))
+        except anthropic.APIStatusError as exc:
+            raise _api_error("batch list", exc) from exc
+        except anthropic.APIConnectionError as exc:
+            raise APIError(f"batch list: cannot reach the API ({exc})") from exc
+        return found[::-1]
+
+    async def status(self, batch_id: str) -> tuple[str, dict[str, int]]:
+        """(processing_status, request_counts)."""
+        try:
+            batch = await self.sdk.messages.batches.retrieve(batch_id)
+        except anthropic.APIStatusError as exc:
+            raise _api_error(f"batch {batch_id}", exc) from exc
+        except anthropic.APIConnectionError as exc:
+            raise Retryable(f"batch {batch_id}: cannot reach the API ({exc})") from exc
+        return batch.processing_status, batch.request_counts.model_dump()
+
+    async def results(self, batch_id: str) -> list[BatchResult]:
+        out: list[BatchResult] = []
+        try:
+            async for line in await self.sdk.messages.batches.results(batch_id):
+                result = line.result
+                if result.type == "succeeded":
+                    message = result.message
+                    out.append(
+                        BatchResult(
+                            line.custom_id,
+                            "succeeded",
+                            text_of(message.content),
+                            message.stop_reason,
+                            usage_of(message.usage),
+                        )
+                    )
+                elif result.type == "errored":
+                    error = getattr(result.error, "error", None)
+                    out.append(
+                        BatchResult(
+                            line.custom_id,
+                            "errored",
+                            error_type=getattr(error, "type", None) or "api_error",
+                            error=getattr(error, "message", None) or "errored in the batch",
+                        )
+                    )
+                else:
+                    out.append(
+                        BatchResult(
+                            line.custom_id, result.type, error=f"{result.type} in the batch"
+                        )
+                    )
+        except anthropic.APIStatusError as exc:
+            raise _api_error(f"batch {batch_id} results", exc) from exc
+        except anthropic.APIConnectionError as exc:
+            raise Retryable(f"batch {batch_id} results: cannot reach the API ({exc})") from exc
+        return out
+
+
+def retry_after(headers: Mapping[str, str]) -> float | None:
+    """The server's wait hint in seconds: `retry-after-ms` first, then `retry-after`."""
+    for name, scale in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
+        try:
+            value = float(headers.get(name, ""))
+        except ValueError:
+            continue
+        if 0 <= value < 3600 * scale:
+            return value / scale
+    return None
+
+
+def _api_error(what: str, exc: anthropic.APIStatusError) -> APIError:
+    """One line for an API refusal, with the request id support would ask for."""
+    message = str(exc)
+    body = exc.body if isinstance(exc.body, dict) else {}
+    detail = body.get("error", {}).get("message") if isinstance(body.get("error"), dict) else None
+    rid = f" (request {exc.request_id})" if exc.request_id else ""
+    return APIError(f"{what}: HTTP {exc.status_code}: {detail or message}{rid}")

@@ -1,0 +1,237 @@
+"""A backlog of tools to review: CSV, JSON Lines or YAML rows, validated as a whole before any call.
+
+Every row needs a name and at least one source (a URL, a description, or files). Problems are
+collected, not raised one at a time, so an editor fixes the whole file in one pass.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from panel.errors import InputError
+from panel.sources.documents import HTML_SUFFIXES, PDF_SUFFIXES, TEXT_SUFFIXES, is_url, slugify
+
+FIELDS = ("name", "url", "description", "files")
+FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".yaml": "yaml", ".yml": "yaml"}
+FILE_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES
+
+
+@dataclass(frozen=True)
+class BacklogRow:
+    """One tool to review; `files` are resolved against the backlog's directory."""
+
+    name: str
+    slug: str
+    line: int
+    url: str | None = None
+    description: str | None = None
+    files: tuple[str, ...] = ()
+
+    @property
+    def sources(self) -> list[str]:
+        """What `Request.sources` takes: the files, then the URL."""
+        return [*self.files, *([self.url] if self.url else [])]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "slug": self.slug,
+            "line": self.line,
+            "url": self.url,
+            "description": self.description,
+            "files": list(self.files),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> BacklogRow:
+        return cls(
+            name=data["name"],
+            slug=data["slug"],
+            line=data["line"],
+            url=data.get("url"),
+            description=data.get("description"),
+            files=tuple(data.get("files") or ()),
+        )
+
+
+@dataclass(frozen=True)
+class RowError:
+    file: str
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.reason}"
+
+
+@dataclass
+class Backlog:
+    path: Path
+    rows: list[BacklogRow]
+    errors: list[RowError] = field(default_factory=list)
+
+
+def _slug(name: str) -> str:
+    try:
+        return slugify(name)
+    except InputError:
+        return ""
+
+
+def _text(value: Any) -> str | None:
+    """A cell as stripped text; empty cells and nulls are None."""
+    if value is None:
+        return None
+    if not isinstance(value, str | int | float):
+        raise ValueError(f"expected text, got {type(value).__name__}")
+    text = str(value).strip()
+    return text or None
+
+
+def _files(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, list):
+        items = [_text(v) for v in value]
+    else:
+        items = [p.strip() or None for p in (_text(value) or "").split(";")]
+    return [i for i in items if i]
+
+
+def raw_rows(path: Path, text: str) -> tuple[list[tuple[int, Any]], list[RowError]]:
+    """(line, mapping) pairs in file order, plus errors for lines that are not rows at all."""
+    kind = FORMATS.get(path.suffix.lower())
+    name = str(path)
+    if kind is None:
+        raise InputError(
+            f"{path}: unsupported backlog format {path.suffix!r}: use .csv, .jsonl or .yaml"
+        )
+    rows: list[tuple[int, Any]] = []
+    errors: list[RowError] = []
+    if kind == "csv":
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        header = [h.strip() for h in reader.fieldnames or []]
+        if "name" not in header:
+            return [], [RowError(name, 1, "the header row needs a 'name' column")]
+        unknown = [h for h in header if h and h not in FIELDS]
+        if unknown:
+            errors.append(RowError(name, 1, f"unknown column(s): {', '.join(unknown)}"))
+        reader.fieldnames = header
+        for record in reader:
+            line = reader.line_num  # the line the record ended on; rows span one line in practice
+            if None in record:
+                errors.append(RowError(name, line, "more cells than header columns"))
+                continue
+            if not any((v or "").strip() for v in record.values()):
+                continue
+            rows.append((line, record))
+    elif kind == "jsonl":
+        for line, source in enumerate(text.splitlines(), start=1):
+            if not source.strip():
+                continue
+            try:
+                rows.append((line, json.loads(source)))
+            except ValueError as exc:
+                errors.append(RowError(name, line, f"not valid JSON: {exc}"))
+    else:
+        try:
+            node = yaml.compose(text, Loader=yaml.SafeLoader)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            return [], [RowError(name, mark.line + 1 if mark else 1, f"not valid YAML: {exc}")]
+        if node is None:
+            return [], []
+        if not isinstance(node, yaml.SequenceNode):
+            return [], [RowError(name, node.start_mark.line + 1, "expected a list of tools")]
+        for item in node.value:
+            rows.append((item.start_mark.line + 1, yaml.safe_load(yaml.serialize(item))))
+    return rows, errors
+
+
+def validate(path: Path, raw: list[tuple[int, Any]]) -> tuple[list[BacklogRow], list[RowError]]:
+    """Rows that can be reviewed, and a reason for every one that cannot."""
+    name_of = str(path)
+    base = path.parent
+    rows: list[BacklogRow] = []
+    errors: list[RowError] = []
+    seen: dict[str, int] = {}
+    for line, data in raw:
+        if not isinstance(data, dict):
+            errors.append(
+                RowError(name_of, line, "expected a mapping with name, url, description, files")
+            )
+            continue
+        reasons: list[str] = []
+        unknown = sorted(str(k) for k in data if k not in FIELDS)
+        if unknown:
+            reasons.append(f"unknown field(s): {', '.join(unknown)}")
+        try:
+            name = _text(data.get("name"))
+            url = _text(data.get("url"))
+            description = _text(data.get("description"))
+            files = _files(data.get("files"))
+        except ValueError as exc:
+            errors.append(RowError(name_of, line, str(exc)))
+            continue
+        slug = _slug(name or "")
+        if not name:
+            reasons.append("missing name")
+        elif not slug:
+            reasons.append(f"name {name!r} has no letters or digits")
+        elif slug in seen:
+            reasons.append(f"duplicate name {name!r} (first on line {seen[slug]})")
+        if not (url or description or files):
+            reasons.append("no source: give a url, a description or files")
+        if url and not (is_url(url) and url.split("://", 1)[0].lower() in ("http", "https")):
+            reasons.append(f"url {url!r} is not an http(s) URL")
+        resolved = []
+        for f in files:
+            p = Path(f) if Path(f).is_absolute() else base / f
+            if p.suffix.lower() not in FILE_SUFFIXES:
+                reasons.append(f"file {f!r}: unsupported type {p.suffix or '(none)'!r}")
+            elif not p.is_file():
+                reasons.append(f"file {f!r}: no such file")
+            resolved.append(str(p))
+        if slug and slug not in seen:
+            seen[slug] = line
+        if reasons:
+            errors.append(RowError(name_of, line, "; ".join(reasons)))
+            continue
+        assert name is not None
+        rows.append(BacklogRow(name, slug, line, url, description, tuple(resolved)))
+    return rows, errors
+
+
+def parse(path: Path) -> Backlog:
+    """Read and validate a backlog file; the format is chosen by its extension."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such backlog file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read: {exc}") from exc
+    raw, errors = raw_rows(path, text)
+    rows, row_errors = validate(path, raw)
+    all_errors = sorted(errors + row_errors, key=lambda e: e.line)
+    return Backlog(path, rows, all_errors)
+
+
+def load(path: Path, *, skip_invalid: bool = False) -> Backlog:
+    """A backlog ready to run; every invalid row is listed in one error unless skipped."""
+    backlog = parse(path)
+    if backlog.errors and not skip_invalid:
+        lines = "\n".join(f"  {e}" for e in backlog.errors)
+        raise InputError(
+            f"{path}: {len(backlog.errors)} invalid row(s); "
+            f"fix them or pass --skip-invalid:\n{lines}"
+        )
+    if not backlog.rows:
+        raise InputError(f"{path}: no tools to review")
+    return backlog

@@ -1,0 +1,350 @@
+"""`panel batch --via batches`: the panel's calls through the Message Batches API, at half price.
+
+Three steps, each safe to interrupt:
+
+1. submit: every pending tool's documents are uploaded (once, through the registry), its persona and
+   card requests built exactly as live calls are (1-hour cache TTL on the shared documents), and
+   sent in batches of at most 100,000 requests or 256 MB. Each batch id is written to SQLite in the
+   transaction that marks its tools `submitted`, right after the API returns it.
+2. poll: open batches are polled until they end; results, which come in any order, are mapped
+   back by custom_id and stored as they are, before anything is done with them.
+3. finish: each tool's results are validated like live replies (with the same repair turn);
+   expired, canceled and transiently errored requests are redone live through the scheduler and
+   counted. The run is saved and the tool marked done in one transaction.
+
+A rerun polls the batches already created instead of submitting the same work again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from panel.api.client import Batches, Reply, validate_reply
+from panel.batch.backlog import BacklogRow
+from panel.batch.context import Budget, Context, Listener, Outcome, documents_for, load_row, todo
+from panel.batch.jobs import Item
+from panel.config import DEFAULT_CARD_MAX_TOKENS
+from panel.errors import ConfigError, PanelError
+from panel.judge.pricing import cost
+from panel.judge.review import build_run, tool_names
+from panel.judge.session import (
+    Session,
+    extract_card,
+    judge,
+    persona_instruction,
+    stored_card,
+)
+from panel.model.run import Timings
+from panel.model.verdict import ToolCard, Usage, Verdict, VerdictRecord, card_schema
+from panel.store.sqlite import new_run_id
+
+# How far the API's clock may be behind ours when matching a batch to an interrupted create.
+ORPHAN_CLOCK_SKEW = timedelta(minutes=2)
+
+MAX_BATCH_REQUESTS = 100_000
+MAX_BATCH_BYTES = 256 * 1024 * 1024 - 1024 * 1024  # a megabyte of room for the envelope
+CACHE_TTL = "1h"  # a batch may take long; the 5-minute cache would be gone before most calls run
+CARD = "card"
+# Errors that a second try may fix; anything else (a bad request, a refused key) will not.
+TRANSIENT_ERRORS = {"overloaded_error", "api_error", "rate_limit_error", "timeout_error"}
+UPLOADS_AT_ONCE = 8
+
+
+def custom_id(run_id: str, persona: str) -> str:
+    """`<run_id>_p-<persona>` (or `_card`): 1-64 characters of [A-Za-z0-9_-], unique per job."""
+    tail = CARD if persona == CARD else "p-" + re.sub(r"[^A-Za-z0-9_-]", "-", persona)
+    return f"{run_id}_{tail}"[:64]
+
+
+def chunks(
+    requests: Sequence[dict[str, Any]],
+    *,
+    max_requests: int = MAX_BATCH_REQUESTS,
+    max_bytes: int = MAX_BATCH_BYTES,
+) -> list[list[dict[str, Any]]]:
+    """Split requests into batches under both limits; one tool's requests stay together."""
+    out: list[list[dict[str, Any]]] = []
+    current: list[dict[str, Any]] = []
+    size = 0
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for r in requests:
+        groups.setdefault(r["custom_id"].rsplit("_", 1)[0], []).append(r)
+    for group in groups.values():
+        group_size = sum(len(json.dumps(r)) + 2 for r in group)
+        if current and (len(current) + len(group) > max_requests or size + group_size > max_bytes):
+            out.append(current)
+            current, size = [], 0
+        current.extend(group)
+        size += group_size
+    if current:
+        out.append(current)
+    return out
+
+
+def session_for(ctx: Context, item: Item, docs: Sequence[Any]) -> Session:
+    name, _ = tool_names(documents_for(ctx, item.row), docs)
+    return Session(
+        ctx.client,
+        ctx.registry,
+        ctx.prompts,
+        docs,
+        name,
+        ctx.prompts.render("system"),
+        ctx.settings.max_tokens,
+        scheduler=ctx.scheduler,
+        priority=item.position,
+        cache_ttl=CACHE_TTL,
+    )
+
+
+async def prepare(ctx: Context, item: Item, uploads: asyncio.Semaphore) -> list[dict[str, Any]]:
+    """A tool's requests: its documents uploaded, one request per persona and one for the card."""
+    docs = await load_row(ctx, item.row)
+    async with uploads:
+        await ctx.registry.ensure_all(docs)
+    session = session_for(ctx, item, docs)
+    run_id = new_run_id()
+    requests = []
+    for persona in ctx.personas:
+        instruction = persona_instruction(ctx.prompts, persona, session.tool_name)
+        params = Batches.params(
+            Verdict,
+            model=ctx.settings.model,
+            system=session.system_blocks(),
+            messages=session.messages(instruction),
+            max_tokens=ctx.settings.max_tokens,
+        )
+        requests.append(
+            {
+                "custom_id": custom_id(run_id, persona.id),
+                "params": params,
+                "slug": item.slug,
+                "run_id": run_id,
+                "persona": persona.id,
+            }
+        )
+    instruction = ctx.prompts.render("card", tool_name=session.tool_name)
+    params = Batches.params(
+        card_schema(),
+        model=ctx.settings.card_model,
+        system=session.system_blocks(),
+        messages=session.messages(instruction),
+        max_tokens=DEFAULT_CARD_MAX_TOKENS,
+    )
+    requests.append(
+        {
+            "custom_id": custom_id(run_id, CARD),
+            "params": params,
+            "slug": item.slug,
+            "run_id": run_id,
+            "persona": CARD,
+        }
+    )
+    return requests
+
+
+async def submit(ctx: Context, items: Sequence[Item], outcome: Outcome) -> None:
+    """Build and send the requests of every pending tool the budget allows."""
+    budget = Budget(ctx, batch=True)
+    admitted = []
+    for item in items:
+        if not budget.admit(item.row):
+            outcome.status = "budget"
+            break
+        admitted.append(item)
+    uploads = asyncio.Semaphore(UPLOADS_AT_ONCE)
+
+    async def one(item: Item) -> list[dict[str, Any]]:
+        try:
+            return await prepare(ctx, item, uploads)
+        except ConfigError:
+            raise
+        except PanelError as exc:
+            ctx.jobs.set_state(ctx.job_id, item.slug, "failed", error=str(exc))
+            return []
+
+    prepared = await asyncio.gather(*(one(i) for i in admitted))
+    requests = [r for group in prepared for r in group]
+    api = Batches(ctx.registry.client)
+    for chunk in chunks(requests):
+        intent = ctx.jobs.record_intent(ctx.job_id, chunk)
+        batch_id = await api.create(
+            [{"custom_id": r["custom_id"], "params": r["params"]} for r in chunk]
+        )
+        # At once, replacing the intent: a rerun must find the batch, never submit it again.
+        ctx.jobs.record_batch(ctx.job_id, batch_id, chunk, replaces=intent)
+        outcome.notes.append(f"submitted batch {batch_id} with {len(chunk)} requests")
+
+
+async def adopt_orphans(ctx: Context, outcome: Outcome) -> None:
+    """Creates that a crash cut off before their id was recorded: find each batch on the server
+    (same request count, created since the create started) and adopt it, or, when the server has
+    none, forget the intent so that its tools are submitted again."""
+    intents = ctx.jobs.intents(ctx.job_id)
+    if not intents:
+        return
+    api = Batches(ctx.registry.client)
+    known = ctx.jobs.known_batches()
+    for pending_id, started, requests in intents:
+        since = datetime.fromisoformat(started) - ORPHAN_CLOCK_SKEW
+        candidates = [
+            b for b in await api.created_since(since) if b[0] not in known and b[1] == len(requests)
+        ]
+        if candidates:
+            batch_id = candidates[0][0]
+            known.add(batch_id)
+            ctx.jobs.record_batch(ctx.job_id, batch_id, requests, replaces=pending_id)
+            outcome.notes.append(f"adopted batch {batch_id}, created before an interruption")
+        else:
+            ctx.jobs.forget_intent(pending_id)
+
+
+def classify(result: Any) -> tuple[str, dict[str, Any]]:
+    """(state, stored result): succeeded, retry (expired, canceled, transient error) or failed."""
+    stored = {
+        "type": result.kind,
+        "text": result.text,
+        "stop_reason": result.stop_reason,
+        "usage": result.usage.model_dump(),
+        "error_type": result.error_type,
+        "error": result.error,
+    }
+    if result.kind == "succeeded":
+        return "succeeded", stored
+    if result.kind in ("expired", "canceled") or result.error_type in TRANSIENT_ERRORS:
+        return "retry", stored
+    if result.error_type == "not_found_error":  # a file gone since submission: live re-uploads it
+        return "retry", stored
+    return "failed", stored
+
+
+async def poll(ctx: Context, on_change: Listener) -> None:
+    """Wait for every open batch of the job to end, storing its results as soon as it does."""
+    api = Batches(ctx.registry.client)
+    while True:
+        open_ids = ctx.jobs.open_batches(ctx.job_id)
+        if not open_ids:
+            return
+        for batch_id in open_ids:
+            status, counts = await api.status(batch_id)
+            ctx.processing[batch_id] = counts
+            if status == "ended":
+                results = await api.results(batch_id)
+                ctx.jobs.collect_batch(batch_id, [(r.custom_id, *classify(r)) for r in results])
+                ctx.processing.pop(batch_id, None)
+        on_change()
+        if ctx.jobs.open_batches(ctx.job_id):
+            await asyncio.sleep(ctx.options.poll_s)
+
+
+def reply_of(stored: dict[str, Any], schema: type[Any]) -> Reply[Any]:
+    parsed, error = validate_reply(schema, stored["text"], stored["stop_reason"])
+    return Reply(parsed, stored["text"], stored["stop_reason"], Usage(**stored["usage"]), error)
+
+
+async def finish_item(ctx: Context, item: Item) -> None:
+    """Turn a tool's stored batch results into its run, redoing live what the batch did not do."""
+    assert item.run_id is not None
+    requests = {r["persona"]: r for r in ctx.jobs.requests_of(ctx.job_id, item.slug, item.run_id)}
+    if not requests or any(r["state"] == "submitted" for r in requests.values()):
+        return  # still in a batch that has not ended
+    docs = await load_row(ctx, item.row)
+    uploaded = await ctx.registry.ensure_all(docs)
+    session = session_for(ctx, item, docs)
+    model, card_model = ctx.settings.model, ctx.settings.card_model
+    batch_cost = live_cost = 0.0
+
+    async def verdict(persona: Any) -> VerdictRecord:
+        nonlocal batch_cost, live_cost
+        row = requests.get(persona.id)
+        stored = json.loads(row["result"]) if row is not None and row["result"] else None
+        if row is None or row["state"] == "retry" or stored is None:
+            record = await judge(session, persona, model)
+            live_cost += cost(model, record.usage) or 0.0
+            return record
+        if row["state"] == "failed":
+            return VerdictRecord.failed(persona.id, persona.version, stored["error"] or "errored")
+        first = reply_of(stored, Verdict)
+        record = await judge(session, persona, model, first=first)
+        live_cost += cost(model, record.usage) or 0.0
+        batch_cost += cost(model, first.usage, batch=True, cache_ttl=CACHE_TTL) or 0.0
+        return record.model_copy(update={"usage": record.usage + first.usage})
+
+    async def card() -> tuple[ToolCard | None, str | None, Usage]:
+        nonlocal batch_cost, live_cost
+        row = requests.get(CARD)
+        stored = json.loads(row["result"]) if row is not None and row["result"] else None
+        if row is not None and row["state"] == "succeeded" and stored is not None:
+            reply = reply_of(stored, card_schema())
+            batch_cost += cost(card_model, reply.usage, batch=True, cache_ttl=CACHE_TTL) or 0.0
+            return stored_card(reply.parsed), reply.error, reply.usage
+        if row is not None and row["state"] == "failed" and stored is not None:
+            return None, stored["error"], Usage()
+        found, error, usage = await extract_card(session, card_model, DEFAULT_CARD_MAX_TOKENS)
+        live_cost += cost(card_model, usage) or 0.0
+        return found, error, usage
+
+    verdicts, (found, card_error, card_usage) = await asyncio.gather(
+        asyncio.gather(*(verdict(p) for p in ctx.personas)), card()
+    )
+    name, slug = tool_names(documents_for(ctx, item.row), docs)
+    usage = sum((v.usage for v in verdicts), Usage()) + card_usage
+    run = build_run(
+        documents_for(ctx, item.row),
+        settings=ctx.settings,
+        personas=ctx.personas,
+        prompts=ctx.prompts,
+        system=session.system,
+        name=name,
+        slug=slug,
+        docs=docs,
+        registry=ctx.registry,
+        uploaded_now=[False for _ in uploaded],
+        verdicts=list(verdicts),
+        card=found,
+        card_error=card_error,
+        usage=usage,
+        cost_usd=batch_cost + live_cost,
+        timings=Timings(),
+        run_id=item.run_id,
+    )
+    also = ctx.jobs.mark_run(ctx.job_id)
+    ctx.store.save_run(run, also=lambda db: also(db, run))
+
+
+async def run_batches(ctx: Context, rows: Sequence[BacklogRow], on_change: Listener) -> Outcome:
+    outcome = Outcome()
+    await adopt_orphans(ctx, outcome)
+    pending = todo(ctx, rows, outcome)
+    if pending:
+        await submit(ctx, pending, outcome)
+        on_change()
+    await poll(ctx, on_change)
+    submitted = [
+        i for i in ctx.jobs.items(ctx.job_id, [r.slug for r in rows]) if i.state == "submitted"
+    ]
+    slots = asyncio.Semaphore(max(2, ctx.options.limits.concurrency))
+
+    async def one(item: Item) -> None:
+        async with slots:
+            try:
+                await finish_item(ctx, item)
+            except ConfigError:
+                raise
+            except PanelError as exc:
+                ctx.jobs.set_state(ctx.job_id, item.slug, "failed", error=str(exc))
+            on_change()
+
+    await asyncio.gather(*(one(i) for i in submitted))
+    retried = ctx.jobs.retry_counts(ctx.job_id)
+    if retried:
+        outcome.notes.append(
+            "redone live after the batch: "
+            + ", ".join(f"{n} {kind}" for kind, n in sorted(retried.items()))
+        )
+    return outcome

@@ -1,0 +1,181 @@
+"""`panel batch` and `panel export`: a backlog of tools as one resumable job."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from panel.api.scheduler import DEFAULT_CONCURRENCY, DEFAULT_ITPM, DEFAULT_OTPM, DEFAULT_RPM, Limits
+from panel.cli.app import AllowPrivateOpt, HomeOpt, ModelOpt, PersonasOpt, app, err, out
+from panel.cli.render import leaderboard
+from panel.config import resolve
+from panel.errors import InputError
+from panel.judge.personas import load_personas
+from panel.judge.prompts import Prompts
+from panel.store.sqlite import Store
+
+
+@app.command("batch")
+def batch_cmd(
+    backlog: Annotated[
+        Path,
+        typer.Argument(
+            help="Tools to review: .csv, .jsonl or .yaml with name, url, description, files."
+        ),
+    ],
+    concurrency: Annotated[
+        int,
+        typer.Option(
+            "--concurrency", min=1, envvar="PANEL_CONCURRENCY", help="Requests in flight at most."
+        ),
+    ] = DEFAULT_CONCURRENCY,
+    via: Annotated[
+        str,
+        typer.Option(
+            "--via", help="live: Messages API now; batches: Message Batches API, half price."
+        ),
+    ] = "live",
+    max_cost: Annotated[
+        float | None,
+        typer.Option(
+            "--max-cost",
+            help="Budget in USD for the whole job: no new tool starts once its estimated spend "
+            "would pass it.",
+        ),
+    ] = None,
+    retry_failed: Annotated[
+        bool, typer.Option("--retry-failed", help="Review failed tools again.")
+    ] = False,
+    skip_invalid: Annotated[
+        bool, typer.Option("--skip-invalid", help="Run the valid rows and list the invalid ones.")
+    ] = False,
+    job: Annotated[
+        str | None,
+        typer.Option(
+            "--job", help="Job name to create or continue (default: one per backlog file)."
+        ),
+    ] = None,
+    rpm: Annotated[
+        float, typer.Option("--rpm", envvar="PANEL_RPM", help="Requests per minute.")
+    ] = DEFAULT_RPM,
+    itpm: Annotated[
+        float,
+        typer.Option("--itpm", envvar="PANEL_ITPM", help="Input tokens per minute (0: no limit)."),
+    ] = DEFAULT_ITPM,
+    otpm: Annotated[
+        float,
+        typer.Option("--otpm", envvar="PANEL_OTPM", help="Output tokens per minute (0: no limit)."),
+    ] = DEFAULT_OTPM,
+    poll: Annotated[
+        float,
+        typer.Option(
+            "--poll", envvar="PANEL_BATCH_POLL", help="Seconds between batch status checks."
+        ),
+    ] = 10.0,
+    model: ModelOpt = None,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print the job summary as JSON.")
+    ] = False,
+    allow_private: AllowPrivateOpt = False,
+    home: HomeOpt = None,
+    personas_dir: PersonasOpt = None,
+) -> None:
+    """Review a backlog of tools: resumable (run it again to continue), sharing one rate limiter.
+
+    Exit status: 0 when every tool has a run (or the budget stopped it cleanly), 1 when some tools
+    failed (rerun with --retry-failed), 2 on an invalid backlog or setup.
+    """
+    from panel.api.client import Client, endpoint
+    from panel.batch import backlog as backlogs
+    from panel.batch.context import Options, snapshot
+    from panel.batch.jobs import exclusive, job_id_for
+    from panel.batch.runner import run_job
+    from panel.cli.progress import job_progress
+
+    if via not in ("live", "batches"):
+        raise InputError(f"--via {via!r}: use live or batches")
+    settings = resolve(
+        home=home, model=model, personas_dir=personas_dir, allow_private=allow_private
+    )
+    personas = load_personas(settings.personas_dir)
+    prompts = Prompts(settings.prompts_dir)
+    loaded = backlogs.load(backlog, skip_invalid=skip_invalid)
+    for problem in loaded.errors:
+        err.print(f"panel: skipping invalid row: {escape(str(problem))}", highlight=False)
+    limits = Limits(concurrency=concurrency, rpm=rpm, itpm=itpm or None, otpm=otpm or None)
+    options = Options(
+        via=via,  # type: ignore[arg-type]
+        limits=limits,
+        max_cost=max_cost,
+        retry_failed=retry_failed,
+        poll_s=poll,
+    )
+    uploads_client = Client()  # fails fast without a key
+    messages_client = Client(max_retries=0)  # the scheduler is the one retry layer for messages
+    store = Store(settings.home)
+    job_id = job_id_for(backlog, job)
+    with exclusive(store, job_id), job_progress(out) as progress:
+        result = asyncio.run(
+            run_job(
+                loaded.rows,
+                backlog,
+                settings=settings,
+                personas=personas,
+                prompts=prompts,
+                store=store,
+                options=options,
+                job_id=job_id,
+                messages_client=messages_client,
+                uploads_client=uploads_client,
+                endpoint=endpoint(),
+                on_change=lambda ctx: progress(snapshot(ctx)),
+            )
+        )
+    if json_out:
+        import json
+
+        print(json.dumps(result, indent=2))
+    else:
+        print_job(result)
+    if result["status"] == "failed":
+        raise typer.Exit(1)
+
+
+def print_job(result: dict) -> None:  # type: ignore[type-arg]
+    c = result["counts"]
+    out.print(leaderboard(result["leaderboard"], title=f"job {result['job_id']}"))
+    out.print(
+        f"\n{c['done']} done · {c['failed']} failed · {c['pending']} not started · "
+        f"{result['tokens']:,} tokens · ${result['cost_usd']:.4f} · {result['elapsed_s']:.1f}s"
+        f" · {result['uploads']} uploads · {result['rate_limited']} rate-limited",
+        highlight=False,
+    )
+    for f in result["failed"]:
+        err.print(f"panel: failed: {escape(f['name'])}: {escape(str(f['error']))}", highlight=False)
+    if result["status"] == "budget":
+        err.print(
+            f"panel: stopped at --max-cost with {c['pending']} tools not started; "
+            "run the same command with a higher --max-cost to continue"
+        )
+    elif result["status"] == "failed":
+        err.print("panel: some tools failed; run the same command with --retry-failed to redo them")
+
+
+@app.command("export")
+def export_cmd(
+    job: Annotated[str, typer.Argument(help="The job id (printed by `panel batch`).")],
+    csv_path: Annotated[
+        Path, typer.Option("--csv", help="Write every tool's label, scores and decisions here.")
+    ],
+    home: HomeOpt = None,
+) -> None:
+    """Export a batch job: one CSV row per tool."""
+    from panel.batch.export import export_csv
+
+    settings = resolve(home=home)
+    count = export_csv(Store(settings.home), job, csv_path)
+    err.print(f"panel: wrote {count} tools to {csv_path}")

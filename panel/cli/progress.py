@@ -1,0 +1,130 @@
+"""Live per-persona state on stderr while the panel runs; silent when stderr is not a terminal."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.live import Live
+from rich.markup import escape
+from rich.table import Table
+
+from panel.judge.personas import Persona
+from panel.judge.session import OnEvent, State
+
+STATE_STYLE = {
+    "waiting": "dim",
+    "writing": "cyan",
+    "repairing": "yellow",
+    "done": "green",
+    "failed": "red",
+}
+ACTIVE = ("writing", "repairing")
+
+
+class PanelProgress:
+    """Holds each persona's latest state and renders it as a small table."""
+
+    def __init__(self, personas: Sequence[Persona]) -> None:
+        self.names = {p.id: p.name for p in personas}
+        self.states: dict[str, tuple[State, str, float]] = {
+            p.id: ("waiting", "", time.monotonic()) for p in personas
+        }
+
+    def update(self, persona: str, state: State, detail: str) -> None:
+        self.states[persona] = (state, detail, time.monotonic())
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        """Rendered afresh on every refresh, so a running call's elapsed time keeps ticking."""
+        yield self.table()
+
+    def table(self) -> Table:
+        table = Table.grid(padding=(0, 2))
+        now = time.monotonic()
+        for pid, (state, detail, since) in self.states.items():
+            clock = f"… {now - since:4.1f}s" if state in ACTIVE else ""
+            table.add_row(
+                self.names.get(pid, pid),
+                f"[{STATE_STYLE[state]}]{state}{clock}[/]",
+                escape(detail[:70]),
+            )
+        return table
+
+
+@contextmanager
+def live_progress(personas: Sequence[Persona], console: Console) -> Iterator[OnEvent]:
+    """Yield an event listener; shows a live table only when `console` is a terminal."""
+    progress = PanelProgress(personas)
+    if not console.is_terminal:
+        yield progress.update
+        return
+    with Live(progress, console=console, refresh_per_second=8, transient=True):
+        yield progress.update
+
+
+class JobProgress:
+    """`panel batch`: tools done / failed / remaining, tokens, spend, tools a minute, time left."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self.first_finished: float | None = None  # tools already done when this process started
+        self.last_render = 0.0
+        self.snapshot: dict[str, float] = {}
+
+    def update(self, snapshot: dict[str, float]) -> None:
+        if self.first_finished is None:
+            self.first_finished = snapshot["done"] + snapshot["failed"]
+        self.snapshot = snapshot
+
+    def line(self) -> str:
+        s = self.snapshot
+        if not s:
+            return "starting…"
+        finished = s["done"] + s["failed"]
+        remaining = s["total"] - finished
+        minutes = max(time.monotonic() - self.started, 1e-6) / 60
+        rate = (finished - (self.first_finished or 0)) / minutes
+        left = f"{remaining / rate:.1f} min left" if rate > 0 else "time left: estimating"
+        waiting = (
+            f" · {s['in_batches']:.0f} calls processing in batches" if s.get("in_batches") else ""
+        )
+        return (
+            f"[green]{s['done']:.0f} done[/] · [red]{s['failed']:.0f} failed[/]{waiting} · "
+            f"{remaining:.0f} remaining · {s['tokens']:,.0f} tokens · ${s['cost']:.4f} · "
+            f"{rate:.1f} tools/min · {left}"
+        )
+
+    def renderable(self) -> Table:
+        s = self.snapshot
+        total = max(s.get("total", 0), 1)
+        finished = s.get("done", 0) + s.get("failed", 0)
+        width = 30
+        filled = int(width * finished / total)
+        bar = f"[green]{'━' * filled}[/][dim]{'━' * (width - filled)}[/]"
+        grid = Table.grid(padding=(0, 1))
+        grid.add_row(bar, f"{finished:.0f}/{total:.0f}", self.line())
+        return grid
+
+
+@contextmanager
+def job_progress(console: Console) -> Iterator[Callable[[dict[str, float]], None]]:
+    """Yield an updater for the batch progress bar; quiet when `console` is not a terminal."""
+    progress = JobProgress()
+    if not console.is_terminal:
+        yield progress.update
+        return
+    with Live(
+        progress.renderable(), console=console, refresh_per_second=4, transient=False
+    ) as live:
+
+        def update(snapshot: dict[str, float]) -> None:
+            progress.update(snapshot)
+            now = time.monotonic()
+            if now - progress.last_render > 0.2:
+                progress.last_render = now
+                live.update(progress.renderable())
+
+        yield update
+        live.update(progress.renderable())

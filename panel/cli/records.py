@@ -1,0 +1,93 @@
+"""Read-only commands over recorded runs: show, history, list, diff. No key, no API call."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import BaseModel
+from rich.console import RenderableType
+
+from panel.cli.app import HomeOpt, JsonOpt, PersonasOpt, app, err, out
+from panel.cli.render import diff_view, history_view, persona_names, scorecard, tools_view
+from panel.config import resolve
+from panel.judge.personas import load_personas
+from panel.store.diff import diff_runs
+from panel.store.history import history
+from panel.store.sqlite import DB_NAME, Store, dumps
+
+
+def emit(
+    record: BaseModel,
+    json_out: bool,
+    view: Callable[[dict[str, str]], RenderableType],
+    personas_dir: Path | None,
+) -> None:
+    """A record as JSON, or its view with the personas' display names."""
+    if json_out:
+        print(record.model_dump_json(indent=2))
+    else:
+        out.print(view(persona_names(load_personas(personas_dir))))
+
+
+RunRef = Annotated[
+    str, typer.Argument(help="A run id, or a tool's slug or name meaning its latest run.")
+]
+
+
+@app.command("show")
+def show_cmd(
+    run_ref: RunRef,
+    json_out: JsonOpt = False,
+    home: HomeOpt = None,
+    personas_dir: PersonasOpt = None,
+) -> None:
+    """Show one recorded run as `review` printed it; needs no key and calls no API."""
+    settings = resolve(home=home, personas_dir=personas_dir)
+    run = Store.existing(settings.home).run_for(run_ref)
+    emit(run, json_out, lambda names: scorecard(run, names), settings.personas_dir)
+
+
+@app.command("history")
+def history_cmd(
+    tool: Annotated[str, typer.Argument(help="The tool's slug or name.")],
+    json_out: JsonOpt = False,
+    home: HomeOpt = None,
+    personas_dir: PersonasOpt = None,
+) -> None:
+    """Every run of a tool, oldest first, with a score trend per persona; calls no API."""
+    settings = resolve(home=home, personas_dir=personas_dir)
+    store = Store.existing(settings.home)
+    h = history([store.load_run(run_id) for run_id in store.runs_of(tool)])
+    emit(h, json_out, lambda names: history_view(h, names), settings.personas_dir)
+
+
+@app.command("list")
+def list_cmd(json_out: JsonOpt = False, home: HomeOpt = None) -> None:
+    """Every tool reviewed, with its latest label, mean score and date; calls no API."""
+    settings = resolve(home=home)
+    has_runs = (settings.home / DB_NAME).exists()
+    rows = Store.existing(settings.home).tool_rows() if has_runs else []
+    if json_out:
+        print(dumps([r.model_dump() for r in rows]))
+    elif not rows:
+        err.print("panel: no runs yet; start with `panel review FILE|URL`")
+    else:
+        out.print(tools_view(rows))
+
+
+@app.command("diff")
+def diff_cmd(
+    run_a: Annotated[str, typer.Argument(help="The earlier run id.")],
+    run_b: Annotated[str, typer.Argument(help="The later run id.")],
+    json_out: JsonOpt = False,
+    home: HomeOpt = None,
+    personas_dir: PersonasOpt = None,
+) -> None:
+    """What changed between two runs of one tool; computed from the records, no API call."""
+    settings = resolve(home=home, personas_dir=personas_dir)
+    store = Store.existing(settings.home)
+    diff = diff_runs(store.load_run(run_a), store.load_run(run_b))
+    emit(diff, json_out, lambda names: diff_view(diff, names), settings.personas_dir)

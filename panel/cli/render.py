@@ -1,0 +1,238 @@
+"""Turning stored runs into what people read: the scorecard, a diff, a history, the tool list.
+
+Text from records (names, sources, rationales) is escaped or put in `Text`: never read as markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.console import Console, Group, RenderableType
+from rich.markup import escape
+from rich.panel import Panel as Box
+from rich.table import Table
+from rich.text import Text
+
+from panel.judge.personas import Persona
+from panel.model.run import Run
+from panel.store.diff import RunDiff
+from panel.store.history import History, HistoryEntry, sparkline
+from panel.store.sqlite import ToolRow
+
+DECISION_STYLE = {"ship": "bold green", "skip": "bold red", "incomplete": "bold yellow"}
+
+
+def persona_names(personas: Sequence[Persona]) -> dict[str, str]:
+    return {p.id: p.name for p in personas}
+
+
+def card_lines(run: Run) -> RenderableType | None:
+    card = run.tool.card
+    if card is None:
+        return None
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="dim")
+    table.add_column()
+    for key, value in (
+        ("Category", card.category),
+        ("Tagline", card.tagline),
+        ("Pricing", f"{card.pricing_summary} ({card.pricing_model})"),
+        ("Best for", card.best_for),
+    ):
+        table.add_row(key, escape(value))
+    return Group(table, Text(""), Text(card.description))
+
+
+def scorecard(run: Run, names: dict[str, str]) -> RenderableType:
+    """The tool, its card, the panel label, then each persona's score and paragraph."""
+    decision = run.panel.decision
+    head = Text.assemble(
+        (run.tool.name, "bold"),
+        "  ",
+        (run.panel.label, DECISION_STYLE[decision]),
+    )
+    if run.panel.mean_score is not None:
+        head.append(f"  ·  mean {run.panel.mean_score:g}/100")
+    if run.panel.dissenters:
+        head.append("  ·  dissent: " + ", ".join(names.get(p, p) for p in run.panel.dissenters))
+    parts: list[RenderableType] = [head]
+    card = card_lines(run)
+    if card is not None:
+        parts += [Text(""), card]
+    width = max((len(names.get(v.persona, v.persona)) for v in run.verdicts), default=8) + 2
+    for v in run.verdicts:
+        name = names.get(v.persona, v.persona).ljust(width)
+        parts.append(Text(""))
+        if v.status == "ok":
+            line = Text.assemble(
+                (name, "bold"),
+                f"{v.score}/100 · ",
+                (v.decision or "", DECISION_STYLE[v.decision or "skip"]),
+            )
+            parts.append(line)
+            parts.append(Text(v.rationale or ""))
+            if v.injection_suspected:
+                parts.append(
+                    Text(
+                        f"⚠ a document tried to instruct the panel: {v.injection_evidence}",
+                        style="yellow",
+                    )
+                )
+        else:
+            parts.append(Text.assemble((name, "bold"), ("failed", "bold yellow"), f" · {v.error}"))
+    u = run.usage
+    sent = u.input_tokens + u.cache_read_input_tokens + u.cache_creation_input_tokens
+    footer = f"run {run.run_id} · {run.model} · {sent:,} in ({u.cache_read_input_tokens:,} cached)"
+    footer += f" / {u.output_tokens:,} out tokens"
+    if run.cost_usd is not None:
+        footer += f" · ${run.cost_usd:.4f}"
+    parts += [Text(""), Text(footer, style="dim")]
+    return Box(Group(*parts), title="panel review", title_align="left", expand=False, width=100)
+
+
+def print_run(console: Console, run: Run, names: dict[str, str]) -> None:
+    console.print(scorecard(run, names))
+
+
+def when(created_at: str) -> str:
+    """`2026-11-25T13:05:01+00:00` as `2026-11-25 13:05` (UTC, as recorded)."""
+    return created_at[:16].replace("T", " ")
+
+
+def signed(delta: int | None) -> str:
+    return "" if delta is None else f"{delta:+d}".replace("-", "−")
+
+
+def score_text(score: int | None) -> str:
+    return "failed" if score is None else str(score)
+
+
+def diff_view(diff: RunDiff, names: dict[str, str]) -> RenderableType:
+    """What moved between two runs: label, documents, card fields, then each persona."""
+    parts: list[RenderableType] = [
+        Text(f"{diff.slug}: run {diff.old_run_id} → {diff.new_run_id}", style="dim"),
+        Text.assemble(
+            ("Panel  ", "bold"), diff.old_label, "  →  ", diff.new_label, _mean_move(diff)
+        ),
+    ]
+    docs = Table.grid(padding=(0, 2))
+    for status in ("added", "removed", "changed"):
+        for d in diff.documents_with(status):  # type: ignore[arg-type]
+            docs.add_row(
+                Text(status, style=DOC_STYLE[status]),
+                Text(d.label),
+            )
+    unchanged = len(diff.documents_with("unchanged"))
+    parts += [Text(""), Text(f"Documents  ({unchanged} unchanged)", style="bold")]
+    if docs.row_count:
+        parts.append(docs)
+    if diff.card:
+        card = Table.grid(padding=(0, 2))
+        for c in diff.card:
+            label = CARD_LABEL.get(c.field, c.field)
+            card.add_row(Text(label, style="dim"), Text(f"{c.old or '—'}  →  {c.new or '—'}"))
+        parts += [Text(""), Text("Tool card", style="bold"), card]
+    parts += [Text(""), Text("Personas", style="bold")]
+    width = max((len(names.get(p.persona, p.persona)) for p in diff.personas), default=8) + 2
+    for p in diff.personas:
+        line = Text.assemble(
+            names.get(p.persona, p.persona).ljust(width),
+            f"{score_text(p.old_score)} → {score_text(p.new_score)}",
+        )
+        if p.delta:
+            line.append(f"  ({signed(p.delta)})", style="green" if p.delta > 0 else "red")
+        if p.flipped:
+            style = DECISION_STYLE[p.new_decision or "skip"]
+            line.append(f"  {p.old_decision} → {p.new_decision}", style=style)
+        parts.append(line)
+        parts += [Text(f"    + {s}", style="dim") for s in p.new_sentences]
+    return Box(Group(*parts), title="what changed", title_align="left", expand=False, width=100)
+
+
+DOC_STYLE = {"added": "green", "removed": "red", "changed": "yellow"}
+CARD_LABEL = {
+    "pricing_summary": "Pricing",
+    "pricing_model": "Pricing model",
+    "name": "Name",
+    "category": "Category",
+    "tagline": "Tagline",
+    "best_for": "Best for",
+    "description": "Description",
+}
+
+
+def _mean_move(diff: RunDiff) -> str:
+    if diff.old_mean is None or diff.new_mean is None or diff.old_mean == diff.new_mean:
+        return ""
+    return f"  ·  mean {diff.old_mean:g} → {diff.new_mean:g}"
+
+
+def history_view(h: History, names: dict[str, str]) -> RenderableType:
+    """Three lines per run, oldest first (when, scores, documents), then a sparkline per persona."""
+    parts: list[RenderableType] = [Text(f"{h.name} ({h.slug}): {len(h.runs)} runs", style="bold")]
+    for e in h.runs:
+        verdicts = Text("    ")
+        for i, p in enumerate(h.trend):
+            decision = e.decisions.get(p)
+            verdicts.append(" · " if i else "")
+            verdicts.append(f"{names.get(p, p)} {score_text(e.scores.get(p))}")
+            if decision:
+                verdicts.append(f" {decision}", style=DECISION_STYLE[decision])
+        parts += [
+            Text(""),
+            Text.assemble((when(e.created_at), "bold"), f"  {e.run_id}  {e.model}  ", e.label),
+            verdicts,
+            Text(f"    documents: {_doc_moves(e)}", style="dim"),
+        ]
+    trend = Table.grid(padding=(0, 2))
+    for p, scores in h.trend.items():
+        scores_text = " ".join(score_text(s) for s in scores)
+        trend.add_row(escape(names.get(p, p)), sparkline(scores), scores_text)
+    return Group(*parts, Text(""), Text("Score trend", style="bold"), trend)
+
+
+SOURCE_LABEL = {"--description": "description", "-": "stdin"}
+
+
+def _doc_moves(e: HistoryEntry) -> str:
+    """`+added -removed ~changed`, or `unchanged`."""
+    moves = [
+        f"{mark}{SOURCE_LABEL.get(s, s)}"
+        for mark, group in (
+            ("+", e.documents_added),
+            ("-", e.documents_removed),
+            ("~", e.documents_changed),
+        )
+        for s in group
+    ]
+    return " ".join(moves) or "unchanged"
+
+
+def tools_view(rows: Sequence[ToolRow]) -> RenderableType:
+    table = Table(title="tools reviewed", title_justify="left")
+    for col in ("tool", "slug", "panel", "mean", "runs", "last run"):
+        table.add_column(col)
+    for r in rows:
+        mean = "—" if r.mean_score is None else f"{r.mean_score:g}"
+        row = [r.name, r.slug, r.label, mean, str(r.runs), when(r.created_at)]
+        table.add_row(*map(escape, row))
+    return table
+
+
+def leaderboard(board: Sequence[dict[str, object]], title: str = "leaderboard") -> Table:
+    """A batch's tools, best mean score first, each with the panel's label."""
+    table = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
+    table.add_column("#", justify="right", style="dim")
+    table.add_column("tool", style="bold")
+    table.add_column("mean", justify="right")
+    table.add_column("label")
+    for rank, row in enumerate(board, start=1):
+        mean = row.get("mean_score")
+        decision = str(row.get("decision") or "incomplete")
+        table.add_row(
+            str(rank),
+            escape(str(row["name"])),
+            "-" if mean is None else f"{mean:g}",
+            Text(str(row["label"]), style=DECISION_STYLE.get(decision, "")),
+        )
+    return table

@@ -1,0 +1,258 @@
+"""`panel review`, `panel rerun` and `panel personas`: parsing and printing; the work is in judge/."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.markup import escape
+
+from panel.cli.app import (
+    AllowPrivateOpt,
+    HomeOpt,
+    JsonOpt,
+    ModelOpt,
+    PersonasOpt,
+    app,
+    err,
+    out,
+)
+from panel.cli.render import diff_view, persona_names, print_run
+from panel.config import Settings, resolve
+from panel.judge.personas import Persona, load_personas
+from panel.judge.prompts import Prompts
+from panel.model.run import Run
+from panel.sources.documents import Document
+from panel.store.diff import diff_runs
+from panel.store.sqlite import Store, dumps
+
+# Commands that call the API import the SDK when they run (it takes about a second to import),
+# so that show, history, list and diff start at once.
+if TYPE_CHECKING:
+    from panel.api.client import Client
+    from panel.judge.review import Request
+
+
+@app.command("review")
+def review_cmd(
+    sources: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Files (.txt .md .pdf .html), URLs, or '-' for stdin.", show_default=False
+        ),
+    ] = None,
+    name: Annotated[
+        str | None,
+        typer.Option("--name", help="The tool's name (default: derived from the sources)."),
+    ] = None,
+    description: Annotated[
+        str | None,
+        typer.Option("--description", help="Pasted text about the tool, as one more document."),
+    ] = None,
+    model: ModelOpt = None,
+    json_out: JsonOpt = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", help="Show what would be sent and its estimated cost; needs no key."
+        ),
+    ] = False,
+    allow_private: AllowPrivateOpt = False,
+    home: HomeOpt = None,
+    personas_dir: PersonasOpt = None,
+) -> None:
+    """Review a tool with the panel and record the run.
+
+    Exit status: 0 when the panel decided, 1 when it is incomplete (too few verdicts), 2 on bad input.
+    """
+    from panel.api.client import Client
+    from panel.judge.review import Request, load_documents
+
+    settings = resolve(
+        home=home, model=model, personas_dir=personas_dir, allow_private=allow_private
+    )
+    personas = load_personas(settings.personas_dir)
+    prompts = Prompts(settings.prompts_dir)
+    request = Request(sources=sources or [], description=description, name=name)
+    if dry_run:
+        print_plan(request, settings, personas, prompts, json_out)
+        return
+    client = Client()  # fails fast without a key, before anything is read or uploaded
+    store = Store(settings.home)
+    docs = load_documents(request, settings, store)
+    run = run_panel(request, docs, settings, personas, prompts, client, store)
+    if json_out:
+        print(run.model_dump_json(indent=2))
+    else:
+        print_run(out, run, persona_names(personas))
+    exit_if_incomplete(run)
+
+
+def run_panel(
+    request: Request,
+    docs: list[Document],
+    settings: Settings,
+    personas: list[Persona],
+    prompts: Prompts,
+    client: Client,
+    store: Store,
+) -> Run:
+    """The panel over loaded documents, with live progress on a terminal; the run is recorded."""
+    from panel.api.client import endpoint
+    from panel.cli.progress import live_progress
+    from panel.judge.review import review
+
+    with live_progress(personas, err) as on_event:
+        return asyncio.run(
+            review(
+                request,
+                settings=settings,
+                personas=personas,
+                prompts=prompts,
+                client=client,
+                store=store,
+                endpoint=endpoint(),
+                docs=docs,
+                on_event=on_event,
+            )
+        )
+
+
+def exit_if_incomplete(run: Run) -> None:
+    """Exit 1 after printing when too few personas answered; the run is kept either way."""
+    if run.panel.decision == "incomplete":
+        err.print(
+            f"panel: incomplete: only {run.panel.ship + run.panel.skip} of {len(run.verdicts)} "
+            f"personas answered (run {run.run_id} kept)"
+        )
+        raise typer.Exit(1)
+
+
+@app.command("rerun")
+def rerun_cmd(
+    tool: Annotated[str, typer.Argument(help="The tool's slug or name, as `panel list` shows it.")],
+    sources: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="New files, URLs or '-' to add to the previous sources.", show_default=False
+        ),
+    ] = None,
+    drop: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--drop", help="A previous source to leave out: path, URL or 'description'. Repeatable."
+        ),
+    ] = None,
+    description: Annotated[
+        str | None,
+        typer.Option(
+            "--description", help="Pasted text about the tool; replaces the previous description."
+        ),
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option("--model", help="Model for the persona calls. Default: the previous run's."),
+    ] = None,
+    json_out: Annotated[
+        bool,
+        typer.Option("--json", help='Print {"run": ..., "diff": ...} instead of the scorecard.'),
+    ] = False,
+    allow_private: AllowPrivateOpt = False,
+    home: HomeOpt = None,
+    personas_dir: PersonasOpt = None,
+) -> None:
+    """Review a tool again: previous sources, plus new ones, minus dropped ones; show what moved.
+
+    Files are read again and URLs fetched again conditionally; unchanged documents reuse their
+    uploads. Exit status: 0 when the panel decided, 1 when incomplete, 2 on bad input.
+    """
+    from panel.api.client import Client
+    from panel.judge.rerun import Changes, previous_run, rerun_documents, rerun_request
+
+    settings = resolve(home=home, personas_dir=personas_dir, allow_private=allow_private)
+    store = Store(settings.home)
+    previous = previous_run(store, tool)
+    settings = replace(settings, model=model or previous.model)
+    personas = load_personas(settings.personas_dir)
+    prompts = Prompts(settings.prompts_dir)
+    client = Client()
+    changes = Changes(sources=sources or [], drop=drop or [], description=description)
+    docs = rerun_documents(previous, changes, settings, store)
+    run = run_panel(rerun_request(previous), docs, settings, personas, prompts, client, store)
+    diff = diff_runs(previous, run)
+    if json_out:
+        print(dumps({"run": run.model_dump(mode="json"), "diff": diff.model_dump(mode="json")}))
+    else:
+        names = persona_names(personas)
+        print_run(out, run, names)
+        out.print(diff_view(diff, names))
+    exit_if_incomplete(run)
+
+
+def print_plan(
+    request: Request, settings: Settings, personas: list, prompts: Prompts, json_out: bool
+) -> None:  # type: ignore[type-arg]
+    from panel.judge.review import plan
+
+    p = plan(request, settings=settings, personas=personas, prompts=prompts)
+    if json_out:
+        import json
+
+        print(
+            json.dumps(
+                {
+                    "dry_run": True,
+                    "tool": {"name": p.name, "slug": p.slug},
+                    "model": p.model,
+                    "documents": [
+                        {
+                            "name": d.name,
+                            "mime": d.mime,
+                            "size_bytes": len(d.data),
+                            "sha256": d.sha256,
+                        }
+                        for d in p.documents
+                    ],
+                    "system": p.system,
+                    "instructions": p.instructions,
+                    "estimate": {
+                        "input_tokens": p.input_tokens,
+                        "output_tokens": p.output_tokens,
+                        "cost_usd": p.cost_usd,
+                    },
+                },
+                indent=2,
+            )
+        )
+        return
+    out.print(f"[bold]Dry run[/]: {escape(p.name)} ({p.slug}) with {p.model}; nothing is sent.\n")
+    out.print("[bold]Documents[/] (uploaded once each, referenced by every persona call):")
+    for d in p.documents:
+        out.print(f"  {escape(d.name)}  {d.mime}  {len(d.data):,} bytes  sha256 {d.sha256[:16]}…")
+    out.print("\n[bold]System prompt[/] (identical for every persona):")
+    out.print(escape(p.system), highlight=False)
+    for pid, text in p.instructions.items():
+        out.print(f"\n[bold]{pid}[/]:")
+        out.print(escape(text), highlight=False)
+    cost = f"${p.cost_usd:.4f}" if p.cost_usd is not None else "unknown (no price for this model)"
+    out.print(
+        f"\n[bold]Estimate[/]: ~{p.input_tokens:,} input + ~{p.output_tokens:,} output tokens, "
+        f"about {cost} before caching."
+    )
+
+
+@app.command("personas")
+def personas_cmd(personas_dir: PersonasOpt = None, json_out: JsonOpt = False) -> None:
+    """List the panel's personas and the lens each reviews through."""
+    personas = load_personas(resolve(personas_dir=personas_dir).personas_dir)
+    if json_out:
+        import json
+
+        print(json.dumps([p.model_dump() for p in personas], indent=2))
+        return
+    for p in personas:
+        out.print(f"[bold]{p.name}[/] ({p.id}, v{p.version}): {escape(p.summary)}")
+        for q in p.lens:
+            out.print(f"  - {escape(q)}")

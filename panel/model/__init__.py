@@ -1,0 +1,25 @@
+"""The record types every layer shares: what the model writes, what a run keeps, what the panel says.
+
+Pure pydantic models; this package imports nothing of panel's but itself.
+"""
+
+from __future__ import annotations
+
+from panel.model.decision import PanelDecision
+from panel.model.run import DocumentRef, FetchInfo, Run, Timings, ToolInfo
+from panel.model.verdict import ToolCard, Usage, Verdict, VerdictRecord
+from panel.model.votes import Votes
+
+__all__ = [
+    "DocumentRef",
+    "FetchInfo",
+    "PanelDecision",
+    "Run",
+    "Timings",
+    "ToolCard",
+    "ToolInfo",
+    "Usage",
+    "Verdict",
+    "VerdictRecord",
+    "Votes",
+]

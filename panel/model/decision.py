@@ -1,0 +1,20 @@
+"""What the panel says as a whole: the reducer in judge/ makes it, every page and diff reads it."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel
+
+
+class PanelDecision(BaseModel):
+    """What the panel says as a whole; failed verdicts are counted apart, never as skips."""
+
+    decision: Literal["ship", "skip", "incomplete"]
+    ship: int
+    skip: int
+    failed: int
+    mean_score: float | None
+    ship_share: float | None
+    label: str
+    dissenters: list[str]
