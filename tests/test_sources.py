@@ -95,3 +95,17 @@ def test_slugs_are_path_safe(name: str, slug: str) -> None:
 def test_name_without_letters_is_refused() -> None:
     with pytest.raises(InputError):
         slugify("/../")
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Helix is a post-modern modal text editor.", "Helix"),
+        ("Zed - a fast editor", "Zed"),
+        ("Acme Cloud: widgets from YAML", "Acme Cloud"),
+        ("Fast widgets for everyone, built in Rust and loved", "Fast widgets for everyone"),
+    ],
+)
+def test_description_names_its_subject(text: str, name: str) -> None:
+    """Issue 9: a description names the tool by its first sentence's subject, not its first words."""
+    assert derive_name([load_description(text)]) == name

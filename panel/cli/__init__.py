@@ -9,7 +9,7 @@ import sys
 
 from rich.markup import escape
 
-from panel.cli import batch, records, review  # noqa: F401  (each registers its commands)
+from panel.cli import batch, pages, records, review, votes  # noqa: F401  (they register commands)
 from panel.cli.app import app, err
 from panel.errors import PanelError
 

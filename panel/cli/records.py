@@ -11,8 +11,10 @@ from pydantic import BaseModel
 from rich.console import RenderableType
 
 from panel.cli.app import HomeOpt, JsonOpt, PersonasOpt, app, err, out
+from panel.cli.pages import OutOpt, PageFormat, show_page
 from panel.cli.render import diff_view, history_view, persona_names, scorecard, tools_view
 from panel.config import resolve
+from panel.errors import InputError
 from panel.judge.personas import load_personas
 from panel.store.diff import diff_runs
 from panel.store.history import history
@@ -40,14 +42,25 @@ RunRef = Annotated[
 @app.command("show")
 def show_cmd(
     run_ref: RunRef,
+    fmt: Annotated[
+        PageFormat,
+        typer.Option("--format", "-f", help="text (the scorecard), html or md (the review page)."),
+    ] = PageFormat.text,
+    dest: OutOpt = None,
     json_out: JsonOpt = False,
     home: HomeOpt = None,
     personas_dir: PersonasOpt = None,
 ) -> None:
-    """Show one recorded run as `review` printed it; needs no key and calls no API."""
+    """Show one recorded run: the scorecard, or its review page; needs no key and calls no API."""
     settings = resolve(home=home, personas_dir=personas_dir)
-    run = Store.existing(settings.home).run_for(run_ref)
-    emit(run, json_out, lambda names: scorecard(run, names), settings.personas_dir)
+    store = Store.existing(settings.home)
+    run = store.run_for(run_ref)
+    if fmt is not PageFormat.text and not json_out:
+        show_page(store, run, fmt, dest, settings.personas_dir)
+    elif dest is not None:
+        raise InputError("--out needs --format html or md")
+    else:
+        emit(run, json_out, lambda names: scorecard(run, names), settings.personas_dir)
 
 
 @app.command("history")

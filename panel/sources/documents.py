@@ -147,6 +147,12 @@ def load_description(text: str) -> Document:
     )
 
 
+# The subject of a description's first sentence: up to four words before "is", "are", a dash or colon.
+SUBJECT = re.compile(
+    r"\s*([\w.+-]+(?:[ \t]+[\w.+-]+){0,3}?)[ \t]*(?:\s(?:is|are)\s|[:\u2014]|\s-\s)"
+)
+
+
 def derive_name(documents: list[Document]) -> str:
     """A tool name when none was given: the first heading, else the first file's stem."""
     for doc in documents:
@@ -156,6 +162,9 @@ def derive_name(documents: list[Document]) -> str:
         if doc.origin == "file":
             return Path(doc.name).stem
     text = documents[0].data.decode("utf-8", "replace") if documents[0].mime == "text/plain" else ""
+    subject = SUBJECT.match(text)
+    if subject:  # "Helix is a post-modern editor" names Helix, not its first four words
+        return subject.group(1)
     words = re.findall(r"[\w.+-]+", text)[:4]
     return " ".join(words) or "untitled"
 

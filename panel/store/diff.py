@@ -166,7 +166,8 @@ def diff_runs(old: Run, new: Run) -> RunDiff:
     if old.tool.slug != new.tool.slug:
         raise InputError(
             f"cannot diff runs of different tools: {old.run_id} is {old.tool.slug!r}, "
-            f"{new.run_id} is {new.tool.slug!r}"
+            f"{new.run_id} is {new.tool.slug!r}; to compare two tools use "
+            f"`panel compare {old.tool.slug} {new.tool.slug}`"
         )
     return RunDiff(
         slug=new.tool.slug,
