@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: test unit lint fix bench bench-cache clean
+.PHONY: test unit lint fix bench bench-cache reliability clean
 
 $(BIN)/panel: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,9 @@ fix: $(BIN)/panel
 
 bench: $(BIN)/panel
 	$(BIN)/python bench/batch_bench.py
+
+reliability: $(BIN)/panel
+	$(BIN)/python bench/reliability.py
 
 bench-cache: $(BIN)/panel
 	$(BIN)/python bench/cache_bench.py

@@ -78,8 +78,7 @@ async def bench(tools: int, rpm: int, concurrency: int) -> dict[str, float]:
             store=store,
             options=options,
             job_id="bench",
-            messages_client=Client(KEY, base_url=fake.url, max_retries=0),
-            uploads_client=Client(KEY, base_url=fake.url),
+            client=Client(KEY, base_url=fake.url),
             endpoint=fake.url,
         )
         makespan = time.monotonic() - started

@@ -35,12 +35,10 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The SDK's retry waits are real sleeps; tests keep the retries and drop the waiting."""
-    import anthropic._base_client as base
-
-    monkeypatch.setattr(base, "INITIAL_RETRY_DELAY", 0.0)
-    monkeypatch.setattr(base, "MAX_RETRY_DELAY", 0.0)
+def no_backoff(isolated_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Retry waits are real sleeps; tests keep the retries and drop the back-off (in this process
+    and in the `panel` subprocesses, which inherit the environment). Server hints still count."""
+    monkeypatch.setenv("PANEL_BACKOFF", "0")
 
 
 @pytest.fixture(scope="module")
@@ -104,3 +102,10 @@ def panel_cli(fake: FakeAnthropic, isolated_env: Path, tmp_path: Path) -> Callab
         return Result(proc.returncode, proc.stdout, proc.stderr)
 
     return run
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that runs the real command or the fake API is end to end, whatever its file says."""
+    for item in items:
+        if {"panel_cli", "fake"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.e2e)

@@ -21,6 +21,8 @@ import math
 import mimetypes
 import random
 import re
+import socket
+import struct
 import threading
 import time
 from collections import deque
@@ -126,6 +128,11 @@ class _Response:
     headers: dict[str, str] = field(default_factory=dict)
     content_type: str = "application/json"
     events: Iterator[bytes] | None = None  # a server-sent event stream, written as it is produced
+    cut: bool = False  # reset the connection instead of answering
+
+
+class _Cut(Exception):
+    """Raised inside an event stream: the connection is reset mid-stream."""
 
 
 def _new_id(prefix: str) -> str:
@@ -167,6 +174,12 @@ def _request_text(params: dict[str, Any]) -> str:
 
 # How panel's prompts name the tool under review ("Tool under review: X", "tool card for X. ").
 SUBJECT = re.compile(r"(?:Tool under review: |tool card for )([^\n]+?)(?:\.\s|\n|$)")
+# What the prompts say when the user gave no name; the model then names the tool from the documents.
+UNNAMED_SUBJECT = "the tool described in the documents"
+MODELS = ("claude-opus-5-5", "claude-sonnet-5-5", "claude-haiku-5-5")
+THOUGHT = "Weighing the documents against this lens before answering."
+SENTENCE_SUBJECT = re.compile(r"\s*([A-Z][\w.+-]*(?: [A-Z][\w.+-]*){0,2}) (?:is|are) ")
+DOCUMENT_HEADING = re.compile(r"^(?:#{1,3}\s+|Title:\s+)(.+?)\s*#*\s*$", re.MULTILINE)
 
 
 class _SchemaFaker:
@@ -271,6 +284,11 @@ class FakeAnthropic:
         self._scores: dict[str, tuple[int, str | None]] = {}
         self._faults: list[dict[str, Any]] = []
         self._batch_faults: list[dict[str, Any]] = []
+        self.models = set(MODELS)  # any other model id is a 404, as on the real API
+        self.thinking = True  # a third of default replies start with a thinking block
+        self._stream_faults: deque[str] = deque()  # "overloaded" | "cut", for the next streams
+        self._upload_drops = 0  # uploads stored, then the connection reset before the answer
+        self._message_dead: set[str] = set()  # expired files: metadata readable, messages 404
         self._file_bytes: dict[str, bytes] = {}
         self._cache: dict[str, dict[str, Any]] = {}  # prefix hash -> {"readable", "expires"}
         self._accepted: deque[float] = deque()  # times of requests inside the rpm window
@@ -354,6 +372,23 @@ class FakeAnthropic:
         with self._lock:
             self.files.pop(file_id, None)
             self._file_bytes.pop(file_id, None)
+
+    def fail_stream(self, kind: str = "overloaded", count: int = 1) -> None:
+        """The next `count` streamed replies fail after `message_start`: an `error` event with
+        `overloaded_error` (`kind="overloaded"`), or the connection reset mid-stream (`"cut"`)."""
+        assert kind in ("overloaded", "cut")
+        with self._lock:
+            self._stream_faults.extend([kind] * count)
+
+    def drop_next_upload(self, count: int = 1) -> None:
+        """Store the next `count` uploads, then reset the connection before answering."""
+        with self._lock:
+            self._upload_drops += count
+
+    def expire_file(self, file_id: str) -> None:
+        """Expire a file server-side: its metadata is still readable, Messages answer 404."""
+        with self._lock:
+            self._message_dead.add(file_id)
 
     def expire_in_batch(self, custom_id_substring: str, count: int = 1) -> None:
         """Make the next `count` batch requests whose custom_id matches come back expired."""
@@ -499,14 +534,28 @@ class FakeAnthropic:
             }
             yield event("message_start", {"message": start})
             on_start()
+            with self._lock:
+                fault = self._stream_faults.popleft() if self._stream_faults else None
+            if fault == "cut":
+                raise _Cut
+            if fault == "overloaded":
+                body = {"type": "overloaded_error", "message": "Overloaded"}
+                yield f"event: error\ndata: {json.dumps({'type': 'error', 'error': body})}\n\n".encode()
+                return
             time.sleep(latency * 4 / 5)
             for index, block in enumerate(message["content"]):
-                yield event(
-                    "content_block_start",
-                    {"index": index, "content_block": {"type": "text", "text": ""}},
-                )
-                delta = {"type": "text_delta", "text": block["text"]}
-                yield event("content_block_delta", {"index": index, "delta": delta})
+                if block["type"] == "thinking":
+                    empty = {"type": "thinking", "thinking": "", "signature": ""}
+                    deltas = [
+                        {"type": "thinking_delta", "thinking": block["thinking"]},
+                        {"type": "signature_delta", "signature": block["signature"]},
+                    ]
+                else:
+                    empty = {"type": "text", "text": ""}
+                    deltas = [{"type": "text_delta", "text": block["text"]}]
+                yield event("content_block_start", {"index": index, "content_block": empty})
+                for delta in deltas:
+                    yield event("content_block_delta", {"index": index, "delta": delta})
                 yield event("content_block_stop", {"index": index})
             final = {"stop_reason": message["stop_reason"], "stop_sequence": None}
             yield event(
@@ -551,7 +600,7 @@ class FakeAnthropic:
             raise ApiError(reply.status, reply.text or "Scripted error")
         content, stop_reason = self._content(params, text, reply)
         usage, written = self._usage(params)
-        out_chars = sum(len(block["text"]) for block in content)
+        out_chars = sum(len(block.get("text") or block.get("thinking") or "") for block in content)
         usage.update(output_tokens=max(1, _tokens(out_chars)), service_tier=service_tier)
         message = {
             "id": _new_id("msg"),
@@ -578,6 +627,8 @@ class FakeAnthropic:
         for name in ("model", "max_tokens", "messages"):
             if name not in params:
                 raise ApiError(400, f"{name}: Field required")
+        if params["model"] not in self.models:
+            raise ApiError(404, f"model: {params['model']}")
         if not isinstance(params["max_tokens"], int) or params["max_tokens"] < 1:
             raise ApiError(400, "max_tokens: must be a positive integer")
         if not isinstance(params["messages"], list) or not params["messages"]:
@@ -616,6 +667,8 @@ class FakeAnthropic:
             return
         with self._lock:
             meta = self._live_file(source.get("file_id", ""))
+            if source.get("file_id") in self._message_dead:
+                meta = None
         if meta is None:
             raise ApiError(404, f"File not found: {source.get('file_id')}")
         allowed = DOCUMENT_MIME_TYPES if kind == "document" else IMAGE_MIME_TYPES
@@ -648,7 +701,12 @@ class FakeAnthropic:
         limit = params["max_tokens"] * 4
         if len(body) > limit:
             body, stop_reason = body[:limit], "max_tokens"
-        return [{"type": "text", "text": body}], stop_reason
+        blocks: list[dict[str, Any]] = [{"type": "text", "text": body}]
+        if self.thinking and int(hashlib.sha256(text.encode()).hexdigest(), 16) % 3 == 0:
+            # As real replies may: a thinking block before the answer (select blocks by type).
+            thought = {"type": "thinking", "thinking": THOUGHT, "signature": "EqQBCkYIBxgC"}
+            blocks.insert(0, thought)
+        return blocks, stop_reason
 
     def _default_text(self, params: dict[str, Any], text: str) -> str:
         digest = int(hashlib.sha256(f"{self.seed}:{text}".encode()).hexdigest(), 16)
@@ -663,8 +721,34 @@ class FakeAnthropic:
             return " ".join(rng.sample(SENTENCES, 2))
         schema = fmt["schema"]
         found = SUBJECT.search(text)
-        subject = found.group(1).strip() if found else "Example Tool"
+        subject = found.group(1).strip() if found else None
+        if subject is None or subject == UNNAMED_SUBJECT:
+            subject = self._document_subject(params) or "Example Tool"
         return json.dumps(_SchemaFaker(schema, rng, score, decision, subject).value(schema))
+
+    def _document_subject(self, params: dict[str, Any]) -> str | None:
+        """What a model calls a tool its instructions do not name: the documents' first heading
+        (`# X`, or the `Title: X` line of an extracted page), else the subject of a document's
+        first sentence ("Helix is a modal editor" names Helix), as a reader would."""
+        subjects: list[str] = []
+        for message in params.get("messages") or []:
+            content = message.get("content") if isinstance(message, dict) else None
+            for block in content if isinstance(content, list) else []:
+                source = block.get("source") or {} if isinstance(block, dict) else {}
+                if block.get("type") != "document" or source.get("type") != "file":
+                    continue
+                with self._lock:
+                    data = self._file_bytes.get(source.get("file_id", ""), b"")
+                if data.startswith(b"%PDF"):
+                    continue
+                text = data.decode("utf-8", "replace")[:20_000]
+                heading = DOCUMENT_HEADING.search(text)
+                if heading:
+                    return heading.group(1).strip()
+                sentence = SENTENCE_SUBJECT.match(text)
+                if sentence:
+                    subjects.append(sentence.group(1))
+        return subjects[0] if subjects else None
 
     # -- token counting and prompt caching -----------------------------------------------
 
@@ -805,6 +889,10 @@ class FakeAnthropic:
                     "sha256": hashlib.sha256(data).hexdigest(),
                 }
             )
+            drop = self._upload_drops > 0
+            self._upload_drops -= drop
+        if drop:
+            return _Response(200, b"", cut=True)
         return _Response(200, self._public(meta))
 
     def _file_list(self, req: _Request) -> _Response:
@@ -905,12 +993,21 @@ class FakeAnthropic:
             return batch
 
     def _finish_batch(self, batch: dict[str, Any]) -> None:
-        """Run every request through the live responder, then shuffle, like the real API."""
+        """Run every request through the live responder, then shuffle, like the real API.
+
+        The real API runs a batch's requests concurrently and in any order, so one request's cache
+        write is not there for the others to read: the cache entries open only once all are done.
+        """
         canceled = batch["processing_status"] == "canceling"
         results = []
-        for item in batch["_requests"]:
-            result = {"type": "canceled"} if canceled else self._batch_result(item)
+        opened: list[Callable[[], None]] = []
+        order = list(batch["_requests"])
+        random.Random(f"{self.seed}:{batch['id']}:order").shuffle(order)
+        for item in order:
+            result = {"type": "canceled"} if canceled else self._batch_result(item, opened)
             results.append({"custom_id": item["custom_id"], "result": result})
+        for on_start in opened:
+            on_start()
         random.Random(f"{self.seed}:{batch['id']}").shuffle(results)
         counts = dict.fromkeys(("processing", "succeeded", "errored", "canceled", "expired"), 0)
         for line in results:
@@ -923,7 +1020,9 @@ class FakeAnthropic:
             results_url=f"{self.url}/v1/messages/batches/{batch['id']}/results",
         )
 
-    def _batch_result(self, item: dict[str, Any]) -> dict[str, Any]:
+    def _batch_result(
+        self, item: dict[str, Any], opened: list[Callable[[], None]]
+    ) -> dict[str, Any]:
         for fault in self._batch_faults:
             if fault["count"] > 0 and fault["match"] in item["custom_id"]:
                 fault["count"] -= 1
@@ -932,7 +1031,7 @@ class FakeAnthropic:
             message, on_start = self.respond(item["params"], service_tier="batch")
         except ApiError as err:
             return {"type": "errored", "error": _error_body(err, _new_id("req"))}
-        on_start()
+        opened.append(on_start)
         return {"type": "succeeded", "message": message}
 
     def _batch_get(self, req: _Request) -> _Response:
@@ -1006,6 +1105,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.rfile.read(length),
         )
         resp = self.server.fake.handle(req)
+        if resp.cut:
+            self._reset()
+            return
         if resp.events is not None:
             self._serve_events(resp)
             return
@@ -1028,9 +1130,19 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         self.close_connection = True
-        for chunk in resp.events:
-            self.wfile.write(chunk)
-            self.wfile.flush()
+        try:
+            for chunk in resp.events:
+                self.wfile.write(chunk)
+                self.wfile.flush()
+        except _Cut:
+            self._reset()
+
+    def _reset(self) -> None:
+        """Drop the connection with a TCP reset, as a failing proxy or network would."""
+        self.close_connection = True
+        self.wfile.flush()
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.connection.close()
 
     do_GET = do_POST = do_DELETE = _serve
 

@@ -6,15 +6,15 @@ import asyncio
 import json
 from pathlib import Path
 
-import anthropic
 import httpx
+import httpx2
 import pytest
 import respx
 
 from panel.api.client import MISSING_KEY, Client, FileGone, output_config
 from panel.api.registry import Registry
 from panel.config import resolve
-from panel.errors import APIError, ConfigError
+from panel.errors import APIError, ConfigError, RateLimited, Retryable
 from panel.judge.personas import load_personas
 from panel.judge.prompts import Prompts
 from panel.judge.review import Request, review
@@ -27,7 +27,7 @@ FILES = f"{api.BASE}/v1/files"
 
 
 def client() -> Client:
-    return Client(api_key="sk-ant-unit", max_retries=2)
+    return Client(api_key="sk-ant-unit")
 
 
 def ask(c: Client) -> object:
@@ -54,32 +54,66 @@ def test_structured_output_goes_on_the_wire_as_output_config(httpx2_mock: respx.
     assert reply.parsed == Verdict(score=82, decision="ship", rationale="Clean primitive.")  # type: ignore[attr-defined]
 
 
-def test_overloaded_is_retried_by_the_sdk_then_succeeds(httpx2_mock: respx.Router) -> None:
+def test_overloaded_is_one_attempt_and_retryable(httpx2_mock: respx.Router) -> None:
+    """The SDK's retries are off: a 529 is one request, raised as Retryable for panel's one layer."""
     route = httpx2_mock.post(MESSAGES).mock(
         side_effect=[api.error(529, "error_overloaded.json"), api.message()]
     )
-    reply = ask(client())
-    assert route.call_count == 2 and reply.parsed is not None  # type: ignore[attr-defined]
+    with pytest.raises(Retryable, match="HTTP 529"):
+        ask(client())
+    assert route.call_count == 1
 
 
-def test_retries_honour_retry_after(
-    httpx2_mock: respx.Router, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A 429's retry-after-ms is the wait the SDK uses (one retry layer, ours adds none)."""
-    waits: list[float] = []
-
-    async def fake_sleep(seconds: float) -> None:
-        waits.append(seconds)
-
-    monkeypatch.setattr(anthropic._base_client.anyio, "sleep", fake_sleep)  # type: ignore[attr-defined]
+def test_a_429_carries_the_servers_wait(httpx2_mock: respx.Router) -> None:
+    """retry-after-ms wins over retry-after; a long wait is kept (the policy caps it)."""
     httpx2_mock.post(MESSAGES).mock(
         side_effect=[
             api.error(429, "error_overloaded.json", **{"retry-after-ms": "1500"}),
-            api.message(),
+            api.error(429, "error_overloaded.json", **{"retry-after": "3600"}),
         ]
     )
-    ask(client())
-    assert waits == [1.5]
+    for wait in (1.5, 3600.0):
+        with pytest.raises(RateLimited) as info:
+            ask(client())
+        assert info.value.retry_after == wait
+
+
+@pytest.mark.parametrize(
+    ("status", "should", "kind"),
+    [(529, "false", APIError), (400, "true", Retryable), (500, None, Retryable)],
+)
+def test_x_should_retry_overrides_the_status(
+    httpx2_mock: respx.Router, status: int, should: str | None, kind: type[Exception]
+) -> None:
+    headers = {"x-should-retry": should} if should else {}
+    httpx2_mock.post(MESSAGES).mock(
+        return_value=api.error(status, "error_overloaded.json", **headers)
+    )
+    with pytest.raises(kind) as info:
+        ask(client())
+    assert type(info.value) is kind
+
+
+def test_a_dropped_connection_is_retryable(httpx2_mock: respx.Router) -> None:
+    httpx2_mock.post(MESSAGES).mock(side_effect=httpx2.ReadError("connection reset"))
+    with pytest.raises(Retryable, match="connection failed"):
+        ask(client())
+
+
+def test_an_unknown_model_is_not_a_lost_file(httpx2_mock: respx.Router) -> None:
+    """A 404 that names no file (an unknown model) is an API error, never a re-upload."""
+    httpx2_mock.post(MESSAGES).mock(
+        return_value=httpx.Response(
+            404,
+            json={
+                "type": "error",
+                "error": {"type": "not_found_error", "message": "model: claude-nope"},
+            },
+        )
+    )
+    with pytest.raises(APIError, match="claude-nope") as info:
+        ask(client())
+    assert not isinstance(info.value, FileGone)
 
 
 def test_invalid_reply_is_data_with_the_raw_text(httpx2_mock: respx.Router) -> None:
@@ -109,9 +143,10 @@ def test_lost_file_is_file_gone(httpx2_mock: respx.Router) -> None:
 
 
 def test_persistent_server_error_is_one_line_with_request_id(httpx2_mock: respx.Router) -> None:
-    httpx2_mock.post(MESSAGES).mock(return_value=api.error(529, "error_overloaded.json"))
+    route = httpx2_mock.post(MESSAGES).mock(return_value=api.error(529, "error_overloaded.json"))
     with pytest.raises(APIError, match=r"HTTP 529: Overloaded \(request req_"):
         ask(client())
+    assert route.call_count == 1
 
 
 def test_missing_key_is_a_config_error() -> None:
@@ -163,27 +198,63 @@ def test_review_in_process_uploads_once_and_references_every_file(
 def test_registry_recovers_a_lost_file_once_for_all_callers(
     httpx2_mock: respx.Router, tmp_path: Path
 ) -> None:
-    """Four personas seeing the same 404 cause one re-upload, not four."""
+    """Four personas seeing the same 404 cause one re-upload, not four, and nothing asks the
+    Files API whether the file exists (an expired file's metadata may still be readable)."""
     from panel.sources.documents import load_description
 
-    httpx2_mock.post(FILES).mock(side_effect=api.file_created)
-    retrieve = httpx2_mock.get(url__regex=rf"{FILES}/file_\w+").mock(
-        side_effect=[api.error(404, "error_not_found.json")]
-        + [httpx.Response(200, json=api.fixture("file.json"))] * 3
-    )
-    store = Store(tmp_path / "home")
+    uploads = httpx2_mock.post(FILES).mock(side_effect=api.file_created)
+    store = Store(tmp_path / "home")  # no GET route: a metadata lookup would fail the test
     registry = Registry(store, client(), api.BASE)
     doc = load_description("# Acme\nA tool.")
 
-    async def scenario() -> list[list[str]]:
+    async def scenario() -> tuple[str, list[list[str]]]:
         first, _ = await registry.ensure(doc)
-        assert first
-        return list(await asyncio.gather(*(registry.recover([doc]) for _ in range(4))))
+        dead = {first}
+        return first, list(await asyncio.gather(*(registry.recover([doc], dead) for _ in range(4))))
 
-    again = asyncio.run(scenario())
-    assert registry.uploads == 2
+    first, again = asyncio.run(scenario())
+    assert registry.uploads == 2 and uploads.call_count == 2
     assert sum(len(a) for a in again) == 1
-    assert retrieve.call_count == 4
+    assert registry.known(doc) not in (None, first)
+
+
+def test_dead_ids_are_those_the_404_names_else_all_sent() -> None:
+    from panel.api.registry import dead_ids
+
+    assert dead_ids("File not found: file_01abc", ["file_01abc", "file_02def"]) == {"file_01abc"}
+    assert dead_ids("not_found_error", ["file_01abc", "file_02def"]) == {"file_01abc", "file_02def"}
+
+
+def test_an_upload_lost_after_the_server_stored_it_is_adopted_not_repeated(
+    httpx2_mock: respx.Router, tmp_path: Path
+) -> None:
+    """Issue 10: the first attempt lands but its answer is lost; the retry finds it by name."""
+    from panel.api.registry import server_name
+    from panel.sources.documents import load_description
+
+    doc = load_description("# Acme\nA tool.")
+    landed = {
+        **api.fixture("file.json"),
+        "id": "file_landed",
+        "filename": server_name(doc),
+        "size_bytes": len(doc.data),
+    }
+    uploads = httpx2_mock.post(FILES).mock(side_effect=httpx2.ReadError("reset"))
+    listing = httpx2_mock.get(FILES).mock(
+        return_value=httpx.Response(
+            200,
+            json={
+                "data": [landed],
+                "has_more": False,
+                "first_id": "file_landed",
+                "last_id": "file_landed",
+            },
+        )
+    )
+    registry = Registry(Store(tmp_path / "home"), client(), api.BASE)
+    file_id, now = asyncio.run(registry.ensure(doc))
+    assert (file_id, now) == ("file_landed", True)
+    assert uploads.call_count == 1 and listing.call_count == 1
 
 
 def test_wire_schema_bounds_are_client_side() -> None:

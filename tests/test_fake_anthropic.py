@@ -127,8 +127,34 @@ def test_overloaded_then_success_with_sdk_retry(fake: FakeAnthropic) -> None:
     """An injected 529 is retried by the SDK after the fake's retry-after-ms."""
     fake.fail_next(529, retry_after=0.01)
     with anthropic.Anthropic(api_key="test-key", base_url=fake.url, max_retries=1) as sdk:
-        assert ask(sdk).content[0].type == "text"
+        assert ask(sdk).content[-1].type == "text"
     assert [status for _, _, status in fake.requests] == [529, 200]
+
+
+def test_an_unknown_model_is_a_404(fake: FakeAnthropic, client: anthropic.Anthropic) -> None:
+    """As on the real API: a model id it does not serve is not_found_error, naming the model."""
+    with pytest.raises(anthropic.NotFoundError, match="claude-nope"):
+        client.messages.create(
+            model="claude-nope", max_tokens=10, messages=[{"role": "user", "content": "a"}]
+        )
+
+
+def test_some_replies_start_with_a_thinking_block(
+    fake: FakeAnthropic, client: anthropic.Anthropic
+) -> None:
+    """Default replies sometimes lead with a thinking block, streamed or not; text comes last."""
+    kinds = set()
+    for i in range(9):
+        params = {
+            "model": MODEL,
+            "max_tokens": 50,
+            "messages": [{"role": "user", "content": str(i)}],
+        }
+        reply = client.messages.create(**params)  # type: ignore[call-overload]
+        kinds.add(tuple(b.type for b in reply.content))
+        with client.messages.stream(**params) as stream:  # type: ignore[arg-type]
+            assert stream.get_final_message().content[-1].type == "text"
+    assert kinds == {("text",), ("thinking", "text")}
 
 
 def test_overloaded_error_type(fake: FakeAnthropic, client: anthropic.Anthropic) -> None:

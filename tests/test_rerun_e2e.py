@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -52,7 +53,8 @@ def test_rerun_after_one_file_changed(
     uploads, calls = len(fake.uploads), len(persona_requests(fake))
     result = panel_cli("rerun", "acme-cli", "--json")
     assert result.code == 0, result.stderr
-    assert len(fake.uploads) - uploads == 1 and fake.uploads[-1]["filename"] == "pricing.txt"
+    assert len(fake.uploads) - uploads == 1
+    assert re.fullmatch(r"pricing\.[0-9a-f]{12}\.txt", fake.uploads[-1]["filename"])
     assert len(persona_requests(fake)) - calls == 4
     out = result.json()
     assert out["run"]["parent_run_id"] == acme["run_id"]

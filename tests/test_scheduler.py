@@ -100,31 +100,50 @@ async def test_lower_priority_number_goes_first() -> None:
 
 @pytest.mark.anyio
 async def test_a_429_pauses_everyone_then_recovers() -> None:
-    """One 429 holds back every caller for retry-after, lowers the rate, and the call is retried."""
+    """One 429 holds back every caller for retry-after and lowers the rate; the 429 is raised
+    (the retry layer decides on a retry) and the slot is free again."""
     scheduler = fast(concurrency=8)
     loop = asyncio.get_running_loop()
     starts: list[float] = []
-    failed = False
+
+    async def limited() -> str:
+        starts.append(loop.time())
+        raise RateLimited("429", retry_after=0.2)
 
     async def call() -> str:
-        nonlocal failed
         starts.append(loop.time())
-        if not failed:
-            failed = True
-            raise RateLimited("429", retry_after=0.2)
         return "ok"
 
-    first = await scheduler.run(call)
+    with pytest.raises(RateLimited):
+        await scheduler.run(limited)
+    assert scheduler.in_flight == 0
     t429 = starts[0]
     results = await asyncio.gather(*(scheduler.run(call) for _ in range(5)))
-    assert first == "ok" and results == ["ok"] * 5
+    assert results == ["ok"] * 5
     assert all(s >= t429 + 0.19 for s in starts[1:])
-    assert scheduler.rate_limited == 1 and scheduler.retried == 1
+    assert scheduler.rate_limited == 1
     assert scheduler.requests.share > 0.5  # climbing back after successes
 
 
 @pytest.mark.anyio
-async def test_transient_errors_are_retried_then_raised() -> None:
+async def test_a_server_wait_past_the_cap_pauses_only_up_to_the_cap() -> None:
+    """Issue 10: `retry-after: 3599` in a batch pauses everybody for the cap, not an hour."""
+    scheduler = Scheduler(Limits(concurrency=4, rpm=6000, itpm=None, otpm=None), max_pause=0.1)
+
+    async def limited() -> None:
+        raise RateLimited("429", retry_after=3599)
+
+    with pytest.raises(RateLimited):
+        await scheduler.run(limited)
+    loop = asyncio.get_running_loop()
+    t0 = loop.time()
+    assert await scheduler.run(lambda: asyncio.sleep(0, "ok")) == "ok"
+    assert loop.time() - t0 < 1.0
+
+
+@pytest.mark.anyio
+async def test_transient_errors_are_raised_once_and_release_the_slot() -> None:
+    """The scheduler makes one attempt: a 529 comes straight back to the retry layer."""
     scheduler = fast()
     attempts = 0
 
@@ -135,7 +154,7 @@ async def test_transient_errors_are_retried_then_raised() -> None:
 
     with pytest.raises(Retryable):
         await scheduler.run(call)
-    assert attempts == 5  # one try and four retries
+    assert attempts == 1
     assert scheduler.in_flight == 0
 
 

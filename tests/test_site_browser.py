@@ -57,8 +57,8 @@ def site_dir(panel_cli: Callable[..., Result], fake: FakeAnthropic, tmp_path: Pa
     fake.set_score("Helix", 48, "skip")
     fake.set_score("Zed", 84, "ship")
     steps = [
-        ("review", str(tmp_path / "zed.md")),
-        ("review", "--description", f"Helix is a modal editor. {HOSTILE}"),
+        ("review", str(tmp_path / "zed.md"), "--name", "Zed"),
+        ("review", "--description", f"Helix is a modal editor. {HOSTILE}", "--name", "Helix"),
         ("vote", "zed", "ship", "--voter", "ana"),
         ("vote", "zed", "skip", "--voter", "bo"),
     ]

@@ -6,10 +6,10 @@ Structured output is requested exactly as `messages.parse(output_format=Model)` 
 validation fails (a failed verdict must keep it), hides the rate-limit headers a scheduler needs, and
 Message Batches results need the very same validation path.
 
-Retries of 408/409/429/5xx and connection errors are the SDK's (it honours `retry-after`); nothing
-here stacks another retry layer on those. `panel batch` builds its messages client with
-`max_retries=0` instead, and its scheduler owns those retries: what the SDK would have retried
-comes out of `structured` as `RateLimited` or `Retryable`, with the server's `retry-after`.
+The SDK's own retries are off (`max_retries=0`) and its timeouts explicit: every failure worth a
+retry comes out of here as `RateLimited` or `Retryable` (with the server's `retry-after`), and
+`panel.api.retry` is the one layer that retries, for messages, uploads and batch calls alike. An
+`error` event inside a stream and a connection cut mid-stream are transient too.
 """
 
 from __future__ import annotations
@@ -22,15 +22,22 @@ from functools import cache
 from typing import Any, Generic, TypeVar
 
 import anthropic
+import httpx2
 from anthropic import AsyncAnthropic, transform_schema
 from anthropic.types import Message
 from pydantic import BaseModel, ValidationError
 
-from panel.config import DEFAULT_API_RETRIES
-from panel.errors import APIError, ConfigError, RateLimited, Retryable
+from panel.errors import APIError, ConfigError, PanelError, RateLimited, Retryable
 from panel.model.verdict import Usage
 
 M = TypeVar("M", bound=BaseModel)
+
+# Connecting should take a moment; a persona reply streams within a couple of minutes. The read
+# timeout is the longest silence between two chunks, not the whole reply.
+DEFAULT_CONNECT_TIMEOUT_S = 10.0
+DEFAULT_READ_TIMEOUT_S = 120.0
+# Error types the API sends (as HTTP errors or `error` events in a stream) that a retry may fix.
+TRANSIENT_TYPES = frozenset({"overloaded_error", "api_error", "rate_limit_error", "timeout_error"})
 
 MISSING_KEY = (
     "ANTHROPIC_API_KEY is not set: export ANTHROPIC_API_KEY=sk-ant-... "
@@ -113,36 +120,41 @@ class Client:
         api_key: str | None = None,
         *,
         base_url: str | None = None,
-        max_retries: int = DEFAULT_API_RETRIES,
         sdk: AsyncAnthropic | None = None,
+        timeout: float | None = None,
     ) -> None:
         if sdk is None:
             key = api_key or os.environ.get("ANTHROPIC_API_KEY")
             if not key:
                 raise ConfigError(MISSING_KEY)
-            sdk = AsyncAnthropic(api_key=key, base_url=base_url, max_retries=max_retries)
+            sdk = AsyncAnthropic(
+                api_key=key,
+                base_url=base_url,
+                max_retries=0,  # panel.api.retry is the one retry layer
+                timeout=httpx2.Timeout(
+                    timeout or read_timeout(), connect=DEFAULT_CONNECT_TIMEOUT_S
+                ),
+            )
         self.sdk = sdk
 
     async def upload(self, filename: str, data: bytes, mime: str) -> str:
         """Upload one document through the Files API and return its file_id."""
         try:
             meta = await self.sdk.files.upload(file=(filename, data, mime))
-        except (anthropic.AuthenticationError, anthropic.PermissionDeniedError) as exc:
-            raise ConfigError(
-                f"the API rejected the key in ANTHROPIC_API_KEY: {exc.message}"
-            ) from exc
-        except anthropic.APIStatusError as exc:
-            raise _api_error("upload of " + filename, exc) from exc
-        except anthropic.APIConnectionError as exc:
-            raise APIError(f"upload of {filename}: cannot reach the API ({exc})") from exc
+        except Exception as exc:
+            raise classify(f"upload of {filename}", exc) from exc
         return meta.id
 
-    async def file_exists(self, file_id: str) -> bool:
+    async def find_file(self, filename: str, size: int) -> str | None:
+        """The newest server file with this name and size: an upload that landed before its answer
+        was lost. Names carry the content's hash, so a match is the same bytes."""
         try:
-            await self.sdk.files.retrieve_metadata(file_id)
-        except anthropic.NotFoundError:
-            return False
-        return True
+            async for meta in self.sdk.files.list(limit=100):
+                if meta.filename == filename and meta.size_bytes == size:
+                    return meta.id
+        except Exception as exc:
+            raise classify("files list", exc) from exc
+        return None
 
     async def structured(
         self,
@@ -173,21 +185,11 @@ class Client:
             else:
                 message, headers = await self._streamed(params, on_start)
         except anthropic.NotFoundError as exc:
+            if "file" not in str(exc).lower():
+                raise classify("messages", exc) from exc  # an unknown model, not a lost file
             raise FileGone(str(exc)) from exc
-        except (anthropic.AuthenticationError, anthropic.PermissionDeniedError) as exc:
-            raise ConfigError(
-                f"the API rejected the key in ANTHROPIC_API_KEY: {exc.message}"
-            ) from exc
-        except anthropic.APIStatusError as exc:
-            failure = str(_api_error("messages", exc))
-            wait = retry_after(exc.response.headers)
-            if exc.status_code == 429:
-                raise RateLimited(failure, retry_after=wait) from exc
-            if exc.status_code in (408, 409) or exc.status_code >= 500:
-                raise Retryable(failure, retry_after=wait) from exc
-            raise _api_error("messages", exc) from exc
-        except anthropic.APIConnectionError as exc:
-            raise Retryable(f"cannot reach the API: {exc}") from exc
+        except Exception as exc:
+            raise classify("messages", exc) from exc
         text = text_of(message.content)
         parsed, error = validate_reply(schema, text, message.stop_reason)
         return Reply(parsed, text, message.stop_reason, usage_of(message.usage), error, headers)
@@ -242,14 +244,11 @@ class Batches:
     async def create(self, requests: list[dict[str, Any]]) -> str:
         try:
             batch = await self.sdk.messages.batches.create(requests=requests)  # type: ignore[arg-type]
-        except (anthropic.AuthenticationError, anthropic.PermissionDeniedError) as exc:
-            raise ConfigError(
-                f"the API rejected the key in ANTHROPIC_API_KEY: {exc.message}"
-            ) from exc
-        except anthropic.APIStatusError as exc:
-            raise _api_error("batch create", exc) from exc
-        except anthropic.APIConnectionError as exc:
+        except (anthropic.APIConnectionError, httpx2.TransportError) as exc:
+            # The batch may exist: never retried blindly; a resume adopts it (see batch.messages).
             raise APIError(f"batch create: cannot reach the API ({exc})") from exc
+        except Exception as exc:
+            raise classify("batch create", exc) from exc
         return batch.id
 
     async def created_since(self, since: datetime) -> list[tuple[str, int]]:
@@ -260,20 +259,16 @@ class Batches:
                 if batch.created_at < since:
                     break  # the list is newest first
                 found.append((batch.id, sum(batch.request_counts.model_dump().values())))
-        except anthropic.APIStatusError as exc:
-            raise _api_error("batch list", exc) from exc
-        except anthropic.APIConnectionError as exc:
-            raise APIError(f"batch list: cannot reach the API ({exc})") from exc
+        except Exception as exc:
+            raise classify("batch list", exc) from exc
         return found[::-1]
 
     async def status(self, batch_id: str) -> tuple[str, dict[str, int]]:
         """(processing_status, request_counts)."""
         try:
             batch = await self.sdk.messages.batches.retrieve(batch_id)
-        except anthropic.APIStatusError as exc:
-            raise _api_error(f"batch {batch_id}", exc) from exc
-        except anthropic.APIConnectionError as exc:
-            raise Retryable(f"batch {batch_id}: cannot reach the API ({exc})") from exc
+        except Exception as exc:
+            raise classify(f"batch {batch_id}", exc) from exc
         return batch.processing_status, batch.request_counts.model_dump()
 
     async def results(self, batch_id: str) -> list[BatchResult]:
@@ -308,10 +303,8 @@ class Batches:
                             line.custom_id, result.type, error=f"{result.type} in the batch"
                         )
                     )
-        except anthropic.APIStatusError as exc:
-            raise _api_error(f"batch {batch_id} results", exc) from exc
-        except anthropic.APIConnectionError as exc:
-            raise Retryable(f"batch {batch_id} results: cannot reach the API ({exc})") from exc
+        except Exception as exc:
+            raise classify(f"batch {batch_id} results", exc) from exc
         return out
 
 
@@ -322,9 +315,56 @@ def retry_after(headers: Mapping[str, str]) -> float | None:
             value = float(headers.get(name, ""))
         except ValueError:
             continue
-        if 0 <= value < 3600 * scale:
-            return value / scale
+        if value >= 0:
+            return value / scale  # however long: the retry policy caps what it honours
     return None
+
+
+def read_timeout() -> float:
+    """`PANEL_TIMEOUT` (seconds of silence before a call is abandoned), else the default."""
+    raw = os.environ.get("PANEL_TIMEOUT", "").strip()
+    try:
+        value = float(raw) if raw else DEFAULT_READ_TIMEOUT_S
+    except ValueError:
+        raise ConfigError(f"PANEL_TIMEOUT={raw!r}: not a number of seconds") from None
+    if value <= 0:
+        raise ConfigError(f"PANEL_TIMEOUT={raw!r}: must be more than 0")
+    return value
+
+
+def classify(what: str, exc: Exception) -> Exception:
+    """An SDK or transport failure as panel's error: `RateLimited`/`Retryable` when a retry may
+    fix it (429, 408, 409, 5xx, 529, an `error` event mid-stream, a dropped connection, a
+    timeout; `x-should-retry` overrides), `ConfigError` for a refused key, else `APIError`."""
+    if isinstance(exc, (anthropic.AuthenticationError, anthropic.PermissionDeniedError)):
+        return ConfigError(f"the API rejected the key in ANTHROPIC_API_KEY: {exc.message}")
+    if isinstance(exc, anthropic.APIStatusError):
+        failure = str(_api_error(what, exc))
+        headers = exc.response.headers
+        wait = retry_after(headers)
+        body = exc.body if isinstance(exc.body, dict) else {}
+        inner = body.get("error") if isinstance(body.get("error"), dict) else body
+        kind = inner.get("type") if isinstance(inner, dict) else None
+        should = headers.get("x-should-retry")
+        if exc.status_code == 429 or kind == "rate_limit_error":
+            return (
+                RateLimited(failure, retry_after=wait) if should != "false" else APIError(failure)
+            )
+        transient = (
+            exc.status_code in (408, 409)
+            or exc.status_code >= 500
+            or (exc.status_code == 200 and kind in TRANSIENT_TYPES)  # an error event in a stream
+        )
+        if should == "true" or (transient and should != "false"):
+            return Retryable(failure, retry_after=wait)
+        return APIError(failure)
+    if isinstance(exc, (anthropic.APITimeoutError, httpx2.TimeoutException)):
+        return Retryable(f"{what}: no answer within the timeout ({exc.__class__.__name__})")
+    if isinstance(exc, (anthropic.APIConnectionError, httpx2.TransportError)):
+        return Retryable(f"{what}: the connection failed ({exc.__class__.__name__}: {exc})")
+    if isinstance(exc, PanelError):
+        return exc
+    return exc
 
 
 def _api_error(what: str, exc: anthropic.APIStatusError) -> APIError:

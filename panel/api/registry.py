@@ -1,31 +1,57 @@
 """The upload-once registry: SHA-256 of a document's bytes -> file_id, per API endpoint.
 
 The registry is the only place that knows file_ids. A document already uploaded is never uploaded
-again (not within a run, not in a later run, not for another tool sharing it); a file the server has
-lost is uploaded again once and the registry updated.
+again: not within a run, not in a later run, not for another tool sharing it, not by another process
+on the same data home (an upload is claimed in SQLite first), and not by a retry whose first attempt
+reached the server before its answer was lost (the file is looked up by its name, which carries the
+content's hash). A file that Messages answers 404 for is uploaded again once and the registry updated.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 
 from panel.api.client import Client
+from panel.api.retry import RetryPolicy, policy_from_env, retrying
+from panel.errors import APIError
 from panel.sources.documents import Document
-from panel.store.sqlite import Store
+from panel.store.sqlite import Store, claim_owner
+
+# How long another process may hold an upload before it is taken over (it died, or hangs).
+CLAIM_LEASE_S = 120.0
+CLAIM_POLL_S = 0.2
+FILE_ID = re.compile(r"file_[A-Za-z0-9]+")
+
+
+def server_name(doc: Document) -> str:
+    """The name a document is uploaded under: its own, with a short content hash before the suffix."""
+    stem, dot, suffix = doc.filename.rpartition(".")
+    return f"{stem}.{doc.sha256[:12]}{dot}{suffix}"
+
+
+def dead_ids(error: str, sent: Sequence[str]) -> set[str]:
+    """The file_ids a Messages 404 names; all of those sent when it names none of them."""
+    named = set(FILE_ID.findall(error)) & set(sent)
+    return named or set(sent)
 
 
 class Registry:
     """Maps documents to file_ids for one endpoint, uploading each unique content at most once."""
 
-    def __init__(self, store: Store, client: Client, endpoint: str) -> None:
+    def __init__(
+        self, store: Store, client: Client, endpoint: str, policy: RetryPolicy | None = None
+    ) -> None:
         self.store = store
         self.client = client
         self.endpoint = endpoint
+        self.policy = policy or policy_from_env()
         self.uploads = 0
+        self.owner = claim_owner()
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
-        self._recovery = asyncio.Lock()
 
     def known(self, doc: Document) -> str | None:
         return self.store.file_id(self.endpoint, doc.sha256)
@@ -36,32 +62,58 @@ class Registry:
             file_id = self.known(doc)
             if file_id:
                 return file_id, False
-            return await self._upload(doc), True
+            return await self._upload(doc, replacing=None)
 
     async def ensure_all(self, docs: Sequence[Document]) -> list[tuple[str, bool]]:
         return list(await asyncio.gather(*(self.ensure(d) for d in docs)))
 
-    async def recover(self, docs: Sequence[Document]) -> list[str]:
-        """After a 404 on a referenced file: re-upload those of `docs` the server no longer has.
+    async def recover(self, docs: Sequence[Document], dead: set[str]) -> list[str]:
+        """After Messages answered 404 for `dead` file_ids: upload those documents again.
 
-        Serialised, so four personas hitting the same lost file cause one re-upload, not four.
-        Returns the names of the documents uploaded again.
+        A 404 from Messages is the truth (an expired file may still have readable metadata), so
+        nothing is asked of the Files API first. Four personas seeing the same 404 cause one
+        re-upload: whoever comes second finds the id already replaced. Returns the names uploaded.
         """
         again = []
-        async with self._recovery:
-            for doc in docs:
-                file_id = self.known(doc)
-                if file_id and await self.client.file_exists(file_id):
+        for doc in docs:
+            async with self._locks[doc.sha256]:
+                current = self.known(doc)
+                if current is not None and current not in dead:
                     continue
-                async with self._locks[doc.sha256]:
-                    await self._upload(doc)
+                await self._upload(doc, replacing=current)
                 again.append(doc.name)
         return again
 
-    async def _upload(self, doc: Document) -> str:
-        file_id = await self.client.upload(doc.filename, doc.data, doc.mime)
-        self.uploads += 1
-        self.store.remember_file(
-            self.endpoint, doc.sha256, file_id, doc.filename, doc.mime, len(doc.data)
-        )
-        return file_id
+    async def _upload(self, doc: Document, *, replacing: str | None) -> tuple[str, bool]:
+        """Claim the content, upload it (retried, never duplicated), record it; or adopt the
+        file_id another process recorded while we waited for its claim."""
+        name = server_name(doc)
+        while (
+            claim := self.store.claim_upload(self.endpoint, doc.sha256, self.owner, CLAIM_LEASE_S)
+        ) == "busy":
+            await asyncio.sleep(CLAIM_POLL_S)
+            found = self.known(doc)
+            if found and found != replacing:
+                return found, False
+        try:
+            found = self.known(doc)
+            if found and found != replacing:
+                return found, False  # another process finished between our checks
+
+            async def attempt(number: int) -> str:
+                # An earlier attempt, ours or a dead process's, may have landed unanswered.
+                if number > 1 or claim == "taken_over":
+                    with contextlib.suppress(APIError):  # no listing: uploading is still right
+                        landed = await self.client.find_file(name, len(doc.data))
+                        if landed and landed != replacing:
+                            return landed
+                return await self.client.upload(name, doc.data, doc.mime)
+
+            file_id = await retrying(attempt, self.policy)
+            self.uploads += 1
+            self.store.remember_file(
+                self.endpoint, doc.sha256, file_id, name, doc.mime, len(doc.data)
+            )
+            return file_id, True
+        finally:
+            self.store.release_upload(self.endpoint, doc.sha256, self.owner)

@@ -1,9 +1,9 @@
 """One scheduler for every persona call of a batch: a cap on requests in flight, client-side rate
 limits (requests, input and output tokens per minute), and a shared pause when a 429 comes anyway.
 
-It is the one retry layer for Messages calls in `panel batch` (the client there is built with the
-SDK's retries off): a 429 pauses everybody for `retry-after` and lowers the rate, which then climbs
-back as calls succeed; overloaded and 5xx answers and connection errors are retried with back-off.
+A 429 pauses everybody for `retry-after` (within a cap) and lowers the rate, which then climbs back
+as calls succeed. Retrying is not the scheduler's job: `panel.api.retry` decides whether a failed
+call goes again, and each attempt waits its turn here.
 
 Waiters are admitted in priority order (lower first, then arrival): `batch` gives each tool its
 position in the backlog, so the personas of a tool already started go before a new tool's first
@@ -16,13 +16,12 @@ import asyncio
 import contextlib
 import heapq
 import itertools
-import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from panel.errors import RateLimited, Retryable
+from panel.errors import RateLimited
 
 T = TypeVar("T")
 
@@ -33,9 +32,6 @@ DEFAULT_ITPM = 30_000
 DEFAULT_OTPM = 8_000
 # Run the buckets this far under the limits, so a sliding-window limiter upstream never trips.
 DEFAULT_HEADROOM = 0.9
-# 429s in a row before a call gives up; transient failures (5xx, 529, connection) likewise.
-DEFAULT_RATE_LIMIT_RETRIES = 8
-DEFAULT_TRANSIENT_RETRIES = 4
 DEFAULT_BACKOFF_S = 1.0
 MAX_BACKOFF_S = 60.0
 # After a 429 the rate drops to this share, then each success gives back RECOVERY of the full rate.
@@ -91,7 +87,7 @@ class TokenBucket:
 
 
 class Scheduler:
-    """Admits calls under the limits, in priority order, and owns their retries."""
+    """Admits calls under the limits, in priority order, and pauses everybody after a 429."""
 
     def __init__(
         self,
@@ -99,8 +95,10 @@ class Scheduler:
         *,
         clock: Callable[[], float] = time.monotonic,
         backoff_s: float = DEFAULT_BACKOFF_S,
+        max_pause: float = MAX_BACKOFF_S,
     ) -> None:
         self.limits = limits
+        self.max_pause = max_pause  # a server's wait past this pauses everybody no longer
         self.clock = clock
         self.backoff_s = backoff_s
         now = clock()
@@ -175,7 +173,7 @@ class Scheduler:
         self._strikes += 1
         now = self.clock()
         backoff = min(MAX_BACKOFF_S, self.backoff_s * 2 ** (self._strikes - 1))
-        wait = retry_after if retry_after is not None else backoff
+        wait = min(retry_after, self.max_pause) if retry_after is not None else backoff
         self.paused_until = max(self.paused_until, now + wait)
         for bucket in self.buckets:
             bucket.drain(now)
@@ -201,38 +199,18 @@ class Scheduler:
         tokens_out: int = 0,
         measure: Callable[[T], tuple[int, int]] | None = None,
     ) -> T:
-        """Run `call` when the limits allow, retrying 429s and transient failures."""
-        limited = transient = 0
-        while True:
-            await self.acquire(priority, tokens_in, tokens_out)
-            try:
-                result = await call()
-            except RateLimited as exc:
-                await self.release()
-                self.on_rate_limited(exc.retry_after)
-                limited += 1
-                if limited > DEFAULT_RATE_LIMIT_RETRIES:
-                    raise
-                self.retried += 1
-                continue
-            except Retryable as exc:
-                await self.release()
-                transient += 1
-                if transient > DEFAULT_TRANSIENT_RETRIES:
-                    raise
-                self.retried += 1
-                wait = exc.retry_after
-                if wait is None:
-                    wait = min(MAX_BACKOFF_S, self.backoff_s * 2 ** (transient - 1))
-                    wait *= random.uniform(0.5, 1.0)
-                await asyncio.sleep(wait)
-                continue
-            except BaseException:
-                await self.release()
-                raise
+        """Run `call` once, when the limits allow. A 429 pauses every caller (for the server's
+        `retry-after` within the cap) before it is raised; retrying is `panel.api.retry`'s job."""
+        await self.acquire(priority, tokens_in, tokens_out)
+        try:
+            result = await call()
+        except RateLimited as exc:
+            self.on_rate_limited(exc.retry_after)
+            raise
+        finally:
             await self.release()
-            self.on_success()
-            if measure is not None:
-                real_in, real_out = measure(result)
-                self.settle(tokens_in, tokens_out, real_in, real_out)
-            return result
+        self.on_success()
+        if measure is not None:
+            real_in, real_out = measure(result)
+            self.settle(tokens_in, tokens_out, real_in, real_out)
+        return result

@@ -21,6 +21,20 @@ from panel.sources.documents import HTML_SUFFIXES, PDF_SUFFIXES, TEXT_SUFFIXES, 
 FIELDS = ("name", "url", "description", "files")
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".yaml": "yaml", ".yml": "yaml"}
 FILE_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES
+# Python's csv module refuses longer fields; a text that long belongs in a file listed under `files`.
+CSV_FIELD_LIMIT = csv.field_size_limit()
+
+
+class TextLoader(yaml.SafeLoader):
+    """YAML as written: `no`, `0x1F`, `1.0` and `2024-01-01` stay strings, so a tool named `no` is
+    "no", not False. Only null (`~`, an empty value) and merge keys (`<<`) are still resolved."""
+
+
+_KEPT_TAGS = ("tag:yaml.org,2002:null", "tag:yaml.org,2002:merge")
+TextLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag in _KEPT_TAGS]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
 
 
 @dataclass(frozen=True)
@@ -105,18 +119,24 @@ def _files(value: Any) -> list[str]:
     return [i for i in items if i]
 
 
-def raw_rows(path: Path, text: str) -> tuple[list[tuple[int, Any]], list[RowError]]:
-    """(line, mapping) pairs in file order, plus errors for lines that are not rows at all."""
-    kind = FORMATS.get(path.suffix.lower())
+def _yaml_reason(exc: yaml.YAMLError) -> str:
+    """A YAML error on one line: PyYAML's own text quotes the offending lines under a caret."""
+    if isinstance(exc, yaml.MarkedYAMLError):
+        return ": ".join(part for part in (exc.context, exc.problem) if part) or type(exc).__name__
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+def _yaml_line(exc: yaml.YAMLError, default: int) -> int:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    return mark.line + 1 if mark is not None else default
+
+
+def _csv_rows(path: Path, text: str) -> tuple[list[tuple[int, Any]], list[RowError]]:
     name = str(path)
-    if kind is None:
-        raise InputError(
-            f"{path}: unsupported backlog format {path.suffix!r}: use .csv, .jsonl or .yaml"
-        )
     rows: list[tuple[int, Any]] = []
     errors: list[RowError] = []
-    if kind == "csv":
-        reader = csv.DictReader(io.StringIO(text, newline=""))
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
         header = [h.strip() for h in reader.fieldnames or []]
         if "name" not in header:
             return [], [RowError(name, 1, "the header row needs a 'name' column")]
@@ -132,27 +152,81 @@ def raw_rows(path: Path, text: str) -> tuple[list[tuple[int, Any]], list[RowErro
             if not any((v or "").strip() for v in record.values()):
                 continue
             rows.append((line, record))
-    elif kind == "jsonl":
-        for line, source in enumerate(text.splitlines(), start=1):
-            if not source.strip():
-                continue
-            try:
-                rows.append((line, json.loads(source)))
-            except ValueError as exc:
-                errors.append(RowError(name, line, f"not valid JSON: {exc}"))
-    else:
+    except csv.Error as exc:  # the reader cannot go on past a malformed record
+        line = max(reader.reader.line_num, 1)  # DictReader's own count lags one record behind
+        if "field larger than field limit" in str(exc):
+            raise InputError(
+                f"{path}:{line}: a cell is over {CSV_FIELD_LIMIT:,} characters; "
+                "put long text in a file and list it under 'files'"
+            ) from None
+        raise InputError(f"{path}:{line}: not valid CSV: {exc}") from None
+    return rows, errors
+
+
+def _jsonl_rows(path: Path, text: str) -> tuple[list[tuple[int, Any]], list[RowError]]:
+    rows: list[tuple[int, Any]] = []
+    errors: list[RowError] = []
+    # "\n" only: str.splitlines also breaks at U+2028, U+0085 and others, which JSON allows
+    # unescaped inside a string.
+    for line, source in enumerate(text.split("\n"), start=1):
+        if not source.strip():
+            continue
         try:
-            node = yaml.compose(text, Loader=yaml.SafeLoader)
+            rows.append((line, json.loads(source)))
+        except RecursionError:
+            errors.append(RowError(str(path), line, "not valid JSON: nested too deeply"))
+        except ValueError as exc:
+            errors.append(RowError(str(path), line, f"not valid JSON: {exc}"))
+    return rows, errors
+
+
+def _yaml_rows(path: Path, text: str) -> tuple[list[tuple[int, Any]], list[RowError]]:
+    """Rows of a YAML list, each built on its own, so one bad row does not hide the others."""
+    rows: list[tuple[int, Any]] = []
+    errors: list[RowError] = []
+    loader = TextLoader(text)
+    try:
+        try:
+            node = loader.get_single_node()
         except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            return [], [RowError(name, mark.line + 1 if mark else 1, f"not valid YAML: {exc}")]
+            line = _yaml_line(exc, 1)
+            raise InputError(f"{path}:{line}: not valid YAML: {_yaml_reason(exc)}") from None
+        except RecursionError:
+            raise InputError(f"{path}: not valid YAML: nested too deeply") from None
         if node is None:
             return [], []
         if not isinstance(node, yaml.SequenceNode):
-            return [], [RowError(name, node.start_mark.line + 1, "expected a list of tools")]
+            return [], [RowError(str(path), node.start_mark.line + 1, "expected a list of tools")]
         for item in node.value:
-            rows.append((item.start_mark.line + 1, yaml.safe_load(yaml.serialize(item))))
+            line = item.start_mark.line + 1
+            try:
+                rows.append((line, loader.construct_document(item)))
+            except yaml.YAMLError as exc:
+                reason = f"not valid YAML: {_yaml_reason(exc)}"
+                errors.append(RowError(str(path), _yaml_line(exc, line), reason))
+            except RecursionError:
+                errors.append(RowError(str(path), line, "not valid YAML: nested too deeply"))
+    finally:
+        loader.dispose()
     return rows, errors
+
+
+def raw_rows(path: Path, text: str) -> tuple[list[tuple[int, Any]], list[RowError]]:
+    """(line, mapping) pairs in file order, plus errors for lines that are not rows at all.
+
+    A file that cannot be read as its format at all (a CSV cell over the csv module's limit, YAML
+    that does not parse) is one InputError naming the file and line: there are no rows to list.
+    """
+    kind = FORMATS.get(path.suffix.lower())
+    if kind is None:
+        raise InputError(
+            f"{path}: unsupported backlog format {path.suffix!r}: use .csv, .jsonl or .yaml"
+        )
+    if kind == "csv":
+        return _csv_rows(path, text)
+    if kind == "jsonl":
+        return _jsonl_rows(path, text)
+    return _yaml_rows(path, text)
 
 
 def validate(path: Path, raw: list[tuple[int, Any]]) -> tuple[list[BacklogRow], list[RowError]]:
@@ -212,7 +286,9 @@ def validate(path: Path, raw: list[tuple[int, Any]]) -> tuple[list[BacklogRow], 
 def parse(path: Path) -> Backlog:
     """Read and validate a backlog file; the format is chosen by its extension."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        # Bytes, not read_text: universal newlines would turn a "\r" inside a quoted CSV cell
+        # into "\n"; every reader below handles "\r\n" itself.
+        text = path.read_bytes().decode("utf-8-sig")
     except FileNotFoundError:
         raise InputError(f"{path}: no such backlog file") from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -226,6 +302,8 @@ def parse(path: Path) -> Backlog:
 def load(path: Path, *, skip_invalid: bool = False) -> Backlog:
     """A backlog ready to run; every invalid row is listed in one error unless skipped."""
     backlog = parse(path)
+    if len(backlog.errors) == 1 and not skip_invalid:
+        raise InputError(f"{backlog.errors[0]}; fix it or pass --skip-invalid")
     if backlog.errors and not skip_invalid:
         lines = "\n".join(f"  {e}" for e in backlog.errors)
         raise InputError(

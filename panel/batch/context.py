@@ -52,8 +52,8 @@ class Context:
     prompts: Prompts
     store: Store
     jobs: Jobs
-    client: Client  # messages, SDK retries off: the scheduler owns them
-    registry: Registry  # uploads, through a client that keeps the SDK's retries
+    client: Client  # SDK retries off: panel.api.retry is the one retry layer
+    registry: Registry
     scheduler: Scheduler
     job_id: str
     options: Options
@@ -207,7 +207,8 @@ def summary(ctx: Context, outcome: Outcome, rows: Sequence[BacklogRow]) -> dict[
 def leaderboard_rows(
     store: Store, jobs: Jobs, job_id: str, rows: Sequence[BacklogRow]
 ) -> list[dict[str, Any]]:
-    """Tools with a run, best mean score first (no score last), then by name."""
+    """Tools with a run, best mean score first (no score last), then by name; each says whether
+    its panel suspected prompt injection."""
     wanted = {r.slug for r in rows}
     board = [
         {
@@ -217,6 +218,7 @@ def leaderboard_rows(
             "label": r["label"],
             "mean_score": r["mean_score"],
             "run_id": r["run_id"],
+            "injection_suspected": store.injection_suspected(r["run_id"]),
         }
         for r in jobs.runs(job_id)
         if r["slug"] in wanted

@@ -23,6 +23,7 @@ COLUMNS = [
     "run_id",
     "cost_usd",
     "error",
+    "injection_suspected",  # true when a persona saw a document try to instruct the panel
 ]
 
 
@@ -52,7 +53,7 @@ def export_csv(store: Store, job_id: str, path: Path) -> int:
             run = runs.get(item.slug)
             row: list[object] = [item.name, item.slug, item.state]
             if run is None:
-                row += ["", "", "", "", "", "", "", "", item.error or ""]
+                row += ["", "", "", "", "", "", "", "", item.error or "", ""]
                 row += [""] * (2 * len(personas))
             else:
                 p = run.panel
@@ -66,6 +67,7 @@ def export_csv(store: Store, job_id: str, path: Path) -> int:
                     run.run_id,
                     "" if run.cost_usd is None else run.cost_usd,
                     item.error or "",
+                    str(any(v.injection_suspected for v in run.verdicts)).lower(),
                 ]
                 verdicts = {v.persona: v for v in run.verdicts}
                 for persona in personas:
@@ -78,8 +80,16 @@ def export_csv(store: Store, job_id: str, path: Path) -> int:
                             v.decision or v.status,
                         ]
                     )
-            writer.writerow(row)
+            writer.writerow([cell(value) for value in row])
     return len(items)
+
+
+def cell(value: object) -> object:
+    """A value as a spreadsheet will read it: text starting like a formula (`=`, `+`, `-`, `@`,
+    tab, CR) gets a leading apostrophe, so a hostile tool name never runs as one."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
 
 
 def _indexed(store: Store, run_id: str) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 from pathlib import Path
 from typing import Annotated
 
@@ -11,7 +12,7 @@ from rich.markup import escape
 
 from panel.api.scheduler import DEFAULT_CONCURRENCY, DEFAULT_ITPM, DEFAULT_OTPM, DEFAULT_RPM, Limits
 from panel.cli.app import AllowPrivateOpt, HomeOpt, ModelOpt, PersonasOpt, app, err, out
-from panel.cli.render import leaderboard
+from panel.cli.render import INJECTION_MARK, clean, leaderboard
 from panel.config import resolve
 from panel.errors import InputError
 from panel.judge.personas import load_personas
@@ -30,7 +31,7 @@ def batch_cmd(
     concurrency: Annotated[
         int,
         typer.Option(
-            "--concurrency", min=1, envvar="PANEL_CONCURRENCY", help="Requests in flight at most."
+            "--concurrency", envvar="PANEL_CONCURRENCY", help="Requests in flight at most."
         ),
     ] = DEFAULT_CONCURRENCY,
     via: Annotated[
@@ -98,6 +99,9 @@ def batch_cmd(
 
     if via not in ("live", "batches"):
         raise InputError(f"--via {via!r}: use live or batches")
+    check_options(
+        concurrency=concurrency, rpm=rpm, itpm=itpm, otpm=otpm, poll=poll, max_cost=max_cost
+    )
     settings = resolve(
         home=home, model=model, personas_dir=personas_dir, allow_private=allow_private
     )
@@ -114,8 +118,7 @@ def batch_cmd(
         retry_failed=retry_failed,
         poll_s=poll,
     )
-    uploads_client = Client()  # fails fast without a key
-    messages_client = Client(max_retries=0)  # the scheduler is the one retry layer for messages
+    client = Client()  # fails fast without a key
     store = Store(settings.home)
     job_id = job_id_for(backlog, job)
     with exclusive(store, job_id), job_progress(out) as progress:
@@ -129,8 +132,7 @@ def batch_cmd(
                 store=store,
                 options=options,
                 job_id=job_id,
-                messages_client=messages_client,
-                uploads_client=uploads_client,
+                client=client,
                 endpoint=endpoint(),
                 on_change=lambda ctx: progress(snapshot(ctx)),
             )
@@ -145,6 +147,29 @@ def batch_cmd(
         raise typer.Exit(1)
 
 
+def check_options(
+    *, concurrency: int, rpm: float, itpm: float, otpm: float, poll: float, max_cost: float | None
+) -> None:
+    """Limits the scheduler can work with: a zero rate would wait forever, a negative one is noise.
+
+    Checked here rather than by typer's `min=`, whose refusal is a boxed usage message.
+    """
+    checks: list[tuple[str, str | None, float | None, bool]] = [  # flag, env, value, zero ok
+        ("--concurrency", "PANEL_CONCURRENCY", concurrency, False),
+        ("--rpm", "PANEL_RPM", rpm, False),
+        ("--itpm", "PANEL_ITPM", itpm, True),
+        ("--otpm", "PANEL_OTPM", otpm, True),
+        ("--poll", "PANEL_BATCH_POLL", poll, False),
+        ("--max-cost", None, max_cost, True),
+    ]
+    for flag, env, value, zero_ok in checks:
+        if value is None or (math.isfinite(value) and (value >= 0 if zero_ok else value > 0)):
+            continue
+        source = f" (from {flag} or {env})" if env else ""
+        bound = "0 or more" if zero_ok else "more than 0"
+        raise InputError(f"{flag} {value:g}: must be {bound}{source}")
+
+
 def print_job(result: dict) -> None:  # type: ignore[type-arg]
     c = result["counts"]
     out.print(leaderboard(result["leaderboard"], title=f"job {result['job_id']}"))
@@ -154,8 +179,16 @@ def print_job(result: dict) -> None:  # type: ignore[type-arg]
         f" · {result['uploads']} uploads · {result['rate_limited']} rate-limited",
         highlight=False,
     )
+    flagged = sum(1 for row in result["leaderboard"] if row.get("injection_suspected"))
+    if flagged:
+        err.print(
+            f"panel: {INJECTION_MARK}: {flagged} tool(s) had a document that tried to instruct "
+            "the panel; read their reviews with `panel show TOOL`",
+            highlight=False,
+        )
     for f in result["failed"]:
-        err.print(f"panel: failed: {escape(f['name'])}: {escape(str(f['error']))}", highlight=False)
+        reason = f"panel: failed: {clean(f['name'])}: {clean(f['error'])}"
+        err.print(escape(reason), highlight=False)
     if result["status"] == "budget":
         err.print(
             f"panel: stopped at --max-cost with {c['pending']} tools not started; "

@@ -10,11 +10,12 @@ from typing import Annotated
 
 import typer
 from rich.console import Group, RenderableType
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
 from panel.cli.app import HomeOpt, PersonasOpt, app, err, out
-from panel.cli.render import DECISION_STYLE
+from panel.cli.render import DECISION_STYLE, clean
 from panel.config import resolve
 from panel.errors import InputError
 from panel.judge.personas import load_personas
@@ -47,8 +48,10 @@ OutOpt = Annotated[
 
 
 def emit_page(page: str, dest: Path | None) -> None:
-    """A page on stdout, or written atomically to `dest` with one line saying where."""
+    """A page on stdout (without control characters: a terminal may be reading), or written
+    atomically to `dest` with one line saying where."""
     if dest is None:
+        page = clean(page)
         print(page, end="" if page.endswith("\n") else "\n")
         return
     try:
@@ -71,26 +74,26 @@ def two_runs(store: Store, a: str, b: str) -> tuple[Run, Run]:
 
 def compare_table(view: CompareView) -> RenderableType:
     """The comparison in the terminal: the Decision table, then each persona's two verdicts."""
-    decision = Table(title=view.title, title_justify="left", show_lines=True, expand=True)
+    decision = Table(title=clean(view.title), title_justify="left", show_lines=True, expand=True)
     decision.add_column("Decision", style="bold", no_wrap=True)
-    decision.add_column(Text(view.a.card.name))
-    decision.add_column(Text(view.b.card.name))
+    decision.add_column(Text(clean(view.a.card.name)))
+    decision.add_column(Text(clean(view.b.card.name)))
     for label, left, right in view.decision_rows:
-        decision.add_row(label, Text(left), Text(right))
+        decision.add_row(label, Text(clean(left)), Text(clean(right)))
     scorecard = Table(
         title="Reviewer scorecard", title_justify="left", show_lines=True, expand=True
     )
     scorecard.add_column("Reviewer", style="bold", no_wrap=True)
-    scorecard.add_column(Text(view.a.card.name), ratio=1)
-    scorecard.add_column(Text(view.b.card.name), ratio=1)
+    scorecard.add_column(Text(clean(view.a.card.name)), ratio=1)
+    scorecard.add_column(Text(clean(view.b.card.name)), ratio=1)
     for pair in view.personas:
         cells = [
             Text.assemble(
-                (row.headline, DECISION_STYLE.get(row.tone, "bold")), "\n", row.paragraph or ""
+                (row.headline, DECISION_STYLE.get(row.tone, "bold")), "\n", clean(row.paragraph)
             )
             for row in (pair.a, pair.b)
         ]
-        scorecard.add_row(Text(pair.name), *cells)
+        scorecard.add_row(Text(clean(pair.name)), *cells)
     return Group(decision, Text(""), scorecard)
 
 
@@ -170,6 +173,8 @@ def site_cmd(
         )
     except OSError as exc:
         raise InputError(f"{outdir}: cannot write the site ({exc.strerror or exc})") from exc
+    for problem in report.problems:
+        err.print(f"panel: warning: {escape(problem)}; left out", highlight=False, soft_wrap=True)
     out.print(
         f"site: {len(report.written)} written, {len(report.unchanged)} unchanged in {outdir}; "
         f"open {outdir / 'index.html'}",

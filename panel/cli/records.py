@@ -9,10 +9,18 @@ from typing import Annotated
 import typer
 from pydantic import BaseModel
 from rich.console import RenderableType
+from rich.markup import escape
 
 from panel.cli.app import HomeOpt, JsonOpt, PersonasOpt, app, err, out
 from panel.cli.pages import OutOpt, PageFormat, show_page
-from panel.cli.render import diff_view, history_view, persona_names, scorecard, tools_view
+from panel.cli.render import (
+    diff_view,
+    history_view,
+    persona_names,
+    scorecard,
+    suspected,
+    tools_view,
+)
 from panel.config import resolve
 from panel.errors import InputError
 from panel.judge.personas import load_personas
@@ -73,8 +81,21 @@ def history_cmd(
     """Every run of a tool, oldest first, with a score trend per persona; calls no API."""
     settings = resolve(home=home, personas_dir=personas_dir)
     store = Store.existing(settings.home)
-    h = history([store.load_run(run_id) for run_id in store.runs_of(tool)])
-    emit(h, json_out, lambda names: history_view(h, names), settings.personas_dir)
+    problems: list[str] = []
+    runs = store.readable_runs(store.runs_of(tool), problems)
+    for problem in problems:
+        err.print(f"panel: warning: {escape(problem)}; left out", highlight=False, soft_wrap=True)
+    if not runs:
+        raise InputError(f"no readable runs of {tool!r}: {problems[-1]}")
+    h = history(runs)
+    flagged = frozenset(run.run_id for run in runs if suspected(run))
+    if json_out:  # each run says whether its panel suspected prompt injection
+        data = h.model_dump(mode="json")
+        for entry in data["runs"]:
+            entry["injection_suspected"] = entry["run_id"] in flagged
+        print(dumps(data))
+    else:
+        emit(h, False, lambda names: history_view(h, names, flagged), settings.personas_dir)
 
 
 @app.command("list")

@@ -1,14 +1,16 @@
 """Turning stored runs into what people read: the scorecard, a diff, a history, the tool list.
 
-Text from records (names, sources, rationales) is escaped or put in `Text`: never read as markup.
+Text from records (names, sources, rationales, cards, errors) comes from pages and from the model:
+it goes through `clean` (no terminal control characters) and is escaped or put in `Text`, never
+read as markup.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from rich.console import Console, Group, RenderableType
-from rich.markup import escape
 from rich.panel import Panel as Box
 from rich.table import Table
 from rich.text import Text
@@ -20,6 +22,22 @@ from panel.store.history import History, HistoryEntry, sparkline
 from panel.store.sqlite import ToolRow
 
 DECISION_STYLE = {"ship": "bold green", "skip": "bold red", "incomplete": "bold yellow"}
+INJECTION_MARK = "⚠ injection"
+
+# C0 controls but \n and \t (ESC, BEL, backspace, carriage return, ...), DEL, C1 controls (8-bit
+# CSI and OSC) and bidi overrides: none may move the cursor, clear the screen, ring the bell,
+# open a hyperlink or reorder a line of what `panel` prints.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def clean(text: object) -> str:
+    """Untrusted text as it may reach the terminal: without control characters but \n and \t."""
+    return _CONTROL.sub("", str(text))
+
+
+def suspected(run: Run) -> bool:
+    """Whether any persona reported a document that tried to instruct the panel."""
+    return any(v.injection_suspected for v in run.verdicts)
 
 
 def persona_names(personas: Sequence[Persona]) -> dict[str, str]:
@@ -39,29 +57,32 @@ def card_lines(run: Run) -> RenderableType | None:
         ("Pricing", f"{card.pricing_summary} ({card.pricing_model})"),
         ("Best for", card.best_for),
     ):
-        table.add_row(key, escape(value))
-    return Group(table, Text(""), Text(card.description))
+        table.add_row(key, Text(clean(value)))
+    return Group(table, Text(""), Text(clean(card.description)))
 
 
 def scorecard(run: Run, names: dict[str, str]) -> RenderableType:
     """The tool, its card, the panel label, then each persona's score and paragraph."""
     decision = run.panel.decision
     head = Text.assemble(
-        (run.tool.name, "bold"),
+        (clean(run.tool.name), "bold"),
         "  ",
-        (run.panel.label, DECISION_STYLE[decision]),
+        (clean(run.panel.label), DECISION_STYLE[decision]),
     )
     if run.panel.mean_score is not None:
         head.append(f"  ·  mean {run.panel.mean_score:g}/100")
     if run.panel.dissenters:
-        head.append("  ·  dissent: " + ", ".join(names.get(p, p) for p in run.panel.dissenters))
+        dissent = ", ".join(names.get(p, p) for p in run.panel.dissenters)
+        head.append(clean(f"  ·  dissent: {dissent}"))
+    if suspected(run):
+        head.append(f"  ·  {INJECTION_MARK}", style="yellow")
     parts: list[RenderableType] = [head]
     card = card_lines(run)
     if card is not None:
         parts += [Text(""), card]
     width = max((len(names.get(v.persona, v.persona)) for v in run.verdicts), default=8) + 2
     for v in run.verdicts:
-        name = names.get(v.persona, v.persona).ljust(width)
+        name = clean(names.get(v.persona, v.persona)).ljust(width)
         parts.append(Text(""))
         if v.status == "ok":
             line = Text.assemble(
@@ -70,23 +91,24 @@ def scorecard(run: Run, names: dict[str, str]) -> RenderableType:
                 (v.decision or "", DECISION_STYLE[v.decision or "skip"]),
             )
             parts.append(line)
-            parts.append(Text(v.rationale or ""))
+            parts.append(Text(clean(v.rationale or "")))
             if v.injection_suspected:
                 parts.append(
                     Text(
-                        f"⚠ a document tried to instruct the panel: {v.injection_evidence}",
+                        clean(f"⚠ a document tried to instruct the panel: {v.injection_evidence}"),
                         style="yellow",
                     )
                 )
         else:
-            parts.append(Text.assemble((name, "bold"), ("failed", "bold yellow"), f" · {v.error}"))
+            error = clean(f" · {v.error}")
+            parts.append(Text.assemble((name, "bold"), ("failed", "bold yellow"), error))
     u = run.usage
     sent = u.input_tokens + u.cache_read_input_tokens + u.cache_creation_input_tokens
     footer = f"run {run.run_id} · {run.model} · {sent:,} in ({u.cache_read_input_tokens:,} cached)"
     footer += f" / {u.output_tokens:,} out tokens"
     if run.cost_usd is not None:
         footer += f" · ${run.cost_usd:.4f}"
-    parts += [Text(""), Text(footer, style="dim")]
+    parts += [Text(""), Text(clean(footer), style="dim")]
     return Box(Group(*parts), title="panel review", title_align="left", expand=False, width=100)
 
 
@@ -110,9 +132,13 @@ def score_text(score: int | None) -> str:
 def diff_view(diff: RunDiff, names: dict[str, str]) -> RenderableType:
     """What moved between two runs: label, documents, card fields, then each persona."""
     parts: list[RenderableType] = [
-        Text(f"{diff.slug}: run {diff.old_run_id} → {diff.new_run_id}", style="dim"),
+        Text(clean(f"{diff.slug}: run {diff.old_run_id} → {diff.new_run_id}"), style="dim"),
         Text.assemble(
-            ("Panel  ", "bold"), diff.old_label, "  →  ", diff.new_label, _mean_move(diff)
+            ("Panel  ", "bold"),
+            clean(diff.old_label),
+            "  →  ",
+            clean(diff.new_label),
+            _mean_move(diff),
         ),
     ]
     docs = Table.grid(padding=(0, 2))
@@ -120,7 +146,7 @@ def diff_view(diff: RunDiff, names: dict[str, str]) -> RenderableType:
         for d in diff.documents_with(status):  # type: ignore[arg-type]
             docs.add_row(
                 Text(status, style=DOC_STYLE[status]),
-                Text(d.label),
+                Text(clean(d.label)),
             )
     unchanged = len(diff.documents_with("unchanged"))
     parts += [Text(""), Text(f"Documents  ({unchanged} unchanged)", style="bold")]
@@ -130,22 +156,23 @@ def diff_view(diff: RunDiff, names: dict[str, str]) -> RenderableType:
         card = Table.grid(padding=(0, 2))
         for c in diff.card:
             label = CARD_LABEL.get(c.field, c.field)
-            card.add_row(Text(label, style="dim"), Text(f"{c.old or '—'}  →  {c.new or '—'}"))
+            moved = clean(f"{c.old or '—'}  →  {c.new or '—'}")
+            card.add_row(Text(clean(label), style="dim"), Text(moved))
         parts += [Text(""), Text("Tool card", style="bold"), card]
     parts += [Text(""), Text("Personas", style="bold")]
     width = max((len(names.get(p.persona, p.persona)) for p in diff.personas), default=8) + 2
     for p in diff.personas:
         line = Text.assemble(
-            names.get(p.persona, p.persona).ljust(width),
+            clean(names.get(p.persona, p.persona)).ljust(width),
             f"{score_text(p.old_score)} → {score_text(p.new_score)}",
         )
         if p.delta:
             line.append(f"  ({signed(p.delta)})", style="green" if p.delta > 0 else "red")
         if p.flipped:
             style = DECISION_STYLE[p.new_decision or "skip"]
-            line.append(f"  {p.old_decision} → {p.new_decision}", style=style)
+            line.append(clean(f"  {p.old_decision} → {p.new_decision}"), style=style)
         parts.append(line)
-        parts += [Text(f"    + {s}", style="dim") for s in p.new_sentences]
+        parts += [Text(clean(f"    + {s}"), style="dim") for s in p.new_sentences]
     return Box(Group(*parts), title="what changed", title_align="left", expand=False, width=100)
 
 
@@ -167,27 +194,38 @@ def _mean_move(diff: RunDiff) -> str:
     return f"  ·  mean {diff.old_mean:g} → {diff.new_mean:g}"
 
 
-def history_view(h: History, names: dict[str, str]) -> RenderableType:
-    """Three lines per run, oldest first (when, scores, documents), then a sparkline per persona."""
-    parts: list[RenderableType] = [Text(f"{h.name} ({h.slug}): {len(h.runs)} runs", style="bold")]
+def history_view(
+    h: History, names: dict[str, str], flagged: frozenset[str] = frozenset()
+) -> RenderableType:
+    """Three lines per run, oldest first (when, scores, documents), then a sparkline per persona.
+
+    A run in `flagged` (run ids whose panel suspected prompt injection) is marked.
+    """
+    head = Text(clean(f"{h.name} ({h.slug}): {len(h.runs)} runs"), style="bold")
+    parts: list[RenderableType] = [head]
     for e in h.runs:
         verdicts = Text("    ")
         for i, p in enumerate(h.trend):
             decision = e.decisions.get(p)
             verdicts.append(" · " if i else "")
-            verdicts.append(f"{names.get(p, p)} {score_text(e.scores.get(p))}")
+            verdicts.append(clean(f"{names.get(p, p)} {score_text(e.scores.get(p))}"))
             if decision:
-                verdicts.append(f" {decision}", style=DECISION_STYLE[decision])
+                verdicts.append(clean(f" {decision}"), style=DECISION_STYLE.get(decision, ""))
+        line = Text.assemble(
+            (when(clean(e.created_at)), "bold"), clean(f"  {e.run_id}  {e.model}  {e.label}")
+        )
+        if e.run_id in flagged:
+            line.append(f"  {INJECTION_MARK}", style="yellow")
         parts += [
             Text(""),
-            Text.assemble((when(e.created_at), "bold"), f"  {e.run_id}  {e.model}  ", e.label),
+            line,
             verdicts,
-            Text(f"    documents: {_doc_moves(e)}", style="dim"),
+            Text(clean(f"    documents: {_doc_moves(e)}"), style="dim"),
         ]
     trend = Table.grid(padding=(0, 2))
     for p, scores in h.trend.items():
         scores_text = " ".join(score_text(s) for s in scores)
-        trend.add_row(escape(names.get(p, p)), sparkline(scores), scores_text)
+        trend.add_row(Text(clean(names.get(p, p))), sparkline(scores), scores_text)
     return Group(*parts, Text(""), Text("Score trend", style="bold"), trend)
 
 
@@ -209,19 +247,29 @@ def _doc_moves(e: HistoryEntry) -> str:
 
 
 def tools_view(rows: Sequence[ToolRow]) -> RenderableType:
+    """`panel list`: each tool's latest run, its label marked when injection was suspected."""
     table = Table(title="tools reviewed", title_justify="left")
     for col in ("tool", "slug", "panel", "mean", "runs", "last run"):
         table.add_column(col)
     for r in rows:
         mean = "—" if r.mean_score is None else f"{r.mean_score:g}"
-        row = [r.name, r.slug, r.label, mean, str(r.runs), when(r.created_at)]
-        table.add_row(*map(escape, row))
+        label = Text(clean(r.label))
+        if r.injection_suspected:
+            label.append(f"  {INJECTION_MARK}", style="yellow")
+        table.add_row(
+            Text(clean(r.name)),
+            Text(clean(r.slug)),
+            label,
+            mean,
+            str(r.runs),
+            Text(clean(when(r.created_at))),
+        )
     return table
 
 
 def leaderboard(board: Sequence[dict[str, object]], title: str = "leaderboard") -> Table:
     """A batch's tools, best mean score first, each with the panel's label."""
-    table = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
+    table = Table(title=Text(clean(title)), title_justify="left", show_edge=False, pad_edge=False)
     table.add_column("#", justify="right", style="dim")
     table.add_column("tool", style="bold")
     table.add_column("mean", justify="right")
@@ -229,10 +277,13 @@ def leaderboard(board: Sequence[dict[str, object]], title: str = "leaderboard") 
     for rank, row in enumerate(board, start=1):
         mean = row.get("mean_score")
         decision = str(row.get("decision") or "incomplete")
+        label = Text(clean(row["label"]), style=DECISION_STYLE.get(decision, ""))
+        if row.get("injection_suspected"):
+            label.append(f"  {INJECTION_MARK}", style="yellow")
         table.add_row(
             str(rank),
-            escape(str(row["name"])),
+            Text(clean(row["name"])),
             "-" if mean is None else f"{mean:g}",
-            Text(str(row["label"]), style=DECISION_STYLE.get(decision, "")),
+            label,
         )
     return table

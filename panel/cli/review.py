@@ -26,7 +26,7 @@ from panel.judge.prompts import Prompts
 from panel.model.run import Run
 from panel.sources.documents import Document
 from panel.store.diff import diff_runs
-from panel.store.sqlite import Store, dumps
+from panel.store.sqlite import RecordNotSaved, Store, dumps
 
 # Commands that call the API import the SDK when they run (it takes about a second to import),
 # so that show, history, list and diff start at once.
@@ -82,12 +82,24 @@ def review_cmd(
     client = Client()  # fails fast without a key, before anything is read or uploaded
     store = Store(settings.home)
     docs = load_documents(request, settings, store)
-    run = run_panel(request, docs, settings, personas, prompts, client, store)
+    try:
+        run = run_panel(request, docs, settings, personas, prompts, client, store)
+    except RecordNotSaved as exc:
+        show_unsaved(exc, json_out, personas)
+        raise
     if json_out:
         print(run.model_dump_json(indent=2))
     else:
         print_run(out, run, persona_names(personas))
     exit_if_incomplete(run)
+
+
+def show_unsaved(exc: RecordNotSaved, json_out: bool, personas: list[Persona]) -> None:
+    """A paid run that could not be recorded is still printed, before the one-line error."""
+    if not json_out:
+        print_run(out, exc.run, persona_names(personas))
+    if json_out or exc.fallback is None:
+        print(exc.run.model_dump_json(indent=2))
 
 
 def run_panel(
@@ -180,7 +192,11 @@ def rerun_cmd(
     client = Client()
     changes = Changes(sources=sources or [], drop=drop or [], description=description)
     docs = rerun_documents(previous, changes, settings, store)
-    run = run_panel(rerun_request(previous), docs, settings, personas, prompts, client, store)
+    try:
+        run = run_panel(rerun_request(previous), docs, settings, personas, prompts, client, store)
+    except RecordNotSaved as exc:
+        show_unsaved(exc, json_out, personas)
+        raise
     diff = diff_runs(previous, run)
     if json_out:
         print(dumps({"run": run.model_dump(mode="json"), "diff": diff.model_dump(mode="json")}))

@@ -43,7 +43,7 @@ def vote_cmd(
     if clear == (decision is not None):
         raise InputError("give ship or skip, or --clear (not both)")
     name = voter_name(voter)
-    store = Store.existing(resolve(home=home).home)
+    store = Store.existing(resolve(home=home).home, writable=True)
     slug = store.slug_of(tool)
     if slug is None:
         raise InputError(f"no runs of {tool!r}; see `panel list` for the tools reviewed")

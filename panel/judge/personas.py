@@ -29,12 +29,24 @@ class Persona(BaseModel):
 
 def load_persona(path: Path) -> Persona:
     """Read and validate one persona file; any problem names the file and the field."""
+    if not path.is_file():
+        raise ConfigError(f"persona file {path}: not a file (a persona is one .yaml file)")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"persona file {path}: not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise ConfigError(f"persona file {path}: cannot read: {exc.strerror or exc}") from None
+    try:
+        data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
-        raise ConfigError(f"persona file {path}:{where} is not valid YAML") from exc
+        problem = getattr(exc, "problem", None)
+        reason = f": {problem}" if problem else ""
+        raise ConfigError(f"persona file {path}:{where} is not valid YAML{reason}") from exc
+    except RecursionError:
+        raise ConfigError(f"persona file {path}: is not valid YAML: nested too deeply") from None
     if not isinstance(data, dict):
         raise ConfigError(f"persona file {path}: expected a mapping of fields")
     try:
@@ -48,6 +60,8 @@ def load_persona(path: Path) -> Persona:
 def load_personas(directory: Path | None = None) -> list[Persona]:
     """Load every persona in `directory` (default: the built-in set), in panel order."""
     directory = directory or builtin_dir("personas")
+    if directory.exists() and not directory.is_dir():
+        raise ConfigError(f"personas directory {directory} is a file: give the directory it is in")
     if not directory.is_dir():
         raise ConfigError(f"personas directory {directory} does not exist")
     paths = sorted(p for p in directory.iterdir() if p.suffix in PERSONA_SUFFIXES)

@@ -9,7 +9,15 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, TemplateError
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    TemplateError,
+    TemplateNotFound,
+    TemplateSyntaxError,
+)
 
 from panel.errors import ConfigError
 from panel.resources import builtin_dir
@@ -27,6 +35,13 @@ class Prompts:
 
     user_dir: Path | None = None
 
+    def __post_init__(self) -> None:
+        # A FileSystemLoader over a missing directory finds nothing and says nothing: the
+        # built-ins would be used while the user believes their templates are.
+        if self.user_dir is not None and not self.user_dir.is_dir():
+            what = "is not a directory" if self.user_dir.exists() else "does not exist"
+            raise ConfigError(f"prompts directory {self.user_dir} {what}")
+
     @cached_property
     def env(self) -> Environment:
         loaders = [FileSystemLoader(str(self.user_dir))] if self.user_dir else []
@@ -41,15 +56,57 @@ class Prompts:
         )
 
     def render(self, name: str, **context: Any) -> str:
-        """Render `prompts/<name>.j2`; template problems become one readable error."""
+        """Render `prompts/<name>.j2`; any template problem becomes one readable error."""
+        filename = f"{name}.j2"
         try:
-            return self.env.get_template(f"{name}.j2").render(**context).strip()
-        except TemplateError as exc:
-            raise ConfigError(f"prompt template {name}.j2: {exc}") from exc
+            template = self.env.get_template(filename)
+        except Exception as exc:
+            raise self._error(filename, exc) from exc
+        try:
+            return template.render(**context).strip()
+        except Exception as exc:  # a template can raise anything: {{ 1/0 }}, a bad method call
+            raise self._error(template.filename or filename, exc) from exc
 
     def version(self, name: str) -> int:
         """The `{#- version: N -#}` header of a template, stored with every run that used it."""
         assert self.env.loader is not None
-        source, _, _ = self.env.loader.get_source(self.env, f"{name}.j2")
+        try:
+            source, _, _ = self.env.loader.get_source(self.env, f"{name}.j2")
+        except Exception as exc:
+            raise self._error(f"{name}.j2", exc) from exc
         match = _VERSION.search(source)
         return int(match.group(1)) if match else 0
+
+    def _error(self, filename: str, exc: Exception) -> ConfigError:
+        """A template problem as one line: the file, the template line when known, the reason."""
+        if isinstance(exc, TemplateNotFound):
+            return ConfigError(f"prompt template {filename}: not found")
+        if isinstance(exc, UnicodeDecodeError):
+            return ConfigError(
+                f"prompt template {self._path(filename)}: not UTF-8 text (byte {exc.start})"
+            )
+        where, line = filename, _template_line(exc, filename)
+        if isinstance(exc, TemplateSyntaxError):  # unknown filters and tests included
+            where, line = exc.filename or filename, exc.lineno
+        at = f":{line}" if line else ""
+        reason = str(exc).splitlines()[0] if str(exc) else ""
+        if not isinstance(exc, TemplateError):
+            reason = f"{type(exc).__name__}: {reason}" if reason else type(exc).__name__
+        return ConfigError(f"prompt template {where}{at}: {reason}")
+
+    def _path(self, filename: str) -> str:
+        """Where a template that could not be decoded lives: the user's copy wins."""
+        if self.user_dir is not None and (self.user_dir / filename).is_file():
+            return str(self.user_dir / filename)
+        return str(builtin_dir("prompts") / filename)
+
+
+def _template_line(exc: BaseException, filename: str) -> int | None:
+    """The template line an exception came from: Jinja rewrites traceback frames to point there."""
+    line = None
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == filename:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line

@@ -22,6 +22,7 @@ from panel.judge.personas import Persona
 from panel.judge.pricing import cost, estimate_tokens
 from panel.judge.prompts import Prompts, sha256_text
 from panel.judge.session import (
+    GivenName,
     OnEvent,
     Session,
     _quiet,
@@ -84,9 +85,14 @@ def load_documents(request: Request, settings: Settings, store: Store | None) ->
 def tool_names(request: Request, docs: Sequence[Document]) -> tuple[str, str]:
     """(name, slug): an explicit --name wins; otherwise a name derived from the documents.
 
-    A rerun carries the previous run's name and slug, so its runs stay under one tool.
+    A rerun carries the previous run's name and slug, so its runs stay under one tool. Only the
+    user's name is a GivenName: a derived one is shown and keys the tool, but instructions call
+    that tool "the tool described in the documents" (see `instruction_name`).
     """
-    name = (request.name or "").strip() or request.reviewed_as or derive_name(list(docs))
+    given = (request.name or "").strip()
+    if given:
+        return GivenName(given), request.slug or slugify(given)
+    name = request.reviewed_as or derive_name(list(docs))
     return name, request.slug or slugify(name)
 
 
@@ -139,6 +145,8 @@ async def review(
     t0 = time.monotonic()
     docs = list(docs) if docs is not None else load_documents(request, settings, store)
     name, slug = tool_names(request, docs)
+    if request.name:  # a clashing --name is refused before anything is paid for
+        store.check_name(slug, request.name.strip())
     t_sources = time.monotonic()
 
     registry = registry or Registry(store, client, endpoint)

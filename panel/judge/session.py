@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from panel.api.client import Client, FileGone, M, Reply
-from panel.api.registry import Registry
+from panel.api.registry import Registry, dead_ids
+from panel.api.retry import RetryPolicy, policy_from_env, retrying
 from panel.api.scheduler import Scheduler
 from panel.config import DEFAULT_MIN_CACHE_TOKENS
 from panel.errors import APIError
@@ -19,6 +20,9 @@ from panel.judge.prompts import Prompts
 from panel.model.verdict import ToolCard, Usage, Verdict, VerdictRecord, card_schema
 from panel.sources.documents import Document
 
+# Added to a call's priority when a wait past the cap sends it behind the other calls of a batch.
+REQUEUED = 1_000_000_000
+
 State = Literal["waiting", "writing", "repairing", "done", "failed"]
 OnEvent = Callable[[str, State, str], None]
 
@@ -27,10 +31,31 @@ def _quiet(persona: str, state: State, detail: str) -> None:
     """The default progress listener: says nothing."""
 
 
+# How the instructions name a tool whose name was read from its documents.
+UNNAMED_TOOL = "the tool described in the documents"
+
+
+class GivenName(str):
+    """A tool name the user gave (`--name`, a backlog's name column): the only name that may
+    appear in instructions.
+
+    A name derived from the documents (a page's <title>, og:title or first heading) is text from
+    a source, and text from a source stays inside document blocks: instructions call that tool
+    UNNAMED_TOOL. Unmarked is untrusted, so a name that loses its mark fails closed.
+    """
+
+
+def instruction_name(tool_name: str) -> str:
+    """The name to put in instructions: a GivenName as is (still marked, so applying this twice
+    changes nothing), anything else as UNNAMED_TOOL."""
+    return tool_name if isinstance(tool_name, GivenName) else UNNAMED_TOOL
+
+
 def document_blocks(
-    docs: Sequence[Document], file_ids: Sequence[str], *, ttl: str | None = None
+    docs: Sequence[Document], file_ids: Sequence[str], *, ttl: str | None = None, cache: bool = True
 ) -> list[dict[str, Any]]:
-    """Every document as a file reference; the last one closes the shared, cacheable prefix."""
+    """Every document as a file reference; the last one closes the shared, cacheable prefix
+    (unless `cache` is off: a call whose write nobody would read should not pay for it)."""
     blocks: list[dict[str, Any]] = [
         {
             "type": "document",
@@ -40,7 +65,7 @@ def document_blocks(
         }
         for doc, fid in zip(docs, file_ids, strict=True)
     ]
-    if blocks:
+    if blocks and cache:
         blocks[-1]["cache_control"] = {"type": "ephemeral", **({"ttl": ttl} if ttl else {})}
     return blocks
 
@@ -59,7 +84,15 @@ class Session:
     scheduler: Scheduler | None = None  # `batch`: every call waits its turn under the shared limits
     priority: int = 0  # lower goes first: a tool's position in the backlog
     cache_ttl: str | None = None
+    cache_prefix: bool = True  # off where no later call could read the entry (Message Batches)
     cached: set[str] = field(default_factory=set)  # models whose cache holds the document prefix
+    policy: RetryPolicy = field(default_factory=policy_from_env)
+
+    def __post_init__(self) -> None:
+        # `tool_name` is what instructions call the tool; only a name the user gave survives.
+        self.tool_name = instruction_name(self.tool_name)
+        if self.scheduler is not None:  # batch: a wait past the cap goes behind the others
+            self.policy = replace(self.policy, requeue_over_cap=True)
 
     def prompt_tokens(self, messages: list[dict[str, Any]], model: str) -> int:
         """A rough input size for the rate limiter; the real count settles it after the reply.
@@ -79,14 +112,18 @@ class Session:
     def system_blocks(self) -> list[dict[str, Any]]:
         return [{"type": "text", "text": self.system}]
 
-    def messages(self, instruction: str) -> list[dict[str, Any]]:
-        """Documents first, then the persona-specific text: one prefix shared by all personas."""
+    def messages(self, instruction: str, *, cache: bool = True) -> list[dict[str, Any]]:
+        """Documents first, then the persona-specific text: one prefix shared by all personas.
+
+        The card call (another model, whose cache no other call reads) passes `cache=False`."""
         ids = [self.registry.known(d) or "" for d in self.docs]
         return [
             {
                 "role": "user",
                 "content": [
-                    *document_blocks(self.docs, ids, ttl=self.cache_ttl),
+                    *document_blocks(
+                        self.docs, ids, ttl=self.cache_ttl, cache=cache and self.cache_prefix
+                    ),
                     {"type": "text", "text": instruction},
                 ],
             }
@@ -100,12 +137,14 @@ class Session:
         max_tokens: int,
         on_start: Callable[[], None] | None = None,
     ) -> Reply[M]:
-        """One call; if a referenced file is gone, re-upload what is lost and try once more."""
+        """One call; if Messages says a referenced file is gone, upload it again and try once more."""
         try:
             return await self._send(schema, model, messages, max_tokens, on_start)
-        except FileGone:
-            await self.registry.recover(self.docs)
-            fresh = self.messages(messages[0]["content"][-1]["text"]) + messages[1:]
+        except FileGone as gone:
+            sent = [fid for fid in (self.registry.known(d) for d in self.docs) if fid]
+            await self.registry.recover(self.docs, dead_ids(str(gone), sent))
+            cached = any("cache_control" in b for b in messages[0]["content"])
+            fresh = self.messages(messages[0]["content"][-1]["text"], cache=cached) + messages[1:]
             return await self._send(schema, model, fresh, max_tokens, on_start)
 
     async def _send(
@@ -116,6 +155,13 @@ class Session:
         max_tokens: int,
         on_start: Callable[[], None] | None = None,
     ) -> Reply[M]:
+        """The call under the one retry layer: at most `policy.attempts` requests at the server.
+
+        In `batch` each attempt waits its turn in the scheduler; an attempt after a wait the cap
+        cut short goes to the back of the queue.
+        """
+        requeue = False
+
         def send() -> Awaitable[Reply[M]]:
             return self.client.structured(
                 schema,
@@ -126,25 +172,35 @@ class Session:
                 on_start=on_start,
             )
 
-        if self.scheduler is None:
-            return await send()
-        reply = await self.scheduler.run(
-            send,
-            priority=self.priority,
-            tokens_in=self.prompt_tokens(messages, model),
-            tokens_out=max_tokens // 3,
-            measure=lambda r: (
-                r.usage.input_tokens + r.usage.cache_creation_input_tokens,
-                r.usage.output_tokens,
-            ),
-        )
-        if reply.usage.cache_creation_input_tokens or reply.usage.cache_read_input_tokens:
-            self.cached.add(model)
-        return reply
+        async def attempt(number: int) -> Reply[M]:
+            if self.scheduler is None:
+                return await send()
+            reply = await self.scheduler.run(
+                send,
+                priority=self.priority + (REQUEUED if requeue else 0),
+                tokens_in=self.prompt_tokens(messages, model),
+                tokens_out=max_tokens // 3,
+                measure=lambda r: (
+                    r.usage.input_tokens + r.usage.cache_creation_input_tokens,
+                    r.usage.output_tokens,
+                ),
+            )
+            if reply.usage.cache_creation_input_tokens or reply.usage.cache_read_input_tokens:
+                self.cached.add(model)
+            return reply
+
+        async def before_retry(exc: BaseException) -> None:
+            nonlocal requeue
+            requeue = requeue or self.policy.over_cap(exc)
+            if self.scheduler is not None:
+                self.scheduler.retried += 1
+
+        return await retrying(attempt, self.policy, before_retry=before_retry)
 
 
 def persona_instruction(prompts: Prompts, persona: Persona, tool_name: str) -> str:
-    return prompts.render("persona", persona=persona, tool_name=tool_name)
+    """A persona's instruction; `tool_name` appears in it only if the user gave it (GivenName)."""
+    return prompts.render("persona", persona=persona, tool_name=instruction_name(tool_name))
 
 
 async def judge(
@@ -225,9 +281,10 @@ async def extract_card(
     session: Session, model: str, max_tokens: int
 ) -> tuple[ToolCard | None, str | None, Usage]:
     """The tool card: one inexpensive call beside the personas. A failure leaves the card empty."""
-    instruction = session.prompts.render("card", tool_name=session.tool_name)
+    instruction = session.prompts.render("card", tool_name=instruction_name(session.tool_name))
     try:
-        reply = await session.call(card_schema(), model, session.messages(instruction), max_tokens)
+        messages = session.messages(instruction, cache=False)
+        reply = await session.call(card_schema(), model, messages, max_tokens)
     except (APIError, FileGone) as exc:
         return None, str(exc), Usage()
     return stored_card(reply.parsed), reply.error, reply.usage

@@ -29,6 +29,7 @@ class SiteReport:
 
     written: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # unreadable records, left out
 
     @property
     def total(self) -> int:
@@ -85,9 +86,11 @@ def site_pages(
     pairs: Sequence[tuple[str, str]],
     *,
     site_url: str | None = None,
+    problems: list[str] | None = None,
 ) -> dict[str, bytes]:
     """Every file of the site by its site-relative path; an unknown tool in a pair is an InputError."""
-    latest = [store.load_run(row.run_id) for row in store.tool_rows()]
+    problems = [] if problems is None else problems
+    latest = store.readable_runs((row.run_id for row in store.tool_rows()), problems)
     resolved: list[tuple[Run, Run]] = []
     for name_a, name_b in pairs:
         ra, rb = store.run_for(name_a), store.run_for(name_b)
@@ -100,7 +103,7 @@ def site_pages(
         links.FEED: atom_feed(latest, site_url=site_url),
     }
     for run in latest:
-        runs = [store.load_run(rid) for rid in store.run_ids(run.tool.slug)]
+        runs = store.readable_runs(store.run_ids(run.tool.slug), problems)
         votes = store.votes(run.tool.slug)
         pages[links.tool_page(run.tool.slug)] = render.review_html(
             run, runs, personas, votes, resolved
@@ -125,8 +128,10 @@ def build_site(
 
     Everything is rendered before anything is written, so a bad pair leaves the old site intact.
     """
-    pages = site_pages(store, personas, prompt_versions, pairs, site_url=site_url)
     report = SiteReport()
+    pages = site_pages(
+        store, personas, prompt_versions, pairs, site_url=site_url, problems=report.problems
+    )
     for rel, data in sorted(pages.items()):
         changed = write_if_changed(outdir / rel, data)
         (report.written if changed else report.unchanged).append(rel)

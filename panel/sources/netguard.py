@@ -40,11 +40,42 @@ class BlockedURL(FetchError):
 _v4 = ipaddress.IPv4Network
 _v6 = ipaddress.IPv6Network
 
+# Where clouds serve instance credentials and configuration. Refused always, --allow-private or
+# not: an intranet tool is never reviewed from here. Some sit in ranges --allow-private opens
+# (100.64.0.0/10, 192.0.0.0/24) or in public space (Azure's WireServer).
+METADATA = "the cloud metadata address"
+_V4_METADATA: tuple[tuple[str, str], ...] = (
+    ("169.254.169.254", ""),  # AWS, GCP, Azure, Oracle, DigitalOcean, OpenStack, ...
+    ("169.254.170.2", " (AWS ECS task credentials)"),
+    ("169.254.170.23", " (AWS EKS Pod Identity)"),
+    ("100.100.100.200", " (Alibaba Cloud)"),
+    ("192.0.0.192", " (Oracle Cloud)"),
+    ("168.63.129.16", " (Azure WireServer)"),
+)
+_V6_METADATA: tuple[tuple[str, str], ...] = (
+    ("fd00:ec2::254", " (AWS, IPv6)"),
+    ("fd00:ec2::23", " (AWS EKS Pod Identity, IPv6)"),
+    ("fd20:ce::254", " (GCP, IPv6)"),
+)
+# Names that resolve to a metadata address inside a cloud: refused before any DNS, since the
+# machine running panel may not be in that cloud when the check runs (or resolves them otherwise).
+METADATA_HOSTS = frozenset(
+    {
+        "metadata",
+        "metadata.google.internal",
+        "metadata.goog",
+        "instance-data",
+        "instance-data.ec2.internal",
+        "metadata.azure.internal",
+        "metadata.tencentyun.com",
+    }
+)
+
 # (network, description) in the order the first match should name the problem.
 _V4_RULES: tuple[tuple[ipaddress.IPv4Network, str], ...] = (
+    *((_v4(address), METADATA + note) for address, note in _V4_METADATA),
     (_v4("127.0.0.0/8"), "a loopback address"),
     (_v4("0.0.0.0/8"), "an unspecified address"),
-    (_v4("169.254.169.254/32"), "the cloud metadata address"),
     (_v4("169.254.0.0/16"), "a link-local address"),
     (_v4("10.0.0.0/8"), "a private address"),
     (_v4("172.16.0.0/12"), "a private address"),
@@ -61,6 +92,7 @@ _V4_RULES: tuple[tuple[ipaddress.IPv4Network, str], ...] = (
     (_v4("240.0.0.0/4"), "a reserved address"),
 )
 _V6_RULES: tuple[tuple[ipaddress.IPv6Network, str], ...] = (
+    *((_v6(address), METADATA + note) for address, note in _V6_METADATA),
     (_v6("::1/128"), "a loopback address"),
     (_v6("::/128"), "an unspecified address"),
     (_v6("fe80::/10"), "a link-local address"),
@@ -124,15 +156,14 @@ def is_public_address(ip: IPAddress) -> bool:
 
 
 # Refused even with --allow-private: an intranet tool lives on a private range, never here, and
-# these are where cloud credentials are served (link-local metadata, AWS's IPv6 metadata address).
-_NEVER = frozenset({"a link-local address", "the cloud metadata address"})
-_V6_METADATA = ipaddress.IPv6Address("fd00:ec2::254")
+# these are where cloud credentials are served (link-local and every known metadata address).
+_NEVER = ("a link-local address", METADATA)
 
 
 def private_policy(ip: IPAddress) -> str | None:
     """What `--allow-private` still refuses: link-local and cloud metadata addresses."""
-    problem = "the cloud metadata address" if ip == _V6_METADATA else describe_address(ip)
-    if problem is not None and any(problem.startswith(never) for never in _NEVER):
+    problem = describe_address(ip)
+    if problem is not None and problem.startswith(_NEVER):
         return f"{problem}, refused even with --allow-private"
     return None
 
@@ -158,6 +189,8 @@ def check_url(url: str) -> None:
         raise BlockedURL(url, "the URL has no host")
     if parsed.userinfo:
         raise BlockedURL(url, "the URL carries credentials (user:password@); remove them")
+    if parsed.host.lower().rstrip(".") in METADATA_HOSTS:
+        raise BlockedURL(url, f"{parsed.host} names {METADATA}, refused even with --allow-private")
 
 
 def parse_ip(text: str) -> IPAddress:

@@ -8,18 +8,21 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import socket
 import sqlite3
 import tempfile
+import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
-from panel.errors import InputError
+from panel.errors import InputError, PanelError
 from panel.model.run import Run
 from panel.model.votes import Votes
 from panel.sources.documents import slugify
@@ -60,6 +63,13 @@ CREATE TABLE IF NOT EXISTS fetches (
     fetched_at TEXT NOT NULL,
     document TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS upload_claims (
+    endpoint TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    expires_at REAL NOT NULL,
+    PRIMARY KEY (endpoint, sha256)
+);
 CREATE TABLE IF NOT EXISTS votes (
     slug TEXT NOT NULL,
     voter TEXT NOT NULL,
@@ -68,6 +78,85 @@ CREATE TABLE IF NOT EXISTS votes (
     PRIMARY KEY (slug, voter)
 );
 """
+
+
+class RecordNotSaved(PanelError):
+    """A finished run whose record could not be written (a full disk, a read-only home).
+
+    The run is paid for: the caller shows it before anything else, and `fallback` names a copy
+    written to the temporary directory when that was possible.
+    """
+
+    exit_code = 1
+
+    def __init__(self, run: Run, home: Path, cause: BaseException) -> None:
+        self.run = run
+        self.fallback = _fallback_copy(run)
+        where = (
+            f"a copy is at {self.fallback}"
+            if self.fallback
+            else "the JSON on stdout is the only copy"
+        )
+        reason = getattr(cause, "strerror", None) or str(cause)
+        super().__init__(f"run {run.run_id} could not be recorded in {home} ({reason}); {where}")
+
+
+class BadRecord(InputError):
+    """An indexed run whose JSON record is missing or unreadable: named, so a user can act."""
+
+    def __init__(self, run_id: str, path: Path, reason: str) -> None:
+        self.run_id = run_id
+        super().__init__(f"run {run_id}: record {path} is {reason}")
+
+
+def claim_owner() -> str:
+    """Who holds a claim: host and pid (so a dead process on this host is seen at once) and a
+    unique part (so two registries in one process are two owners)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _alive(owner: str) -> bool:
+    """False only when the owner ran on this host and its process is gone."""
+    host, _, rest = owner.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _connect_readonly(path: Path) -> sqlite3.Connection:
+    """A read-only connection; a WAL database in a directory we cannot write opens immutable."""
+    for mode in ("mode=ro", "immutable=1"):
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?{mode}", uri=True, timeout=30)
+        db.row_factory = sqlite3.Row
+        try:
+            db.execute("SELECT 1 FROM runs LIMIT 1").fetchall()
+        except sqlite3.OperationalError as exc:
+            db.close()
+            if "no such table" in str(exc):
+                raise InputError(f"{path}: not a panel database") from None
+            continue
+        return db
+    raise InputError(f"{path}: cannot be opened for reading")
+
+
+def _fallback_copy(run: Run) -> Path | None:
+    """The run's JSON in the temporary directory (mode 0600), or None if that fails too."""
+    path = Path(tempfile.gettempdir()) / f"panel-run-{run.run_id}.json"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(run.model_dump_json(indent=2) + "\n")
+    except OSError:
+        path.unlink(missing_ok=True)
+        return None
+    return path
 
 
 class ToolRow(BaseModel):
@@ -81,6 +170,7 @@ class ToolRow(BaseModel):
     created_at: str
     run_id: str
     runs: int
+    injection_suspected: bool = False  # a persona of the latest run saw a document instruct it
 
 
 def new_run_id() -> str:
@@ -106,8 +196,12 @@ def write_atomic(path: Path, text: str) -> None:
 class Store:
     """The data home: `panel.db` plus `<slug>/<run_id>.json` records."""
 
-    def __init__(self, home: Path) -> None:
+    def __init__(self, home: Path, *, readonly: bool = False) -> None:
         self.home = home
+        self.readonly = readonly
+        if readonly:
+            self.db = _connect_readonly(home / DB_NAME)
+            return
         home.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(home / DB_NAME, timeout=30, isolation_level=None)
         self.db.row_factory = sqlite3.Row
@@ -116,11 +210,12 @@ class Store:
         self.db.executescript(SCHEMA)
 
     @classmethod
-    def existing(cls, home: Path) -> Store:
-        """The store of a data home that has runs; reading never creates a data home."""
+    def existing(cls, home: Path, *, writable: bool = False) -> Store:
+        """The store of a data home that has runs. Reading never creates a data home, and opens
+        the database read-only (a shared, mounted home): no migration, no new file."""
         if not (home / DB_NAME).exists():
             raise InputError(f"no runs in {home} yet; start with `panel review FILE|URL`")
-        return cls(home)
+        return cls(home, readonly=not writable)
 
     def close(self) -> None:
         self.db.close()
@@ -148,8 +243,19 @@ class Store:
         `also` runs inside the indexing transaction (a batch marks its item done there), so a
         kill at any moment leaves both or neither.
         """
+        if run.tool.name_given:  # a name the user chose; a card's name joins its slug's tool
+            self.check_name(run.tool.slug, run.tool.name)
         path = self.record_path(run)
-        write_atomic(path, run.model_dump_json(indent=2) + "\n")
+        try:
+            write_atomic(path, run.model_dump_json(indent=2) + "\n")
+            self._index(run, path, also)
+        except (OSError, sqlite3.Error) as exc:
+            raise RecordNotSaved(run, self.home, exc) from exc
+        return path
+
+    def _index(
+        self, run: Run, path: Path, also: Callable[[sqlite3.Connection], None] | None
+    ) -> None:
         with self.transaction() as db:
             if also is not None:
                 also(db)
@@ -169,13 +275,29 @@ class Store:
                     str(path.relative_to(self.home)),
                 ),
             )
-        return path
 
     def load_run(self, run_id: str) -> Run:
         row = self.db.execute("SELECT path FROM runs WHERE run_id = ?", (run_id,)).fetchone()
         if row is None:
             raise InputError(f"no run {run_id!r} in {self.home}")
-        return Run.model_validate_json((self.home / row["path"]).read_text(encoding="utf-8"))
+        path = self.home / row["path"]
+        try:
+            return Run.model_validate_json(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise BadRecord(run_id, path, "missing") from None
+        except (OSError, UnicodeDecodeError, ValidationError) as exc:
+            reason = "not a run record" if isinstance(exc, ValidationError) else str(exc)
+            raise BadRecord(run_id, path, reason) from None
+
+    def readable_runs(self, run_ids: Iterable[str], problems: list[str]) -> list[Run]:
+        """The runs whose records can be read; each one that cannot is named in `problems`."""
+        runs = []
+        for run_id in run_ids:
+            try:
+                runs.append(self.load_run(run_id))
+            except BadRecord as exc:
+                problems.append(str(exc))
+        return runs
 
     def run_ids(self, slug: str) -> list[str]:
         rows = self.db.execute(
@@ -194,11 +316,42 @@ class Store:
         return row is not None
 
     def slug_of(self, tool: str) -> str | None:
-        """The stored slug a TOOL argument names: the slug itself, or a name slugified."""
+        """The stored slug a TOOL argument names: the slug itself, or a name slugified.
+
+        A name is also looked up under the slug the older rule gave it (`C++` was `c`), but only
+        when a run there bears that name, so `C++` never finds the runs of C.
+        """
         keys = [tool]
         with suppress(InputError):  # nothing to slugify: only the literal argument can match
             keys.append(slugify(tool))
-        return next((key for key in keys if self.run_ids(key)), None)
+        found = next((key for key in keys if self.run_ids(key)), None)
+        legacy = legacy_slug(tool)
+        if found is None and legacy and same_name(tool, self.names_of(legacy)):
+            return legacy
+        return found
+
+    def names_of(self, slug: str) -> list[str]:
+        """Every name the runs under a slug were recorded with, oldest first."""
+        rows = self.db.execute(
+            "SELECT name FROM runs WHERE slug = ? GROUP BY name ORDER BY MIN(created_at), MIN(rowid)",
+            (slug,),
+        ).fetchall()
+        return [r["name"] for r in rows]
+
+    def check_name(self, slug: str, name: str) -> None:
+        """A slug keys one tool: a name given for it must be a name its runs already have.
+
+        `Node.js` and `Node JS` share `node-js`; the second is refused rather than filed with the
+        first. Case and spacing do not count (`acme cli` is `Acme CLI`), and a rerun passes the
+        name it was recorded with.
+        """
+        names = self.names_of(slug)
+        if names and not same_name(name, names):
+            raise InputError(
+                f"--name {name!r}: its key {slug!r} is already the tool {names[0]!r}; "
+                f"pass --name {names[0]!r} to review that tool again, or a name that differs "
+                "in more than punctuation for a new tool"
+            )
 
     def run_for(self, ref: str) -> Run:
         """A RUN_ID, or a TOOL meaning its latest run; an unknown one is a one-line error."""
@@ -236,9 +389,22 @@ class Store:
                 created_at=r["created_at"],
                 run_id=r["run_id"],
                 runs=len(self.run_ids(r["slug"])),
+                injection_suspected=self.injection_suspected(r["run_id"]),
             )
             for r in self.tools()
         ]
+
+    def injection_suspected(self, run_id: str) -> bool:
+        """Whether a persona of the run reported a document that tried to instruct the panel.
+
+        Read from the JSON record (the index has no column for it, so older data homes need no
+        migration); an unreadable record says nothing, and `show` names its problem.
+        """
+        try:
+            run = self.load_run(run_id)
+        except BadRecord:
+            return False
+        return any(v.injection_suspected for v in run.verdicts)
 
     # community votes --------------------------------------------------------------------------
 
@@ -257,9 +423,13 @@ class Store:
         return cur.rowcount > 0
 
     def votes(self, slug: str) -> Votes:
-        rows = self.db.execute(
-            "SELECT decision, COUNT(*) AS n FROM votes WHERE slug = ? GROUP BY decision", (slug,)
-        ).fetchall()
+        try:
+            rows = self.db.execute(
+                "SELECT decision, COUNT(*) AS n FROM votes WHERE slug = ? GROUP BY decision",
+                (slug,),
+            ).fetchall()
+        except sqlite3.OperationalError:  # a read-only home from before votes existed
+            return Votes()
         return Votes(**{r["decision"]: r["n"] for r in rows})
 
     # the file registry --------------------------------------------------------------------------
@@ -277,6 +447,35 @@ class Store:
             db.execute(
                 "INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?)",
                 (endpoint, sha256, file_id, filename, mime, size, datetime.now(UTC).isoformat()),
+            )
+
+    def claim_upload(self, endpoint: str, sha256: str, owner: str, lease_s: float) -> str:
+        """Claim the upload of one content for `lease_s` seconds.
+
+        Returns "busy" while another live process holds it, "claimed" when it was free, and
+        "taken_over" when a dead or expired claim was replaced: that upload may have reached the
+        server, so the caller looks for it before uploading again.
+        """
+        now = time.time()
+        with self.transaction() as db:
+            row = db.execute(
+                "SELECT owner, expires_at FROM upload_claims WHERE endpoint = ? AND sha256 = ?",
+                (endpoint, sha256),
+            ).fetchone()
+            held = row is not None and row["owner"] != owner
+            if held and row["expires_at"] > now and _alive(row["owner"]):
+                return "busy"
+            db.execute(
+                "INSERT OR REPLACE INTO upload_claims VALUES (?,?,?,?)",
+                (endpoint, sha256, owner, now + lease_s),
+            )
+        return "claimed" if row is None or row["owner"] == owner else "taken_over"
+
+    def release_upload(self, endpoint: str, sha256: str, owner: str) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "DELETE FROM upload_claims WHERE endpoint = ? AND sha256 = ? AND owner = ?",
+                (endpoint, sha256, owner),
             )
 
     # URL fetches --------------------------------------------------------------------------------
@@ -300,6 +499,20 @@ class Store:
                     document_json,
                 ),
             )
+
+
+def same_name(name: str, names: list[str]) -> bool:
+    """Whether `name` is one of `names`, ignoring case and runs of whitespace."""
+
+    def key(text: str) -> str:
+        return " ".join(text.split()).casefold()
+
+    return key(name) in {key(n) for n in names}
+
+
+def legacy_slug(name: str) -> str:
+    """The slug `name` had before `+`, `#` and non-ASCII names were told apart (`C++` was `c`)."""
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:64].strip("-")
 
 
 def dumps(data: Any) -> str:

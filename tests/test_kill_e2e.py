@@ -1,0 +1,56 @@
+"""kill -9 at twenty random points of one batch, resuming after each: the invariants hold.
+
+Each tool exactly one complete run, every JSON record parses, `PRAGMA integrity_check` is ok,
+uploads equal unique documents, no upload left claimed.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import signal
+import sqlite3
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Result
+from tests.fake_anthropic import FakeAnthropic
+from tests.test_batch_e2e import FAST, job_runs, make_backlog, spawn_batch
+
+pytestmark = pytest.mark.e2e
+KILLS = 20
+
+
+def test_twenty_kills_then_resume_keep_every_invariant(
+    fake: FakeAnthropic, tmp_path: Path, isolated_env: Path, panel_cli: Callable[..., Result]
+) -> None:
+    fake.latency = (0.02, 0.15)
+    backlog, unique = make_backlog(tmp_path, 30)
+    rng = random.Random(20261126)
+    for _ in range(KILLS):
+        proc = spawn_batch(fake, isolated_env, tmp_path, backlog, "--concurrency", "6", *FAST)
+        time.sleep(rng.uniform(0.3, 1.2))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+    result = panel_cli("batch", str(backlog), "--json", *FAST)
+    assert result.code == 0, result.stderr
+    assert result.json()["counts"] == {"done": 30, "failed": 0, "pending": 0}
+
+    runs = job_runs(isolated_env)
+    slugs = [r["slug"] for r in runs]
+    assert len(slugs) == 30 and len(set(slugs)) == 30
+    assert all(r["decision"] != "incomplete" for r in runs)
+    records = list(isolated_env.glob("*/*.json"))
+    assert {p.stem for p in records} == {r["run_id"] for r in runs}
+    for path in records:
+        assert json.loads(path.read_text())["run_id"] == path.stem
+    db = sqlite3.connect(isolated_env / "panel.db")
+    try:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert db.execute("SELECT COUNT(*) FROM upload_claims").fetchone()[0] == 0
+    finally:
+        db.close()
+    assert len(fake.files) == unique
