@@ -1,12 +1,15 @@
-"""Benchmark `panel batch` (live mode) on a 500-tool backlog against the fake API, in one run.
+"""Benchmark `panel batch` (live mode, no rate flags) on a backlog against the fake API, in one run.
 
-    python bench/batch_bench.py [--tools 500] [--rpm 3000] [--concurrency 64]
+    python bench/batch_bench.py [--tools 100] [--rpm 4000] [--concurrency 16]
 
 Run from the repository root (it imports the fake server from `tests/`). The fake answers each
-call after 0.5-3 s and enforces a requests-per-minute limit with 429s, like the real API. Reports:
+call after 0.5-3 s and enforces `--rpm` requests a minute per model class (and generous token
+limits), with the `anthropic-ratelimit-*` headers and 429s, like the real API. The client is given
+no limits: it starts at the conservative tier and learns the real ones from the headers. Reports:
 
-- makespan / bound, where bound = max(requests / rpm * 60, requests * mean latency / concurrency):
-  the least time any client could take under that rate limit, latency and in-flight cap;
+- makespan / bound, where bound = max(calls of the busiest model / rpm * 60,
+  calls * mean latency / concurrency): the least time any client could take under that rate limit,
+  latency and in-flight cap;
 - uploads against unique documents (each shared document should go up once);
 - 429s the server answered (the scheduler should keep this at or near zero);
 - peak requests in flight at the server (never above --concurrency).
@@ -25,9 +28,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from panel import backlog as backlogs  # noqa: E402
 from panel.api.client import Client  # noqa: E402
 from panel.api.scheduler import Limits  # noqa: E402
+from panel.batch import backlog as backlogs  # noqa: E402
 from panel.batch.context import Options  # noqa: E402
 from panel.batch.runner import run_job  # noqa: E402
 from panel.config import resolve  # noqa: E402
@@ -58,16 +61,15 @@ def write_backlog(folder: Path, tools: int) -> tuple[Path, int]:
 async def bench(tools: int, rpm: int, concurrency: int) -> dict[str, float]:
     with (
         tempfile.TemporaryDirectory() as tmp,
-        FakeAnthropic(api_key=KEY, latency=LATENCY, rpm_limit=rpm) as fake,
+        FakeAnthropic(api_key=KEY, latency=LATENCY) as fake,
     ):
+        fake.limits = {"*": (rpm, 10**9, 10**9)}
         folder = Path(tmp)
         path, unique = write_backlog(folder, tools)
         settings = resolve(home=folder / "home", env={})
         store = Store(settings.home)
         rows = backlogs.load(path).rows
-        options = Options(
-            via="live", limits=Limits(concurrency=concurrency, rpm=rpm, itpm=None, otpm=None)
-        )
+        options = Options(via="live", limits=Limits(concurrency=concurrency))
         started = time.monotonic()
         summary = await run_job(
             rows,
@@ -83,8 +85,10 @@ async def bench(tools: int, rpm: int, concurrency: int) -> dict[str, float]:
         )
         makespan = time.monotonic() - started
         requests = sum(1 for _, p, status in fake.requests if p == "/v1/messages" and status == 200)
+        models = [m["model"] for m in fake.message_requests if m["_status"] == 200]
+        busiest = max(models.count(m) for m in set(models))
         mean_latency = sum(LATENCY) / 2
-        bound = max(requests / rpm * 60, requests * mean_latency / concurrency)
+        bound = max(busiest / rpm * 60, requests * mean_latency / concurrency)
         return {
             "tools": tools,
             "done": summary["counts"]["done"],
@@ -99,24 +103,96 @@ async def bench(tools: int, rpm: int, concurrency: int) -> dict[str, float]:
             "answered_429": fake.count_429,
             "peak_in_flight": fake.peak_in_flight,
             "cost_usd": summary["cost_usd"],
+            "limits_learned": summary["limits_learned"],
+        }
+
+
+async def batches_vs_live(tools: int) -> dict[str, float]:
+    """The same backlog live and through Message Batches on one fake, priced three ways: what
+    each mode cost, and the batch run's tokens at live list price (no caching, no discount)."""
+    from panel.judge.pricing import cost
+    from panel.model.verdict import Usage
+
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        FakeAnthropic(api_key=KEY, latency=(0.01, 0.05)) as fake,
+    ):
+        fake.batch_delay = 0.05
+        folder = Path(tmp)
+        path, _ = write_backlog(folder, tools)
+        settings = resolve(home=folder / "home", env={})
+        store = Store(settings.home)
+        rows = backlogs.load(path).rows
+        spent = {}
+        for via in ("live", "batches"):
+            fake.clear_cache()
+            summary = await run_job(
+                rows,
+                path,
+                settings=settings,
+                personas=load_personas(None),
+                prompts=Prompts(None),
+                store=store,
+                options=Options(via=via, limits=Limits(concurrency=16), poll_s=0.05),  # type: ignore[arg-type]
+                job_id=via,
+                client=Client(KEY, base_url=fake.url),
+                endpoint=fake.url,
+            )
+            spent[via] = summary["cost_usd"]
+        listed = 0.0
+        for row in store.db.execute("SELECT run_id FROM runs WHERE job_id = 'batches'"):
+            run = store.load_run(row["run_id"])
+            for v in run.verdicts:
+                u = v.usage
+                flat = Usage(
+                    input_tokens=u.input_tokens
+                    + u.cache_creation_input_tokens
+                    + u.cache_read_input_tokens,
+                    output_tokens=u.output_tokens,
+                )
+                listed += cost(run.model, flat) or 0.0
+        return {
+            "tools": tools,
+            "live_usd": spent["live"],
+            "batches_usd": spent["batches"],
+            "batches_over_live": round(spent["batches"] / spent["live"], 3),
+            "batches_over_list_price": round(spent["batches"] / listed, 3) if listed else 0.0,
         }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tools", type=int, default=500)
-    parser.add_argument("--rpm", type=int, default=3000)
-    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--tools", type=int, default=100)
+    parser.add_argument("--rpm", type=int, default=4000)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument(
+        "--batches",
+        type=int,
+        default=0,
+        metavar="TOOLS",
+        help="instead: TOOLS tools live and via Message Batches, and the cost ratios",
+    )
     args = parser.parse_args()
+    if args.batches:
+        ratios = asyncio.run(batches_vs_live(args.batches))
+        print(
+            f"{ratios['tools']} tools: live ${ratios['live_usd']:.4f}, "
+            f"batches ${ratios['batches_usd']:.4f}\n"
+            f"batches / live {ratios['batches_over_live']}, "
+            f"batches / live list price {ratios['batches_over_list_price']}"
+        )
+        return
     result = asyncio.run(bench(args.tools, args.rpm, args.concurrency))
     print(
         f"{result['done']}/{result['tools']} tools, {result['requests']} calls, "
-        f"rpm limit {result['rpm_limit']}, concurrency {result['concurrency']}, latency 0.5-3 s\n"
+        f"rpm limit {result['rpm_limit']} per model, no flags, concurrency "
+        f"{result['concurrency']}, latency 0.5-3 s\n"
         f"makespan {result['makespan_s']} s / bound {result['bound_s']} s "
         f"= {result['makespan_over_bound']}\n"
         f"uploads {result['uploads']} / unique documents {result['unique_documents']}\n"
         f"429s answered {result['answered_429']}\n"
-        f"peak requests in flight {result['peak_in_flight']}"
+        f"peak requests in flight {result['peak_in_flight']}\n"
+        f"limits learned from the headers: {result['limits_learned']}"
     )
     out = ROOT / "bench" / "out"
     out.mkdir(exist_ok=True)

@@ -26,6 +26,8 @@ DEFAULT_SHIP_THRESHOLD = 70.0
 DEFAULT_QUORUM = 3
 # Largest local file we read (the Files API takes up to 500 MB; a review never needs that much).
 DEFAULT_MAX_FILE_BYTES = 32 * 1024 * 1024
+# `panel redteam`: cases reviewed at once (each is two reviews of one call per persona, in turn).
+DEFAULT_REDTEAM_CONCURRENCY = 2
 # The shortest prompt prefix any current model caches; below it `cache_control` does nothing.
 DEFAULT_MIN_CACHE_TOKENS = 1024
 

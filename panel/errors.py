@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 
 class PanelError(Exception):
     """A user-facing error: one readable line, never a traceback.
@@ -34,9 +36,16 @@ class Retryable(APIError):
     """A failure worth retrying later (overloaded, 5xx, a dropped connection) that the SDK's own
     retries did not absorb; a scheduler with SDK retries off retries these itself."""
 
-    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.headers: Mapping[str, str] = dict(headers or {})  # the reply's rate-limit state
 
 
 class RateLimited(Retryable):

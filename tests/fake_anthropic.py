@@ -177,6 +177,15 @@ SUBJECT = re.compile(r"(?:Tool under review: |tool card for )([^\n]+?)(?:\.\s|\n
 # What the prompts say when the user gave no name; the model then names the tool from the documents.
 UNNAMED_SUBJECT = "the tool described in the documents"
 MODELS = ("claude-opus-5-5", "claude-sonnet-5-5", "claude-haiku-5-5")
+# A generous organisation (tier 4) unless a test sets `limits` or `rpm_limit`.
+DEFAULT_LIMITS = (4000, 2_000_000, 400_000)
+
+
+def _model_class(model: str) -> str:
+    found = re.search(r"(opus|sonnet|haiku)", model)
+    return found.group(1) if found else model
+
+
 THOUGHT = "Weighing the documents against this lens before answering."
 SENTENCE_SUBJECT = re.compile(r"\s*([A-Z][\w.+-]*(?: [A-Z][\w.+-]*){0,2}) (?:is|are) ")
 DOCUMENT_HEADING = re.compile(r"^(?:#{1,3}\s+|Title:\s+)(.+?)\s*#*\s*$", re.MULTILINE)
@@ -291,7 +300,9 @@ class FakeAnthropic:
         self._message_dead: set[str] = set()  # expired files: metadata readable, messages 404
         self._file_bytes: dict[str, bytes] = {}
         self._cache: dict[str, dict[str, Any]] = {}  # prefix hash -> {"readable", "expires"}
-        self._accepted: deque[float] = deque()  # times of requests inside the rpm window
+        # Per model class: (requests, input tokens, output tokens) a window; "*" for any class.
+        self.limits: dict[str, tuple[float, float, float]] = {}
+        self._windows: dict[str, dict[str, deque[list[Any]]]] = {}
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._routes: list[tuple[str, re.Pattern[str], Callable[[_Request], _Response]]] = [
@@ -495,9 +506,16 @@ class FakeAnthropic:
             self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
         streaming = False
         try:
-            headers = self._check_rate_limit()
             params = req.json()
+            self._validate(params)
+            # As the API does: admitted on the input it will count (cache reads excluded) and on
+            # max_tokens of output, corrected to the real output once the reply is made.
+            headers, admitted = self._check_rate_limit(
+                params["model"], self._counted_input(params), params["max_tokens"]
+            )
             message, on_start = self.respond(params, service_tier="standard")
+            with self._lock:
+                admitted[1] = message["usage"]["output_tokens"]
             latency = self._rng.uniform(*self.latency)
             if params.get("stream"):
                 streaming = True
@@ -567,27 +585,63 @@ class FakeAnthropic:
             with self._lock:
                 self.in_flight -= 1
 
-    def _check_rate_limit(self) -> dict[str, str]:
-        """Sliding-window requests-per-minute limit, with the real API's headers."""
-        if self.rpm_limit is None:
-            return {}
+    def _check_rate_limit(
+        self, model: str, tokens_in: int, tokens_out: int
+    ) -> tuple[dict[str, str], list[Any]]:
+        """Sliding-window limits per model class, as the API counts them: requests, input tokens
+        (cache reads excluded) and output tokens a minute, with the `anthropic-ratelimit-*`
+        headers on every answer, a 429 among them."""
         now = time.monotonic()
+        family = _model_class(model)
+        limits = self.limits.get(family) or self.limits.get("*") or DEFAULT_LIMITS
+        if self.rpm_limit is not None:
+            limits = (self.rpm_limit, limits[1], limits[2])
+        wanted = {"requests": 1, "input-tokens": tokens_in, "output-tokens": tokens_out}
+        headers: dict[str, str] = {}
+        refused: float | None = None
+        output_entry: list[Any] = [now, tokens_out]
         with self._lock:
-            while self._accepted and self._accepted[0] <= now - self.rpm_window:
-                self._accepted.popleft()
-            wait = (self._accepted[0] + self.rpm_window - now) if self._accepted else 0.0
-            full = len(self._accepted) >= self.rpm_limit
-            if not full:
-                self._accepted.append(now)
-            headers = {
-                "anthropic-ratelimit-requests-limit": str(self.rpm_limit),
-                "anthropic-ratelimit-requests-remaining": str(self.rpm_limit - len(self._accepted)),
-                "anthropic-ratelimit-requests-reset": _rfc3339(time.time() + max(wait, 0.0)),
-            }
-        if full:
-            headers["retry-after"] = str(max(1, math.ceil(wait)))
+            windows = self._windows.setdefault(family, {k: deque() for k in wanted})
+            used: dict[str, int] = {}
+            for kind, limit in zip(wanted, limits, strict=True):
+                window = windows[kind]
+                while window and window[0][0] <= now - self.rpm_window:
+                    window.popleft()
+                used[kind] = sum(entry[1] for entry in window)
+                if used[kind] + wanted[kind] > limit and window:
+                    wait = window[0][0] + self.rpm_window - now
+
+                    refused = max(refused or 0.0, wait)
+            for kind, limit in zip(wanted, limits, strict=True):
+                window = windows[kind]
+                if refused is None:
+                    window.append(output_entry if kind == "output-tokens" else [now, wanted[kind]])
+                    used[kind] += wanted[kind]
+                full_at = (window[-1][0] + self.rpm_window - now) if window else 0.0
+                prefix = f"anthropic-ratelimit-{kind}-"
+                headers[prefix + "limit"] = str(int(limit))
+                headers[prefix + "remaining"] = str(max(0, int(limit) - used[kind]))
+                headers[prefix + "reset"] = _rfc3339(time.time() + max(full_at, 0.0))
+        if refused is not None:
+            headers["retry-after"] = str(max(1, math.ceil(refused)))
             raise ApiError(429, "Number of requests has exceeded your rate limit", headers=headers)
-        return headers
+        return headers, output_entry
+
+    def _counted_input(self, params: dict[str, Any]) -> int:
+        """The input tokens a request counts against the limit: all but a readable cached prefix."""
+        blocks = self._blocks(params)
+        total = running = read = 0
+        now = time.monotonic()
+        for i, (tokens, _, cache_control) in enumerate(blocks):
+            running += tokens
+            total += tokens
+            if cache_control and running >= self.min_cache_tokens:
+                key = self._prefix_key(params["model"], blocks[: i + 1])
+                with self._lock:
+                    entry = self._cache.get(key)
+                if entry and entry["readable"] and entry["expires"] >= now:
+                    read = running
+        return total - read
 
     def respond(
         self, params: dict[str, Any], service_tier: str = "standard"

@@ -41,6 +41,7 @@ class Options:
     max_cost: float | None = None
     retry_failed: bool = False
     poll_s: float = 5.0
+    wait: bool = True  # batches: False submits, collects what has ended, and returns
 
 
 @dataclass
@@ -64,7 +65,7 @@ class Context:
 class Outcome:
     """What one invocation did; the job's totals come from SQLite."""
 
-    status: Literal["complete", "budget", "failed"] = "complete"
+    status: Literal["complete", "budget", "failed", "submitted"] = "complete"
     started: float = field(default_factory=time.monotonic)
     reviewed: int = 0
     failed: int = 0
@@ -194,6 +195,7 @@ def summary(ctx: Context, outcome: Outcome, rows: Sequence[BacklogRow]) -> dict[
         "rate_limited": ctx.scheduler.rate_limited,
         "retried_calls": ctx.scheduler.retried,
         "peak_in_flight": ctx.scheduler.peak_in_flight,
+        "limits_learned": ctx.scheduler.learned(),
         "batches": jobs.batch_count(job_id),
         "batch_retries": jobs.retry_counts(job_id),
         "leaderboard": board,

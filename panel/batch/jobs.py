@@ -111,7 +111,8 @@ class Jobs:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.db = store.db
-        self.db.executescript(SCHEMA)
+        if not store.readonly:  # reading (`panel jobs`) never creates or migrates anything
+            self.db.executescript(SCHEMA)
 
     # jobs ---------------------------------------------------------------------------------------
 
@@ -158,6 +159,25 @@ class Jobs:
                 "UPDATE jobs SET status = ?, updated_at = ? WHERE job_id = ?",
                 (status, now(), job_id),
             )
+
+    def overview(self) -> list[dict[str, Any]]:
+        """Every job with its counts, open batches and spend, oldest first (for `panel jobs`)."""
+        if not self.db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'jobs'"
+        ).fetchone():
+            return []
+        rows = self.db.execute(
+            """SELECT j.job_id, j.via, j.status, j.model, j.created_at, j.updated_at,
+                 COALESCE(SUM(i.state = 'done'), 0) AS done,
+                 COALESCE(SUM(i.state = 'failed'), 0) AS failed,
+                 COALESCE(SUM(i.state IN ('pending', 'running', 'submitted')), 0) AS pending,
+                 COALESCE(SUM(i.cost_usd), 0) AS cost_usd,
+                 (SELECT COUNT(*) FROM job_batches b
+                   WHERE b.job_id = j.job_id AND b.state = 'submitted') AS open_batches
+               FROM jobs j LEFT JOIN job_items i ON i.job_id = j.job_id
+               GROUP BY j.job_id ORDER BY j.created_at"""
+        ).fetchall()
+        return [dict(r) for r in rows]
 
     def job_ids(self) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT job_id FROM jobs ORDER BY created_at")]
@@ -381,6 +401,15 @@ class Jobs:
                 (job_id,),
             )
         ]
+
+    def collected(self, job_id: str, slug: str, run_id: str) -> bool:
+        """Whether every batch request of this item has its result stored (none still out)."""
+        row = self.db.execute(
+            """SELECT COUNT(*) FROM job_requests
+               WHERE job_id = ? AND slug = ? AND run_id = ? AND state = 'submitted'""",
+            (job_id, slug, run_id),
+        ).fetchone()
+        return int(row[0]) == 0
 
     def batch_count(self, job_id: str) -> int:
         return int(

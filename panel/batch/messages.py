@@ -227,8 +227,9 @@ def classify(result: Any) -> tuple[str, dict[str, Any]]:
     return "failed", stored
 
 
-async def poll(ctx: Context, on_change: Listener) -> None:
-    """Wait for every open batch of the job to end, storing its results as soon as it does."""
+async def poll(ctx: Context, on_change: Listener, *, once: bool = False) -> None:
+    """Wait for every open batch of the job to end, storing its results as soon as it does
+    (`once`: look once, store what has ended, and leave the rest for a later run)."""
     api = Batches(ctx.registry.client)
     while True:
         open_ids = ctx.jobs.open_batches(ctx.job_id)
@@ -242,6 +243,8 @@ async def poll(ctx: Context, on_change: Listener) -> None:
                 ctx.jobs.collect_batch(batch_id, [(r.custom_id, *classify(r)) for r in results])
                 ctx.processing.pop(batch_id, None)
         on_change()
+        if once:
+            return
         if ctx.jobs.open_batches(ctx.job_id):
             await asyncio.sleep(ctx.options.poll_s)
 
@@ -328,9 +331,15 @@ async def run_batches(ctx: Context, rows: Sequence[BacklogRow], on_change: Liste
     if pending:
         await submit(ctx, pending, outcome)
         on_change()
-    await poll(ctx, on_change)
+    await poll(ctx, on_change, once=not ctx.options.wait)
+    if ctx.jobs.open_batches(ctx.job_id):  # --no-wait: the rest is collected by a later run
+        outcome.status = "submitted"
     submitted = [
-        i for i in ctx.jobs.items(ctx.job_id, [r.slug for r in rows]) if i.state == "submitted"
+        i
+        for i in ctx.jobs.items(ctx.job_id, [r.slug for r in rows])
+        if i.state == "submitted"
+        and i.run_id is not None
+        and ctx.jobs.collected(ctx.job_id, i.slug, i.run_id)
     ]
     slots = asyncio.Semaphore(max(2, ctx.options.limits.concurrency))
 

@@ -10,7 +10,7 @@ import sys
 
 from rich.markup import escape
 
-from panel.cli import batch, pages, records, review, votes  # noqa: F401  (they register commands)
+from panel.cli import batch, pages, records, redteam, review, votes  # noqa: F401  (they register commands)
 from panel.cli.app import app, err
 from panel.errors import PanelError
 

@@ -9,9 +9,17 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
+from rich.table import Table
 
-from panel.api.scheduler import DEFAULT_CONCURRENCY, DEFAULT_ITPM, DEFAULT_OTPM, DEFAULT_RPM, Limits
-from panel.cli.app import AllowPrivateOpt, HomeOpt, ModelOpt, PersonasOpt, app, err, out
+from panel.api.scheduler import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_ITPM,
+    DEFAULT_OTPM,
+    DEFAULT_RPM,
+    UNLIMITED,
+    Limits,
+)
+from panel.cli.app import AllowPrivateOpt, HomeOpt, JsonOpt, ModelOpt, PersonasOpt, app, err, out
 from panel.cli.render import INJECTION_MARK, clean, leaderboard
 from panel.config import resolve
 from panel.errors import InputError
@@ -61,16 +69,40 @@ def batch_cmd(
         ),
     ] = None,
     rpm: Annotated[
-        float, typer.Option("--rpm", envvar="PANEL_RPM", help="Requests per minute.")
-    ] = DEFAULT_RPM,
+        float | None,
+        typer.Option(
+            "--rpm",
+            envvar="PANEL_RPM",
+            help="Cap on requests per minute per model. Default: learned from the API's "
+            f"rate-limit headers, starting at {DEFAULT_RPM}.",
+        ),
+    ] = None,
     itpm: Annotated[
-        float,
-        typer.Option("--itpm", envvar="PANEL_ITPM", help="Input tokens per minute (0: no limit)."),
-    ] = DEFAULT_ITPM,
+        float | None,
+        typer.Option(
+            "--itpm",
+            envvar="PANEL_ITPM",
+            help="Cap on input tokens per minute (0: none). Default: learned, starting at "
+            f"{DEFAULT_ITPM:,}.",
+        ),
+    ] = None,
     otpm: Annotated[
-        float,
-        typer.Option("--otpm", envvar="PANEL_OTPM", help="Output tokens per minute (0: no limit)."),
-    ] = DEFAULT_OTPM,
+        float | None,
+        typer.Option(
+            "--otpm",
+            envvar="PANEL_OTPM",
+            help="Cap on output tokens per minute (0: none). Default: learned, starting at "
+            f"{DEFAULT_OTPM:,}.",
+        ),
+    ] = None,
+    no_wait: Annotated[
+        bool,
+        typer.Option(
+            "--no-wait",
+            help="With --via batches: submit, collect what has already ended, and exit; run the "
+            "same command again (see `panel jobs`) to collect the rest.",
+        ),
+    ] = False,
     poll: Annotated[
         float,
         typer.Option(
@@ -99,6 +131,8 @@ def batch_cmd(
 
     if via not in ("live", "batches"):
         raise InputError(f"--via {via!r}: use live or batches")
+    if no_wait and via != "batches":
+        raise InputError("--no-wait needs --via batches (a live job runs while you wait)")
     check_options(
         concurrency=concurrency, rpm=rpm, itpm=itpm, otpm=otpm, poll=poll, max_cost=max_cost
     )
@@ -110,13 +144,19 @@ def batch_cmd(
     loaded = backlogs.load(backlog, skip_invalid=skip_invalid)
     for problem in loaded.errors:
         err.print(f"panel: skipping invalid row: {escape(str(problem))}", highlight=False)
-    limits = Limits(concurrency=concurrency, rpm=rpm, itpm=itpm or None, otpm=otpm or None)
+    limits = Limits(
+        concurrency=concurrency,
+        rpm=rpm,
+        itpm=UNLIMITED if itpm == 0 else itpm,
+        otpm=UNLIMITED if otpm == 0 else otpm,
+    )
     options = Options(
         via=via,  # type: ignore[arg-type]
         limits=limits,
         max_cost=max_cost,
         retry_failed=retry_failed,
         poll_s=poll,
+        wait=not no_wait,
     )
     client = Client()  # fails fast without a key
     store = Store(settings.home)
@@ -148,7 +188,13 @@ def batch_cmd(
 
 
 def check_options(
-    *, concurrency: int, rpm: float, itpm: float, otpm: float, poll: float, max_cost: float | None
+    *,
+    concurrency: int,
+    rpm: float | None,
+    itpm: float | None,
+    otpm: float | None,
+    poll: float,
+    max_cost: float | None,
 ) -> None:
     """Limits the scheduler can work with: a zero rate would wait forever, a negative one is noise.
 
@@ -189,7 +235,12 @@ def print_job(result: dict) -> None:  # type: ignore[type-arg]
     for f in result["failed"]:
         reason = f"panel: failed: {clean(f['name'])}: {clean(f['error'])}"
         err.print(escape(reason), highlight=False)
-    if result["status"] == "budget":
+    if result["status"] == "submitted":
+        err.print(
+            f"panel: job {result['job_id']} submitted: {c['pending']} tools in the API's batches; "
+            "run the same command again to collect them (`panel jobs` shows where they are)"
+        )
+    elif result["status"] == "budget":
         err.print(
             f"panel: stopped at --max-cost with {c['pending']} tools not started; "
             "run the same command with a higher --max-cost to continue"
@@ -212,3 +263,35 @@ def export_cmd(
     settings = resolve(home=home)
     count = export_csv(Store(settings.home), job, csv_path)
     err.print(f"panel: wrote {count} tools to {csv_path}")
+
+
+@app.command("jobs")
+def jobs_cmd(json_out: JsonOpt = False, home: HomeOpt = None) -> None:
+    """Every batch job: its state, counts, what is still in the API's batches, and spend so far."""
+    from panel.batch.jobs import Jobs
+
+    store = Store.existing(resolve(home=home).home)
+    rows = Jobs(store).overview()
+    if json_out:
+        import json
+
+        print(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        err.print("panel: no batch jobs yet; start one with `panel batch BACKLOG`")
+        return
+    table = Table(title="batch jobs", title_justify="left")
+    for column in ("job", "via", "status", "done", "failed", "pending", "in batches", "spent"):
+        table.add_column(column, justify="right" if column in ("done", "failed") else "left")
+    for r in rows:
+        table.add_row(
+            clean(r["job_id"]),
+            r["via"],
+            r["status"],
+            str(r["done"]),
+            str(r["failed"]),
+            str(r["pending"]),
+            str(r["open_batches"]),
+            f"${r['cost_usd']:.4f}",
+        )
+    out.print(table)

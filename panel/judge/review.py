@@ -166,7 +166,7 @@ async def review(
         priority=priority,
     )
     verdicts, (card, card_error, card_usage) = await asyncio.gather(
-        run_personas(session, personas, settings.model, on_event, warm=scheduler is not None),
+        run_personas(session, personas, settings.model, on_event),
         extract_card(session, settings.card_model, DEFAULT_CARD_MAX_TOKENS),
     )
     t_panel = time.monotonic()

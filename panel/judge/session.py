@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -184,6 +185,8 @@ class Session:
                     r.usage.input_tokens + r.usage.cache_creation_input_tokens,
                     r.usage.output_tokens,
                 ),
+                model=model,
+                headers=lambda r: r.headers,
             )
             if reply.usage.cache_creation_input_tokens or reply.usage.cache_read_input_tokens:
                 self.cached.add(model)
@@ -300,33 +303,32 @@ async def run_personas(
     personas: Sequence[Persona],
     model: str,
     on_event: OnEvent = _quiet,
-    *,
-    warm: bool = False,
 ) -> list[VerdictRecord]:
     """Every persona's verdict, concurrently, sharing one cached document prefix.
 
     Four calls fired at the same instant would each pay to write the cache. So the first persona
-    goes ahead and the others follow once it has written the prefix: by default as soon as its
-    streamed reply starts (when the entry becomes readable), which costs about one time-to-first-
-    token; with `warm`, once it has answered in full (`batch`, where throughput is the goal and
-    every call is scheduled whole).
+    goes ahead and the others follow as soon as its streamed reply starts (when the entry becomes
+    readable): about one time-to-first-token, in `review` and in `batch` alike.
     """
     for p in personas:
         on_event(p.id, "waiting", "")
     if len(personas) < 2 or not cacheable(session):
         return list(await asyncio.gather(*(judge(session, p, model, on_event) for p in personas)))
-    if warm:
-        first_verdict = await judge(session, personas[0], model, on_event)
-    else:
-        started = asyncio.Event()
-        first = asyncio.create_task(
-            judge(session, personas[0], model, on_event, on_start=started.set)
-        )
-        opened = asyncio.create_task(started.wait())
+    started = asyncio.Event()
+    first = asyncio.create_task(judge(session, personas[0], model, on_event, on_start=started.set))
+    opened = asyncio.create_task(started.wait())
+    try:
         await asyncio.wait({first, opened}, return_when=asyncio.FIRST_COMPLETED)
         opened.cancel()
-    rest = await asyncio.gather(*(judge(session, p, model, on_event) for p in personas[1:]))
-    return [first_verdict if warm else await first, *rest]
+        if first.done():
+            first.result()  # its error (a refused key) stops the panel before the others start
+        rest = await asyncio.gather(*(judge(session, p, model, on_event) for p in personas[1:]))
+    except BaseException:
+        first.cancel()
+        with contextlib.suppress(BaseException):
+            await first
+        raise
+    return [await first, *rest]
 
 
 def cacheable(session: Session) -> bool:

@@ -117,16 +117,28 @@ def load_file(path: Path, *, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Documen
         )
     text = _decode(data, str(path))
     if suffix in HTML_SUFFIXES:
-        from panel.sources.extract import html_to_text
-
-        title, description, body = html_to_text(text, None)
-        header = [f"Title: {title}"] if title else []
-        header += [f"Description: {description}"] if description else []
-        text = "\n".join([*header, "", body]) if header else body
+        text = html_text(text)
     # The absolute path, so that a rerun from another directory finds the file again.
     return _text_document(
         text, name=path.name, title=path.name, origin="file", source=str(path.resolve())
     )
+
+
+def html_text(html: str) -> str:
+    """A page as the panel reads it: `Title:` and `Description:` lines, then its main text."""
+    from panel.sources.extract import html_to_text
+
+    title, description, body = html_to_text(html, None)
+    header = [f"Title: {title}"] if title else []
+    header += [f"Description: {description}"] if description else []
+    return "\n".join([*header, "", body]) if header else body
+
+
+def load_html(data: bytes, *, name: str, source: str) -> Document:
+    """HTML bytes that are not a file of the user's (the red-team corpus) as `load_file` reads a
+    local .html file: the same extraction, so the panel sees what it would see in a review."""
+    text = html_text(_decode(data, source))
+    return _text_document(text, name=name, title=name, origin="file", source=source)
 
 
 def load_stdin(max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Document:
