@@ -1,15 +1,22 @@
 """Defaults and settings: constants -> environment (`PANEL_*`) -> flags.
 
 Every tunable number lives here as a named `DEFAULT_*` constant so that a reader finds them in one
-place and tests can override them.
+place and tests can override them. The data home is found the way git finds `.git`: `--home`, else
+`PANEL_HOME`, else the nearest `runs/` holding a panel database above the current directory, else
+the platform's user data directory. Model names go through the aliases in `models.toml`.
 """
 
 from __future__ import annotations
 
 import math
 import os
+import tomllib
 from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
 from pathlib import Path
+
+import platformdirs
 
 from panel.errors import ConfigError
 
@@ -19,7 +26,12 @@ DEFAULT_MODEL = "claude-sonnet-5-5"
 DEFAULT_CARD_MODEL = "claude-haiku-5-5"
 DEFAULT_MAX_TOKENS = 1500
 DEFAULT_CARD_MAX_TOKENS = 800
-DEFAULT_HOME = Path("runs")
+# The data home's directory name when found above the current directory (a project's own `runs/`).
+HOME_DIR_NAME = "runs"
+# What marks a `runs/` as a panel data home (TensorBoard and others write `runs/` too).
+HOME_MARKER = "panel.db"
+# Directory name under the platform's user data and config directories.
+APP_NAME = "panel"
 # A tie between ship and skip is broken by the mean score against this threshold.
 DEFAULT_SHIP_THRESHOLD = 70.0
 # Fewer successful verdicts than this and the panel is "incomplete".
@@ -43,6 +55,8 @@ class Settings:
     home: Path
     model: str
     card_model: str
+    # Why this home: "--home", "PANEL_HOME", "found" (a runs/ above the working directory), "user".
+    home_source: str = "--home"
     ship_threshold: float = DEFAULT_SHIP_THRESHOLD
     quorum: int = DEFAULT_QUORUM
     max_tokens: int = DEFAULT_MAX_TOKENS
@@ -55,9 +69,11 @@ def resolve(
     *,
     home: Path | None = None,
     model: str | None = None,
+    card_model: str | None = None,
     personas_dir: Path | None = None,
     allow_private: bool = False,
     env: dict[str, str] | None = None,
+    cwd: Path | None = None,
 ) -> Settings:
     """Merge flags over `PANEL_*` environment variables over defaults."""
     env = dict(os.environ) if env is None else env
@@ -65,9 +81,9 @@ def resolve(
     def path_env(name: str) -> Path | None:
         return Path(env[name]) if env.get(name) else None
 
-    home_from = "--home" if home else "PANEL_HOME"
-    resolved_home = home or path_env("PANEL_HOME") or DEFAULT_HOME
-    check_dir(resolved_home, home_from, must_exist=False)
+    resolved_home, home_from = find_home(home, path_env("PANEL_HOME"), cwd or Path.cwd())
+    if home_from in ("--home", "PANEL_HOME"):
+        check_dir(resolved_home, home_from, must_exist=False)
     prompts_dir = path_env("PANEL_PROMPTS")
     if prompts_dir is not None:
         check_dir(prompts_dir, "PANEL_PROMPTS", must_exist=True)
@@ -75,13 +91,62 @@ def resolve(
         check_dir(personas_dir, "PANEL_PERSONAS", must_exist=True)
     return Settings(
         home=resolved_home,
-        model=model or env.get("PANEL_MODEL") or DEFAULT_MODEL,
-        card_model=env.get("PANEL_CARD_MODEL") or DEFAULT_CARD_MODEL,
+        home_source=home_from,
+        model=model_id(model or env.get("PANEL_MODEL") or DEFAULT_MODEL),
+        card_model=model_id(card_model or env.get("PANEL_CARD_MODEL") or DEFAULT_CARD_MODEL),
         ship_threshold=ship_threshold(env.get("PANEL_SHIP_THRESHOLD")),
         personas_dir=personas_dir,
         prompts_dir=prompts_dir,
         allow_private=allow_private or env.get("PANEL_ALLOW_PRIVATE", "") in {"1", "true", "yes"},
     )
+
+
+def find_home(flag: Path | None, env_home: Path | None, cwd: Path) -> tuple[Path, str]:
+    """The data home and where it came from; finding one never creates it."""
+    if flag:
+        return flag, "--home"
+    if env_home:
+        return env_home, "PANEL_HOME"
+    for folder in (cwd, *cwd.parents):
+        candidate = folder / HOME_DIR_NAME
+        if (candidate / HOME_MARKER).is_file():
+            return candidate, "found"
+    return user_data_home(), "user"
+
+
+def user_data_home() -> Path:
+    """The platform's per-user data directory (`~/.local/share/panel` on Linux, honouring XDG)."""
+    return platformdirs.user_data_path(APP_NAME)
+
+
+def user_config_dir() -> Path:
+    """The platform's per-user config directory (`~/.config/panel` on Linux): the stored key."""
+    return platformdirs.user_config_path(APP_NAME)
+
+
+def home_reason(settings: Settings, cwd: Path | None = None) -> str:
+    """Why `settings.home` is the data home, in words for `panel home`."""
+    return {
+        "--home": "from --home",
+        "PANEL_HOME": "from the PANEL_HOME environment variable",
+        "found": f"found at {settings.home}: the nearest runs/ with a {HOME_MARKER} above "
+        f"{cwd or Path.cwd()}",
+        "user": "the user data directory (no --home, no PANEL_HOME, no runs/ with a "
+        f"{HOME_MARKER} above {cwd or Path.cwd()})",
+    }[settings.home_source]
+
+
+@cache
+def model_aliases() -> dict[str, str]:
+    """Short model names and the ids they stand for, from `models.toml`."""
+    text = (files("panel") / "models.toml").read_text(encoding="utf-8")
+    return dict(tomllib.loads(text)["aliases"])
+
+
+def model_id(name: str) -> str:
+    """A model's full id: an alias (`sonnet`) becomes its id; any other name is passed through."""
+    name = name.strip()
+    return model_aliases().get(name.lower(), name)
 
 
 def ship_threshold(text: str | None) -> float:

@@ -294,6 +294,10 @@ class FakeAnthropic:
         self._faults: list[dict[str, Any]] = []
         self._batch_faults: list[dict[str, Any]] = []
         self.models = set(MODELS)  # any other model id is a 404, as on the real API
+        # False: no Files API, as on Ollama, vLLM and llama.cpp (/v1/files answers 404, and a
+        # file document block is refused).
+        self.files_api = True
+        self.token_counts = 0  # requests to /v1/messages/count_tokens
         self.thinking = True  # a third of default replies start with a thinking block
         self._stream_faults: deque[str] = deque()  # "overloaded" | "cut", for the next streams
         self._upload_drops = 0  # uploads stored, then the connection reset before the answer
@@ -309,6 +313,7 @@ class FakeAnthropic:
             (m, re.compile(p + "$"), h)
             for m, p, h in (
                 ("POST", "/v1/messages", self._messages),
+                ("POST", "/v1/messages/count_tokens", self._count_tokens),
                 ("POST", "/v1/messages/batches", self._batch_create),
                 ("GET", "/v1/messages/batches", self._batch_list),
                 ("GET", "/v1/messages/batches/(?P<id>[^/]+)", self._batch_get),
@@ -460,6 +465,8 @@ class FakeAnthropic:
             raise ApiError(400, "anthropic-version: header is required")
 
     def _route(self, req: _Request) -> Callable[[_Request], _Response]:
+        if not self.files_api and req.path.startswith("/v1/files"):
+            raise ApiError(404, f"Not found: {req.method} {req.path}")
         for method, pattern, handler in self._routes:
             found = pattern.match(req.path)
             if found and method == req.method:
@@ -493,6 +500,7 @@ class FakeAnthropic:
         except ApiError:
             body = {}
         body["_status"] = status
+        body["_started"] = time.monotonic()  # when it arrived; `_ended` when the answer did
         with self._lock:
             self.message_requests.append(body)
         return body
@@ -519,10 +527,11 @@ class FakeAnthropic:
             latency = self._rng.uniform(*self.latency)
             if params.get("stream"):
                 streaming = True
-                events = self._stream(message, on_start, latency)
+                events = self._timed(self._stream(message, on_start, latency), record)
                 return _Response(200, b"", headers, "text/event-stream", events)
             time.sleep(latency)
             on_start()
+            record["_ended"] = time.monotonic()
             return _Response(200, message, headers)
         except ApiError as err:
             record["_status"] = err.status
@@ -531,6 +540,13 @@ class FakeAnthropic:
             if not streaming:
                 with self._lock:
                     self.in_flight -= 1
+
+    @staticmethod
+    def _timed(events: Iterator[bytes], record: dict[str, Any]) -> Iterator[bytes]:
+        try:
+            yield from events
+        finally:
+            record["_ended"] = time.monotonic()
 
     def _stream(
         self, message: dict[str, Any], on_start: Callable[[], None], latency: float
@@ -719,6 +735,8 @@ class FakeAnthropic:
             raise ApiError(400, "Citations cannot be combined with structured outputs.")
         if source.get("type") != "file":
             return
+        if not self.files_api:
+            raise ApiError(400, "source.type: file is not supported by this server")
         with self._lock:
             meta = self._live_file(source.get("file_id", ""))
             if source.get("file_id") in self._message_dead:
@@ -789,10 +807,14 @@ class FakeAnthropic:
             content = message.get("content") if isinstance(message, dict) else None
             for block in content if isinstance(content, list) else []:
                 source = block.get("source") or {} if isinstance(block, dict) else {}
-                if block.get("type") != "document" or source.get("type") != "file":
+                inline = str(block.get("text", "")) if block.get("type") == "text" else ""
+                if inline.startswith("<document"):  # a document sent inline, without a file
+                    data = inline.split("\n", 1)[-1].encode()
+                elif block.get("type") != "document" or source.get("type") != "file":
                     continue
-                with self._lock:
-                    data = self._file_bytes.get(source.get("file_id", ""), b"")
+                else:
+                    with self._lock:
+                        data = self._file_bytes.get(source.get("file_id", ""), b"")
                 if data.startswith(b"%PDF"):
                     continue
                 text = data.decode("utf-8", "replace")[:20_000]
@@ -805,6 +827,23 @@ class FakeAnthropic:
         return subjects[0] if subjects else None
 
     # -- token counting and prompt caching -----------------------------------------------
+
+    def _count_tokens(self, req: _Request) -> _Response:
+        """`messages.count_tokens`: every input token the request would carry, counted as usage
+        counts them (cached or not)."""
+        params = req.json()
+        for name in ("model", "messages"):
+            if name not in params:
+                raise ApiError(400, f"{name}: Field required")
+        if params["model"] not in self.models:
+            raise ApiError(404, f"model: {params['model']}")
+        for message in params["messages"]:
+            for block in message.get("content") or [] if isinstance(message, dict) else []:
+                if isinstance(block, dict):
+                    self._validate_block(block, structured=False)
+        with self._lock:
+            self.token_counts += 1
+        return _Response(200, {"input_tokens": sum(b[0] for b in self._blocks(params))})
 
     def _blocks(self, params: dict[str, Any]) -> list[tuple[int, str, dict[str, Any] | None]]:
         """(tokens, canonical text, cache_control) for each block, in cache order."""

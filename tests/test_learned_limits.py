@@ -67,12 +67,13 @@ def test_no_token_bucket_when_turned_off() -> None:
 
 
 def test_little_remaining_holds_the_next_call_back() -> None:
-    """`remaining` below what we think we have wins; zero waits for the reset (within the cap)."""
+    """`remaining` below what we think we have wins: with none left, the next call waits for the
+    bucket to refill one request at the limit's rate, not for the full reset."""
     clock = Clock()
     scheduler = Scheduler(Limits(), clock=clock, max_pause=60)
-    scheduler.observe(SONNET, headers(4000, 0, reset_in=5))
+    scheduler.observe(SONNET, headers(4000, 0, reset_in=60))
     delay = scheduler._delay(0, 0, clock.now, SONNET)
-    assert 4 < delay <= 5.5
+    assert 0 < delay < 0.1  # 60 s / (4000 x 0.9)
     assert scheduler._delay(0, 0, clock.now, HAIKU) <= 0  # another model is not held back
 
 

@@ -19,16 +19,21 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-import anthropic
-import httpx2
-from anthropic import AsyncAnthropic, transform_schema
-from anthropic.types import Message
 from pydantic import BaseModel, ValidationError
 
 from panel.errors import APIError, ConfigError, PanelError, RateLimited, Retryable
 from panel.model.verdict import Usage
+
+# The SDK takes about a second to import: only the paths that call the API import it (below, in
+# the functions that use it), so `panel --help`, `show`, `list` and a keyless --dry-run start at once.
+if TYPE_CHECKING:
+    import ssl
+
+    import anthropic
+    from anthropic import AsyncAnthropic
+    from anthropic.types import Message
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -49,9 +54,30 @@ class FileGone(Exception):
     """A referenced file_id no longer exists on the server (deleted or expired)."""
 
 
+class NoFilesAPI(APIError):
+    """The endpoint answers Messages but has no Files API (an Anthropic-compatible local server):
+    documents have to travel inline."""
+
+
+@cache
+def ssl_context() -> ssl.SSLContext:
+    """One TLS context per process (the SDK's own default, built once): loading the CA store is the
+    slow part of making a client, and `batch` makes more than one."""
+    import httpx2
+
+    return httpx2.create_ssl_context()
+
+
+def custom_endpoint() -> bool:
+    """Whether ANTHROPIC_BASE_URL points somewhere other than Anthropic's API."""
+    return endpoint().rstrip("/") != "https://api.anthropic.com"
+
+
 @cache
 def output_config(model: type[BaseModel]) -> dict[str, Any]:
     """The wire form of structured output for `model`, as `messages.parse` would send it."""
+    from anthropic import transform_schema
+
     return {
         "format": {"type": "json_schema", "schema": transform_schema(model.model_json_schema())}
     }
@@ -127,20 +153,43 @@ class Client:
             key = api_key or os.environ.get("ANTHROPIC_API_KEY")
             if not key:
                 raise ConfigError(MISSING_KEY)
+            import httpx2
+            from anthropic import AsyncAnthropic, DefaultAsyncHttpxClient
+
+            limit = httpx2.Timeout(timeout or read_timeout(), connect=DEFAULT_CONNECT_TIMEOUT_S)
             sdk = AsyncAnthropic(
                 api_key=key,
                 base_url=base_url,
                 max_retries=0,  # panel.api.retry is the one retry layer
-                timeout=httpx2.Timeout(
-                    timeout or read_timeout(), connect=DEFAULT_CONNECT_TIMEOUT_S
-                ),
+                timeout=limit,
+                http_client=DefaultAsyncHttpxClient(timeout=limit, verify=ssl_context()),
             )
         self.sdk = sdk
 
+    async def count_tokens(
+        self, *, model: str, system: list[dict[str, Any]], messages: list[dict[str, Any]]
+    ) -> int:
+        """The input tokens a Messages call would count (`messages.count_tokens`; free)."""
+        try:
+            counted = await self.sdk.messages.count_tokens(
+                model=model,
+                system=system,  # type: ignore[arg-type]
+                messages=messages,  # type: ignore[arg-type]
+            )
+        except Exception as exc:
+            raise classify("count_tokens", exc) from exc
+        return counted.input_tokens
+
     async def upload(self, filename: str, data: bytes, mime: str) -> str:
         """Upload one document through the Files API and return its file_id."""
+        import anthropic
+
         try:
             meta = await self.sdk.files.upload(file=(filename, data, mime))
+        except anthropic.NotFoundError as exc:
+            if custom_endpoint():  # a local server without /v1/files
+                raise NoFilesAPI(f"{endpoint()} has no Files API (upload answered 404)") from exc
+            raise classify(f"upload of {filename}", exc) from exc
         except Exception as exc:
             raise classify(f"upload of {filename}", exc) from exc
         return meta.id
@@ -178,6 +227,8 @@ class Client:
             "messages": messages,
             "output_config": output_config(schema),
         }
+        import anthropic
+
         try:
             if on_start is None:
                 raw = await self.sdk.messages.with_raw_response.create(**params)
@@ -242,6 +293,9 @@ class Batches:
         }
 
     async def create(self, requests: list[dict[str, Any]]) -> str:
+        import anthropic
+        import httpx2
+
         try:
             batch = await self.sdk.messages.batches.create(requests=requests)  # type: ignore[arg-type]
         except (anthropic.APIConnectionError, httpx2.TransportError) as exc:
@@ -336,6 +390,9 @@ def classify(what: str, exc: Exception) -> Exception:
     """An SDK or transport failure as panel's error: `RateLimited`/`Retryable` when a retry may
     fix it (429, 408, 409, 5xx, 529, an `error` event mid-stream, a dropped connection, a
     timeout; `x-should-retry` overrides), `ConfigError` for a refused key, else `APIError`."""
+    import anthropic
+    import httpx2
+
     if isinstance(exc, (anthropic.AuthenticationError, anthropic.PermissionDeniedError)):
         return ConfigError(f"the API rejected the key in ANTHROPIC_API_KEY: {exc.message}")
     if isinstance(exc, anthropic.APIStatusError):

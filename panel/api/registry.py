@@ -5,6 +5,10 @@ again: not within a run, not in a later run, not for another tool sharing it, no
 on the same data home (an upload is claimed in SQLite first), and not by a retry whose first attempt
 reached the server before its answer was lost (the file is looked up by its name, which carries the
 content's hash). A file that Messages answers 404 for is uploaded again once and the registry updated.
+
+An Anthropic-compatible server without a Files API (Ollama, vLLM, llama.cpp) gets no uploads: with
+`inline` (--inline-documents), or once an upload answers 404 at a custom ANTHROPIC_BASE_URL, every
+document travels as text inside the messages and `known` has no file_id for any of them.
 """
 
 from __future__ import annotations
@@ -15,9 +19,9 @@ import re
 from collections import defaultdict
 from collections.abc import Sequence
 
-from panel.api.client import Client
+from panel.api.client import Client, NoFilesAPI
 from panel.api.retry import RetryPolicy, policy_from_env, retrying
-from panel.errors import APIError
+from panel.errors import APIError, InputError
 from panel.sources.documents import Document
 from panel.store.sqlite import Store, claim_owner
 
@@ -33,6 +37,16 @@ def server_name(doc: Document) -> str:
     return f"{stem}.{doc.sha256[:12]}{dot}{suffix}"
 
 
+def check_inlinable(docs: Sequence[Document]) -> None:
+    """Only text can travel inline: a PDF needs the Files API (one line, before any call)."""
+    for doc in docs:
+        if doc.mime != "text/plain":
+            raise InputError(
+                f"{doc.name}: a PDF cannot be sent inline (--inline-documents, or a server "
+                "without a Files API); convert it to text or use an endpoint with a Files API"
+            )
+
+
 def dead_ids(error: str, sent: Sequence[str]) -> set[str]:
     """The file_ids a Messages 404 names; all of those sent when it names none of them."""
     named = set(FILE_ID.findall(error)) & set(sent)
@@ -43,9 +57,16 @@ class Registry:
     """Maps documents to file_ids for one endpoint, uploading each unique content at most once."""
 
     def __init__(
-        self, store: Store, client: Client, endpoint: str, policy: RetryPolicy | None = None
+        self,
+        store: Store,
+        client: Client,
+        endpoint: str,
+        policy: RetryPolicy | None = None,
+        *,
+        inline: bool = False,
     ) -> None:
         self.store = store
+        self.inline = inline  # documents travel as text blocks; nothing is uploaded
         self.client = client
         self.endpoint = endpoint
         self.policy = policy or policy_from_env()
@@ -54,18 +75,32 @@ class Registry:
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     def known(self, doc: Document) -> str | None:
+        if self.inline:
+            return None
         return self.store.file_id(self.endpoint, doc.sha256)
 
     async def ensure(self, doc: Document) -> tuple[str, bool]:
-        """Return (file_id, uploaded_now); concurrent callers of the same content share one upload."""
+        """Return (file_id, uploaded_now); concurrent callers of the same content share one upload.
+        Inline, or on a server without a Files API: ("", False), and nothing is uploaded."""
         async with self._locks[doc.sha256]:
+            if self.inline:
+                return "", False
             file_id = self.known(doc)
             if file_id:
                 return file_id, False
-            return await self._upload(doc, replacing=None)
+            try:
+                return await self._upload(doc, replacing=None)
+            except NoFilesAPI:
+                self.inline = True
+                return "", False
 
     async def ensure_all(self, docs: Sequence[Document]) -> list[tuple[str, bool]]:
-        return list(await asyncio.gather(*(self.ensure(d) for d in docs)))
+        if self.inline:
+            check_inlinable(docs)
+        ensured = list(await asyncio.gather(*(self.ensure(d) for d in docs)))
+        if self.inline:
+            check_inlinable(docs)
+        return ensured
 
     async def recover(self, docs: Sequence[Document], dead: set[str]) -> list[str]:
         """After Messages answered 404 for `dead` file_ids: upload those documents again.

@@ -25,7 +25,6 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import TypeVar
 
 from panel.errors import RateLimited
@@ -85,17 +84,6 @@ def header_number(headers: Mapping[str, str], name: str) -> float | None:
         return float(headers[name])
     except (KeyError, ValueError):
         return None
-
-
-def seconds_until(stamp: str | None) -> float | None:
-    """Seconds from now to an RFC 3339 time (a `-reset` header); None if it does not parse."""
-    if not stamp:
-        return None
-    try:
-        when = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return when.timestamp() - time.time()
 
 
 class TokenBucket:
@@ -284,7 +272,8 @@ class Scheduler:
 
     def observe(self, model: str, headers: Mapping[str, str]) -> None:
         """Follow the API's `anthropic-ratelimit-*` headers: its limit (within our caps) and what
-        remains; a kind with nothing left waits for its reset."""
+        remains (never more than it says). `-reset` is when the limit is *fully* replenished, so
+        it is not a wait: the bucket refills at the limit's rate from what remains."""
         m = self.model(model)
         now = self.clock()
         for kind in KINDS:
@@ -300,10 +289,6 @@ class Scheduler:
             remaining = header_number(headers, prefix + "remaining")
             if remaining is not None and remaining < bucket.level:
                 bucket.level = remaining
-            if remaining is not None and remaining <= 0:
-                wait = seconds_until(headers.get(prefix + "reset"))
-                if wait is not None and wait > 0:
-                    m.paused_until = max(m.paused_until, now + min(wait, self.max_pause))
 
     def on_rate_limited(
         self, retry_after: float | None, model: str = "", headers: Mapping[str, str] | None = None

@@ -42,6 +42,7 @@ class Options:
     retry_failed: bool = False
     poll_s: float = 5.0
     wait: bool = True  # batches: False submits, collects what has ended, and returns
+    inline_documents: bool = False  # documents as text blocks: a server without a Files API
 
 
 @dataclass

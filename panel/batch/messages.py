@@ -30,7 +30,7 @@ from panel.batch.context import Budget, Context, Listener, Outcome, documents_fo
 from panel.batch.jobs import Item
 from panel.config import DEFAULT_CARD_MAX_TOKENS
 from panel.errors import ConfigError, PanelError
-from panel.judge.pricing import cost
+from panel.judge.pricing import charge, cost
 from panel.judge.review import build_run, tool_names
 from panel.judge.session import (
     Session,
@@ -39,7 +39,7 @@ from panel.judge.session import (
     persona_instruction,
     stored_card,
 )
-from panel.model.run import Timings
+from panel.model.run import ModelUsage, RunUsage, Timings
 from panel.model.verdict import ToolCard, Usage, Verdict, VerdictRecord, card_schema
 from panel.store.sqlite import new_run_id
 
@@ -264,43 +264,43 @@ async def finish_item(ctx: Context, item: Item) -> None:
     uploaded = await ctx.registry.ensure_all(docs)
     session = session_for(ctx, item, docs)
     model, card_model = ctx.settings.model, ctx.settings.card_model
-    batch_cost = live_cost = 0.0
+    shares: dict[str, ModelUsage] = {}  # tokens and cost per model, batch and live calls alike
 
     async def verdict(persona: Any) -> VerdictRecord:
-        nonlocal batch_cost, live_cost
         row = requests.get(persona.id)
         stored = json.loads(row["result"]) if row is not None and row["result"] else None
         if row is None or row["state"] == "retry" or stored is None:
             record = await judge(session, persona, model)
-            live_cost += cost(model, record.usage) or 0.0
+            charge(shares, model, record.usage, cost(model, record.usage))
             return record
         if row["state"] == "failed":
             return VerdictRecord.failed(persona.id, persona.version, stored["error"] or "errored")
         first = reply_of(stored, Verdict)
         record = await judge(session, persona, model, first=first)
-        live_cost += cost(model, record.usage) or 0.0
-        batch_cost += cost(model, first.usage, batch=True, cache_ttl=CACHE_TTL) or 0.0
+        charge(shares, model, record.usage, cost(model, record.usage))
+        charge(
+            shares, model, first.usage, cost(model, first.usage, batch=True, cache_ttl=CACHE_TTL)
+        )
         return record.model_copy(update={"usage": record.usage + first.usage})
 
     async def card() -> tuple[ToolCard | None, str | None, Usage]:
-        nonlocal batch_cost, live_cost
         row = requests.get(CARD)
         stored = json.loads(row["result"]) if row is not None and row["result"] else None
         if row is not None and row["state"] == "succeeded" and stored is not None:
             reply = reply_of(stored, card_schema())
-            batch_cost += cost(card_model, reply.usage, batch=True, cache_ttl=CACHE_TTL) or 0.0
+            usd = cost(card_model, reply.usage, batch=True, cache_ttl=CACHE_TTL)
+            charge(shares, card_model, reply.usage, usd)
             return stored_card(reply.parsed), reply.error, reply.usage
         if row is not None and row["state"] == "failed" and stored is not None:
             return None, stored["error"], Usage()
         found, error, usage = await extract_card(session, card_model, DEFAULT_CARD_MAX_TOKENS)
-        live_cost += cost(card_model, usage) or 0.0
+        charge(shares, card_model, usage, cost(card_model, usage))
         return found, error, usage
 
-    verdicts, (found, card_error, card_usage) = await asyncio.gather(
+    verdicts, (found, card_error, _) = await asyncio.gather(
         asyncio.gather(*(verdict(p) for p in ctx.personas)), card()
     )
     name, slug = tool_names(documents_for(ctx, item.row), docs)
-    usage = sum((v.usage for v in verdicts), Usage()) + card_usage
     run = build_run(
         documents_for(ctx, item.row),
         settings=ctx.settings,
@@ -315,8 +315,7 @@ async def finish_item(ctx: Context, item: Item) -> None:
         verdicts=list(verdicts),
         card=found,
         card_error=card_error,
-        usage=usage,
-        cost_usd=batch_cost + live_cost,
+        usage=RunUsage.of(shares),
         timings=Timings(),
         run_id=item.run_id,
     )

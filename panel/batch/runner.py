@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from panel.api.client import Client
 from panel.api.registry import Registry
@@ -19,6 +19,39 @@ from panel.errors import PanelError
 from panel.judge.personas import Persona
 from panel.judge.prompts import Prompts
 from panel.store.sqlite import Store
+
+
+def needs_api(store: Store, job_id: str, rows: Sequence[BacklogRow], *, retry_failed: bool) -> bool:
+    """Whether running the job again would call the API: False for a finished job, whose summary
+    (`panel batch --json` after the end) then needs no key."""
+    jobs = Jobs(store)
+    if jobs.get(job_id) is None:
+        return True
+    slugs = {r.slug for r in rows}
+    items = jobs.items(job_id, list(slugs))
+    redo = (
+        ("pending", "running", "submitted", "failed")
+        if retry_failed
+        else ("pending", "running", "submitted")
+    )
+    return (
+        len(items) < len(slugs)
+        or any(i.state in redo for i in items)
+        or bool(jobs.open_batches(job_id))
+        or bool(jobs.intents(job_id))
+    )
+
+
+class _NoCalls:
+    """Stands in for the SDK when a job has nothing left to do: any use of it is a bug."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise PanelError(f"a finished job tried to call the API ({name}); this is a bug in panel")
+
+
+def no_calls() -> Client:
+    """A client that needs no key and refuses every call."""
+    return Client(sdk=cast(Any, _NoCalls()))
 
 
 async def run_job(
@@ -46,7 +79,7 @@ async def run_job(
         store=store,
         jobs=jobs,
         client=client,
-        registry=Registry(store, client, endpoint),
+        registry=Registry(store, client, endpoint, inline=options.inline_documents),
         scheduler=Scheduler(options.limits),
         job_id=job_id,
         options=options,

@@ -5,19 +5,28 @@ It may import every other layer; nothing imports it. Importing it registers ever
 
 from __future__ import annotations
 
+import atexit
+import gc
 import os
 import sys
 
+import typer
 from rich.markup import escape
+from typer._click import exceptions as click  # typer 0.29 carries its own click
 
-from panel.cli import batch, pages, records, redteam, review, votes  # noqa: F401  (they register commands)
-from panel.cli.app import app, err
+from panel.cli import batch, cost, pages, records, redteam, review, votes  # noqa: F401  (they register commands)
+from panel.cli import eval as _eval  # noqa: F401  (panel eval)
+from panel.cli import settings as _settings  # noqa: F401  (home, models, keys)
+from panel.cli.app import app, err, plain_help
 from panel.errors import PanelError
+from panel.keys import load_environment
 
 __all__ = ["app", "main"]
 
 # Exit status of an error panel did not anticipate: 2 stays "your input or setup, fix it".
 UNEXPECTED_EXIT = 1
+# Exit status of a usage error (an unknown option, a missing argument), as click has it.
+USAGE_EXIT = 2
 
 
 def main() -> None:
@@ -26,8 +35,23 @@ def main() -> None:
     An exception panel did not anticipate is a bug: one line names the command and the exception,
     exit 1; `PANEL_DEBUG=1` lets it through with its traceback.
     """
+    atexit.register(quick_teardown)  # registered first, so it runs after every other handler
     try:
-        app()
+        load_environment()  # a .env here, then the key `panel keys set` stored; the environment wins
+        command = plain_help(typer.main.get_command(app))
+        code = command.main(prog_name="panel", standalone_mode=False)
+        sys.exit(code if isinstance(code, int) else 0)
+    except click.NoArgsIsHelpError:
+        sys.exit(USAGE_EXIT)  # typer has printed the help
+    except click.UsageError as exc:
+        error(usage_message(exc))
+        sys.exit(USAGE_EXIT)
+    except click.ClickException as exc:  # a bad file argument (click.FileError), and kin
+        error(exc.format_message())
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err.print("panel: aborted")
+        sys.exit(1)
     except PanelError as exc:
         code = exc.exit_code if isinstance(exc, PanelError) else 2
         error(str(exc))
@@ -48,8 +72,22 @@ def main() -> None:
         sys.exit(UNEXPECTED_EXIT)
 
 
+def quick_teardown() -> None:
+    """At exit, once the command has returned (every record written): flush what was printed,
+    then freeze the heap so the interpreter's final garbage collection skips it (~0.4 s saved)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    gc.freeze()
+
+
 def error(message: str) -> None:
     err.print(f"panel: error: {escape(message)}", highlight=False, soft_wrap=True)
+
+
+def usage_message(exc: click.UsageError) -> str:
+    """A click usage error as one line, naming the command and where its help is."""
+    command = exc.ctx.command_path if exc.ctx is not None else "panel"
+    return f"{command}: {exc.format_message()} (see `{command} --help`)"
 
 
 def command_name(args: list[str]) -> str:

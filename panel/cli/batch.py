@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import math
+import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 from rich.markup import escape
@@ -19,12 +20,24 @@ from panel.api.scheduler import (
     UNLIMITED,
     Limits,
 )
-from panel.cli.app import AllowPrivateOpt, HomeOpt, JsonOpt, ModelOpt, PersonasOpt, app, err, out
+from panel.cli.app import (
+    AllowPrivateOpt,
+    CardModelOpt,
+    HomeOpt,
+    ModelOpt,
+    PersonasOpt,
+    app,
+    err,
+    json_flag,
+    out,
+)
 from panel.cli.render import INJECTION_MARK, clean, leaderboard
+from panel.cli.review import InlineOpt
 from panel.config import resolve
-from panel.errors import InputError
+from panel.errors import ConfigError, InputError
 from panel.judge.personas import load_personas
 from panel.judge.prompts import Prompts
+from panel.keys import KEY_ENV, missing_key_message
 from panel.store.sqlite import Store
 
 
@@ -43,7 +56,7 @@ def batch_cmd(
         ),
     ] = DEFAULT_CONCURRENCY,
     via: Annotated[
-        str,
+        Literal["live", "batches"],
         typer.Option(
             "--via", help="live: Messages API now; batches: Message Batches API, half price."
         ),
@@ -109,9 +122,11 @@ def batch_cmd(
             "--poll", envvar="PANEL_BATCH_POLL", help="Seconds between batch status checks."
         ),
     ] = 10.0,
+    inline_documents: InlineOpt = False,
     model: ModelOpt = None,
+    card_model: CardModelOpt = None,
     json_out: Annotated[
-        bool, typer.Option("--json", help="Print the job summary as JSON.")
+        bool, json_flag("Print the job summary (counts, spend, leaderboard) as JSON.")
     ] = False,
     allow_private: AllowPrivateOpt = False,
     home: HomeOpt = None,
@@ -126,7 +141,7 @@ def batch_cmd(
     from panel.batch import backlog as backlogs
     from panel.batch.context import Options, snapshot
     from panel.batch.jobs import exclusive, job_id_for
-    from panel.batch.runner import run_job
+    from panel.batch.runner import needs_api, no_calls, run_job
     from panel.cli.progress import job_progress
 
     if via not in ("live", "batches"):
@@ -137,7 +152,11 @@ def batch_cmd(
         concurrency=concurrency, rpm=rpm, itpm=itpm, otpm=otpm, poll=poll, max_cost=max_cost
     )
     settings = resolve(
-        home=home, model=model, personas_dir=personas_dir, allow_private=allow_private
+        home=home,
+        model=model,
+        card_model=card_model,
+        personas_dir=personas_dir,
+        allow_private=allow_private,
     )
     personas = load_personas(settings.personas_dir)
     prompts = Prompts(settings.prompts_dir)
@@ -157,11 +176,17 @@ def batch_cmd(
         retry_failed=retry_failed,
         poll_s=poll,
         wait=not no_wait,
+        inline_documents=inline_documents,
     )
-    client = Client()  # fails fast without a key
     store = Store(settings.home)
     job_id = job_id_for(backlog, job)
-    with exclusive(store, job_id), job_progress(out) as progress:
+    if not needs_api(store, job_id, loaded.rows, retry_failed=retry_failed):
+        client = no_calls()  # a finished job: its summary needs no key and calls no API
+    elif not os.environ.get(KEY_ENV):
+        raise ConfigError(missing_key_message())
+    else:
+        client = Client()
+    with exclusive(store, job_id), job_progress(err) as progress:
         result = asyncio.run(
             run_job(
                 loaded.rows,
@@ -183,6 +208,11 @@ def batch_cmd(
         print(json.dumps(result, indent=2))
     else:
         print_job(result)
+    err.print(
+        f"panel: job {result['job_id']}: {result['counts']['done']} tools recorded in "
+        f"{escape(str(settings.home))}; `panel export {result['job_id']} --csv -` lists them",
+        highlight=False,
+    )
     if result["status"] == "failed":
         raise typer.Exit(1)
 
@@ -251,22 +281,45 @@ def print_job(result: dict) -> None:  # type: ignore[type-arg]
 
 @app.command("export")
 def export_cmd(
-    job: Annotated[str, typer.Argument(help="The job id (printed by `panel batch`).")],
+    job: Annotated[str, typer.Argument(help="The job id (`panel jobs` lists them).")],
     csv_path: Annotated[
-        Path, typer.Option("--csv", help="Write every tool's label, scores and decisions here.")
-    ],
+        Path | None,
+        typer.Option(
+            "--csv", help="Write every tool's card, label, scores and decisions here; - for stdout."
+        ),
+    ] = None,
+    json_out: Annotated[
+        bool, json_flag("Print the same rows as a JSON array of objects on stdout.")
+    ] = False,
     home: HomeOpt = None,
 ) -> None:
-    """Export a batch job: one CSV row per tool."""
-    from panel.batch.export import export_csv
+    """Export a batch job: one row per tool (card, label, scores, decisions); needs no key."""
+    import sys
 
-    settings = resolve(home=home)
-    count = export_csv(Store(settings.home), job, csv_path)
-    err.print(f"panel: wrote {count} tools to {csv_path}")
+    from panel.batch.export import export_rows, write_csv
+
+    if (csv_path is None) == (not json_out):
+        raise InputError("give one of --csv FILE (- for stdout) or --json")
+    store = Store.existing(resolve(home=home).home)
+    header, rows = export_rows(store, job)
+    if json_out:
+        import json
+
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+    elif csv_path is not None and str(csv_path) == "-":
+        write_csv(sys.stdout, header, rows)
+    elif csv_path is not None:
+        csv_path.parent.mkdir(parents=True, exist_ok=True)
+        with csv_path.open("w", newline="", encoding="utf-8") as fh:
+            write_csv(fh, header, rows)
+        err.print(f"panel: wrote {len(rows)} tools to {escape(str(csv_path))}", highlight=False)
 
 
 @app.command("jobs")
-def jobs_cmd(json_out: JsonOpt = False, home: HomeOpt = None) -> None:
+def jobs_cmd(
+    json_out: Annotated[bool, json_flag("Print every job as a JSON array.")] = False,
+    home: HomeOpt = None,
+) -> None:
     """Every batch job: its state, counts, what is still in the API's batches, and spend so far."""
     from panel.batch.jobs import Jobs
 

@@ -107,7 +107,7 @@ def compare_cmd(
         CompareFormat,
         typer.Option("--format", "-f", help="text (a table), html, md (Markdown) or json."),
     ] = CompareFormat.text,
-    json_out: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
+    json_out: Annotated[bool, typer.Option("--json", "-j", help="Same as --format json.")] = False,
     dest: OutOpt = None,
     home: HomeOpt = None,
     personas_dir: PersonasOpt = None,

@@ -1,4 +1,5 @@
-"""Live per-persona state on stderr while the panel runs; silent when stderr is not a terminal."""
+"""Progress on stderr: a live table or bar on a terminal; for a batch written to a log or CI, one
+plain line per finished tool."""
 
 from __future__ import annotations
 
@@ -78,15 +79,32 @@ class JobProgress:
             self.first_finished = snapshot["done"] + snapshot["failed"]
         self.snapshot = snapshot
 
+    def rate_and_left(self) -> tuple[float, str]:
+        """Tools a minute in this process, and the time left at that rate."""
+        s = self.snapshot
+        finished = s["done"] + s["failed"]
+        remaining = s["total"] - finished
+        minutes = max(time.monotonic() - self.started, 1e-6) / 60
+        rate = (finished - (self.first_finished or 0)) / minutes
+        return rate, f"{remaining / rate:.1f} min left" if rate > 0 else "time left: estimating"
+
+    def plain_line(self) -> str:
+        """One line for a log: `panel: 3/10 tools finished (3 done, 0 failed) · $0.0123 · ...`."""
+        s = self.snapshot
+        finished = s["done"] + s["failed"]
+        _, left = self.rate_and_left()
+        return (
+            f"panel: {finished:.0f}/{s['total']:.0f} tools finished ({s['done']:.0f} done, "
+            f"{s['failed']:.0f} failed) · ${s['cost']:.4f} · {left}"
+        )
+
     def line(self) -> str:
         s = self.snapshot
         if not s:
             return "starting…"
         finished = s["done"] + s["failed"]
         remaining = s["total"] - finished
-        minutes = max(time.monotonic() - self.started, 1e-6) / 60
-        rate = (finished - (self.first_finished or 0)) / minutes
-        left = f"{remaining / rate:.1f} min left" if rate > 0 else "time left: estimating"
+        rate, left = self.rate_and_left()
         waiting = (
             f" · {s['in_batches']:.0f} calls processing in batches" if s.get("in_batches") else ""
         )
@@ -110,10 +128,19 @@ class JobProgress:
 
 @contextmanager
 def job_progress(console: Console) -> Iterator[Callable[[dict[str, float]], None]]:
-    """Yield an updater for the batch progress bar; quiet when `console` is not a terminal."""
+    """Yield an updater for the batch progress bar; off a terminal, a plain line each time a tool
+    finishes (a log or CI sees the job move)."""
     progress = JobProgress()
     if not console.is_terminal:
-        yield progress.update
+
+        def plain(snapshot: dict[str, float]) -> None:
+            before = progress.snapshot
+            progress.update(snapshot)
+            finished = snapshot["done"] + snapshot["failed"]
+            if before and finished > before["done"] + before["failed"]:
+                console.print(progress.plain_line(), highlight=False, markup=False)
+
+        yield plain
         return
     with Live(
         progress.renderable(), console=console, refresh_per_second=4, transient=False

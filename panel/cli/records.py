@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from rich.console import RenderableType
 from rich.markup import escape
 
-from panel.cli.app import HomeOpt, JsonOpt, PersonasOpt, app, err, out
+from panel.cli.app import HomeOpt, PersonasOpt, app, err, json_flag, out
 from panel.cli.pages import OutOpt, PageFormat, show_page
 from panel.cli.render import (
     diff_view,
@@ -43,7 +43,11 @@ def emit(
 
 
 RunRef = Annotated[
-    str, typer.Argument(help="A run id, or a tool's slug or name meaning its latest run.")
+    str,
+    typer.Argument(
+        help="A tool's name or slug (its latest run), TOOL~1 (the run before), or a run id or "
+        "a unique start of one."
+    ),
 ]
 
 
@@ -55,7 +59,7 @@ def show_cmd(
         typer.Option("--format", "-f", help="text (the scorecard), html or md (the review page)."),
     ] = PageFormat.text,
     dest: OutOpt = None,
-    json_out: JsonOpt = False,
+    json_out: Annotated[bool, json_flag("Print the run record as one JSON object.")] = False,
     home: HomeOpt = None,
     personas_dir: PersonasOpt = None,
 ) -> None:
@@ -74,7 +78,9 @@ def show_cmd(
 @app.command("history")
 def history_cmd(
     tool: Annotated[str, typer.Argument(help="The tool's slug or name.")],
-    json_out: JsonOpt = False,
+    json_out: Annotated[
+        bool, json_flag("Print the runs and per-persona trends as one JSON object.")
+    ] = False,
     home: HomeOpt = None,
     personas_dir: PersonasOpt = None,
 ) -> None:
@@ -99,7 +105,10 @@ def history_cmd(
 
 
 @app.command("list")
-def list_cmd(json_out: JsonOpt = False, home: HomeOpt = None) -> None:
+def list_cmd(
+    json_out: Annotated[bool, json_flag("Print the tools as a JSON array.")] = False,
+    home: HomeOpt = None,
+) -> None:
     """Every tool reviewed, with its latest label, mean score and date; calls no API."""
     settings = resolve(home=home)
     has_runs = (settings.home / DB_NAME).exists()
@@ -114,14 +123,31 @@ def list_cmd(json_out: JsonOpt = False, home: HomeOpt = None) -> None:
 
 @app.command("diff")
 def diff_cmd(
-    run_a: Annotated[str, typer.Argument(help="The earlier run id.")],
-    run_b: Annotated[str, typer.Argument(help="The later run id.")],
-    json_out: JsonOpt = False,
+    run_a: Annotated[
+        str,
+        typer.Argument(
+            help="The earlier run: a run id or its start, TOOL~1, or a tool alone (its last two "
+            "runs)."
+        ),
+    ],
+    run_b: Annotated[
+        str | None,
+        typer.Argument(help="The later run: a run id or its start, a tool (its latest), TOOL~N."),
+    ] = None,
+    json_out: Annotated[bool, json_flag("Print the differences as one JSON object.")] = False,
     home: HomeOpt = None,
     personas_dir: PersonasOpt = None,
 ) -> None:
-    """What changed between two runs of one tool; computed from the records, no API call."""
+    """What changed between two runs of one tool; computed from the records, no API call.
+
+    `panel diff TOOL` compares its last two runs.
+    """
     settings = resolve(home=home, personas_dir=personas_dir)
     store = Store.existing(settings.home)
-    diff = diff_runs(store.load_run(run_a), store.load_run(run_b))
+    if run_b is None:
+        ids = store.runs_of(run_a)
+        if len(ids) < 2:
+            raise InputError(f"{run_a!r} has one run; nothing to compare it with yet")
+        run_a, run_b = ids[-2], ids[-1]
+    diff = diff_runs(store.run_for(run_a), store.run_for(run_b))
     emit(diff, json_out, lambda names: diff_view(diff, names), settings.personas_dir)

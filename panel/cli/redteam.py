@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from panel.cli.app import JsonOpt, ModelOpt, PersonasOpt, app, err, out
+from panel.cli.app import ModelOpt, PersonasOpt, app, err, json_flag, out
 from panel.cli.render import DECISION_STYLE, clean, persona_names, signed
 from panel.config import Settings, resolve
 from panel.errors import InputError
@@ -32,7 +32,9 @@ def redteam_cmd(
         typer.Option("--cases", help="Run only this case (repeatable). Default: every case."),
     ] = None,
     model: ModelOpt = None,
-    json_out: JsonOpt = False,
+    json_out: Annotated[
+        bool, json_flag("Print the report (per case and persona, and totals) as JSON.")
+    ] = False,
     dry_run: Annotated[
         bool,
         typer.Option("--dry-run", help="List the cases and estimate the cost; needs no key."),

@@ -106,8 +106,7 @@ def scorecard(run: Run, names: dict[str, str]) -> RenderableType:
     sent = u.input_tokens + u.cache_read_input_tokens + u.cache_creation_input_tokens
     footer = f"run {run.run_id} · {run.model} · {sent:,} in ({u.cache_read_input_tokens:,} cached)"
     footer += f" / {u.output_tokens:,} out tokens"
-    if run.cost_usd is not None:
-        footer += f" · ${run.cost_usd:.4f}"
+    footer += f" · ${run.cost_usd:.4f}" if run.cost_usd is not None else " · price unknown"
     parts += [Text(""), Text(clean(footer), style="dim")]
     return Box(Group(*parts), title="panel review", title_align="left", expand=False, width=100)
 

@@ -11,16 +11,19 @@ from rich.markup import escape
 
 from panel.cli.app import (
     AllowPrivateOpt,
+    CardModelOpt,
     HomeOpt,
     JsonOpt,
     ModelOpt,
     PersonasOpt,
     app,
     err,
+    json_flag,
     out,
 )
 from panel.cli.render import diff_view, persona_names, print_run
-from panel.config import Settings, resolve
+from panel.config import Settings, model_id, resolve
+from panel.errors import InputError
 from panel.judge.personas import Persona, load_personas
 from panel.judge.prompts import Prompts
 from panel.model.run import Run
@@ -32,7 +35,26 @@ from panel.store.sqlite import RecordNotSaved, Store, dumps
 # so that show, history, list and diff start at once.
 if TYPE_CHECKING:
     from panel.api.client import Client
-    from panel.judge.review import Request
+    from panel.judge.review import Plan, Request
+
+MaxCostOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--max-cost",
+        metavar="USD",
+        help="Refuse before any call when the estimated cost is more than this.",
+        show_default=False,
+    ),
+]
+InlineOpt = Annotated[
+    bool,
+    typer.Option(
+        "--inline-documents",
+        help="Send documents as text in the messages instead of uploading them (for servers "
+        "without a Files API: Ollama, vLLM, llama.cpp). Automatic when an upload answers 404 "
+        "at a custom ANTHROPIC_BASE_URL. PDFs cannot be inlined.",
+    ),
+]
 
 
 @app.command("review")
@@ -52,6 +74,7 @@ def review_cmd(
         typer.Option("--description", help="Pasted text about the tool, as one more document."),
     ] = None,
     model: ModelOpt = None,
+    card_model: CardModelOpt = None,
     json_out: JsonOpt = False,
     dry_run: Annotated[
         bool,
@@ -59,6 +82,12 @@ def review_cmd(
             "--dry-run", help="Show what would be sent and its estimated cost; needs no key."
         ),
     ] = False,
+    verbose: Annotated[
+        bool,
+        typer.Option("--verbose", "-v", help="With --dry-run: also print every prompt."),
+    ] = False,
+    max_cost: MaxCostOpt = None,
+    inline_documents: InlineOpt = False,
     allow_private: AllowPrivateOpt = False,
     home: HomeOpt = None,
     personas_dir: PersonasOpt = None,
@@ -67,23 +96,32 @@ def review_cmd(
 
     Exit status: 0 when the panel decided, 1 when it is incomplete (too few verdicts), 2 on bad input.
     """
-    from panel.api.client import Client
     from panel.judge.review import Request, load_documents
 
+    check_max_cost(max_cost)
     settings = resolve(
-        home=home, model=model, personas_dir=personas_dir, allow_private=allow_private
+        home=home,
+        model=model,
+        card_model=card_model,
+        personas_dir=personas_dir,
+        allow_private=allow_private,
     )
     personas = load_personas(settings.personas_dir)
     prompts = Prompts(settings.prompts_dir)
     request = Request(sources=sources or [], description=description, name=name)
     if dry_run:
-        print_plan(request, settings, personas, prompts, json_out)
+        print_plan(request, settings, personas, prompts, json_out, verbose, inline_documents)
         return
+    from panel.api.client import Client
+
     client = Client()  # fails fast without a key, before anything is read or uploaded
     store = Store(settings.home)
     docs = load_documents(request, settings, store)
+    refuse_over_budget(max_cost, request, docs, settings, personas, prompts)
     try:
-        run = run_panel(request, docs, settings, personas, prompts, client, store)
+        run = run_panel(
+            request, docs, settings, personas, prompts, client, store, inline=inline_documents
+        )
     except RecordNotSaved as exc:
         show_unsaved(exc, json_out, personas)
         raise
@@ -110,6 +148,8 @@ def run_panel(
     prompts: Prompts,
     client: Client,
     store: Store,
+    *,
+    inline: bool = False,
 ) -> Run:
     """The panel over loaded documents, with live progress on a terminal; the run is recorded."""
     from panel.api.client import endpoint
@@ -117,7 +157,7 @@ def run_panel(
     from panel.judge.review import review
 
     with live_progress(personas, err) as on_event:
-        return asyncio.run(
+        run = asyncio.run(
             review(
                 request,
                 settings=settings,
@@ -128,7 +168,41 @@ def run_panel(
                 endpoint=endpoint(),
                 docs=docs,
                 on_event=on_event,
+                inline_documents=inline,
             )
+        )
+    err.print(f"panel: recorded run {run.run_id} in {escape(str(store.home))}", highlight=False)
+    return run
+
+
+def check_max_cost(max_cost: float | None) -> None:
+    if max_cost is not None and not max_cost > 0:
+        raise InputError(f"--max-cost {max_cost}: must be more than 0 (USD)")
+
+
+def refuse_over_budget(
+    max_cost: float | None,
+    request: Request,
+    docs: list[Document],
+    settings: Settings,
+    personas: list[Persona],
+    prompts: Prompts,
+) -> None:
+    """`--max-cost`: the estimate (caching counted) against the budget, before any API call."""
+    if max_cost is None:
+        return
+    from panel.judge.review import plan
+
+    estimate = plan(request, settings=settings, personas=personas, prompts=prompts, docs=docs)
+    if estimate.cost_usd is None:
+        raise InputError(
+            f"--max-cost: price unknown for {settings.model} or {settings.card_model} "
+            "(not in prices.toml), so the budget cannot be checked; nothing was sent"
+        )
+    if estimate.cost_usd > max_cost:
+        raise InputError(
+            f"estimated ${estimate.cost_usd:.4f} is more than --max-cost ${max_cost:.4f}; "
+            "nothing was sent"
         )
 
 
@@ -165,12 +239,19 @@ def rerun_cmd(
     ] = None,
     model: Annotated[
         str | None,
-        typer.Option("--model", help="Model for the persona calls. Default: the previous run's."),
+        typer.Option(
+            "--model",
+            "-m",
+            help="Model for the persona calls: an id or an alias. Default: the previous run's.",
+        ),
     ] = None,
+    card_model: CardModelOpt = None,
     json_out: Annotated[
         bool,
-        typer.Option("--json", help='Print {"run": ..., "diff": ...} instead of the scorecard.'),
+        json_flag('Print {"run": ..., "diff": ...} instead of the scorecard.'),
     ] = False,
+    max_cost: MaxCostOpt = None,
+    inline_documents: InlineOpt = False,
     allow_private: AllowPrivateOpt = False,
     home: HomeOpt = None,
     personas_dir: PersonasOpt = None,
@@ -183,17 +264,24 @@ def rerun_cmd(
     from panel.api.client import Client
     from panel.judge.rerun import Changes, previous_run, rerun_documents, rerun_request
 
-    settings = resolve(home=home, personas_dir=personas_dir, allow_private=allow_private)
+    check_max_cost(max_cost)
+    settings = resolve(
+        home=home, card_model=card_model, personas_dir=personas_dir, allow_private=allow_private
+    )
     store = Store(settings.home)
     previous = previous_run(store, tool)
-    settings = replace(settings, model=model or previous.model)
+    settings = replace(settings, model=model_id(model) if model else previous.model)
     personas = load_personas(settings.personas_dir)
     prompts = Prompts(settings.prompts_dir)
     client = Client()
     changes = Changes(sources=sources or [], drop=drop or [], description=description)
     docs = rerun_documents(previous, changes, settings, store)
+    request = rerun_request(previous)
+    refuse_over_budget(max_cost, request, docs, settings, personas, prompts)
     try:
-        run = run_panel(rerun_request(previous), docs, settings, personas, prompts, client, store)
+        run = run_panel(
+            request, docs, settings, personas, prompts, client, store, inline=inline_documents
+        )
     except RecordNotSaved as exc:
         show_unsaved(exc, json_out, personas)
         raise
@@ -208,59 +296,87 @@ def rerun_cmd(
 
 
 def print_plan(
-    request: Request, settings: Settings, personas: list, prompts: Prompts, json_out: bool
-) -> None:  # type: ignore[type-arg]
-    from panel.judge.review import plan
+    request: Request,
+    settings: Settings,
+    personas: list[Persona],
+    prompts: Prompts,
+    json_out: bool,
+    verbose: bool = False,
+    inline: bool = False,
+) -> None:
+    """`--dry-run`: the estimate first (input counted by the API when a key is set), then what
+    would be sent; the prompts themselves with --verbose (always in --json)."""
+    import os
+
+    from panel.judge.review import count_plan, plan
 
     p = plan(request, settings=settings, personas=personas, prompts=prompts)
-    if json_out:
-        import json
+    if os.environ.get("ANTHROPIC_API_KEY"):
+        from panel.api.client import Client
 
-        print(
-            json.dumps(
-                {
-                    "dry_run": True,
-                    "tool": {"name": p.name, "slug": p.slug},
-                    "model": p.model,
-                    "documents": [
-                        {
-                            "name": d.name,
-                            "mime": d.mime,
-                            "size_bytes": len(d.data),
-                            "sha256": d.sha256,
-                        }
-                        for d in p.documents
-                    ],
-                    "system": p.system,
-                    "instructions": p.instructions,
-                    "estimate": {
-                        "input_tokens": p.input_tokens,
-                        "output_tokens": p.output_tokens,
-                        "cost_usd": p.cost_usd,
-                    },
-                },
-                indent=2,
-            )
-        )
+        p = asyncio.run(count_plan(p, Client(), settings, inline=inline))
+    if json_out:
+        print(dumps(plan_json(p)))
         return
-    out.print(f"[bold]Dry run[/]: {escape(p.name)} ({p.slug}) with {p.model}; nothing is sent.\n")
-    out.print("[bold]Documents[/] (uploaded once each, referenced by every persona call):")
+    out.print(plan_estimate(p), soft_wrap=True)
+    out.print(f"\n[bold]Dry run[/]: {escape(p.name)} ({p.slug}) with {p.model}; nothing is sent.")
+    how = "sent inline as text" if inline else "uploaded once each, referenced by every call"
+    out.print(f"[bold]Documents[/] ({how}):")
     for d in p.documents:
         out.print(f"  {escape(d.name)}  {d.mime}  {len(d.data):,} bytes  sha256 {d.sha256[:16]}…")
+    if not verbose:
+        out.print("\nThe prompts: --verbose.", style="dim")
+        return
     out.print("\n[bold]System prompt[/] (identical for every persona):")
     out.print(escape(p.system), highlight=False)
     for pid, text in p.instructions.items():
         out.print(f"\n[bold]{pid}[/]:")
         out.print(escape(text), highlight=False)
-    cost = f"${p.cost_usd:.4f}" if p.cost_usd is not None else "unknown (no price for this model)"
-    out.print(
-        f"\n[bold]Estimate[/]: ~{p.input_tokens:,} input + ~{p.output_tokens:,} output tokens, "
-        f"about {cost} before caching."
-    )
+
+
+def plan_estimate(p: Plan) -> str:
+    """The estimate's lines: the total, then tokens by kind per model."""
+    how = "input counted by the API" if p.counted else "input estimated from sizes"
+    lines = [f"[bold]Estimate[/]: {money(p.cost_usd)} ({how}; output a third of max_tokens)"]
+    for model, u in p.estimate.models.items():
+        lines.append(
+            f"  {model}: {u.input_tokens:,} in · {u.cache_creation_input_tokens:,} cache write"
+            f" · {u.cache_read_input_tokens:,} cache read · {u.output_tokens:,} out"
+            f" · {money(u.cost_usd)}"
+        )
+    return "\n".join(lines)
+
+
+def money(usd: float | None) -> str:
+    return "price unknown" if usd is None else f"${usd:.4f}"
+
+
+def plan_json(p: Plan) -> dict[str, object]:
+    return {
+        "dry_run": True,
+        "tool": {"name": p.name, "slug": p.slug},
+        "model": p.model,
+        "estimate": {
+            "input_tokens": p.input_tokens,
+            "output_tokens": p.output_tokens,
+            "cost_usd": p.cost_usd,
+            "counted": p.counted,
+            "usage": p.estimate.model_dump(mode="json"),
+        },
+        "documents": [
+            {"name": d.name, "mime": d.mime, "size_bytes": len(d.data), "sha256": d.sha256}
+            for d in p.documents
+        ],
+        "system": p.system,
+        "instructions": p.instructions,
+    }
 
 
 @app.command("personas")
-def personas_cmd(personas_dir: PersonasOpt = None, json_out: JsonOpt = False) -> None:
+def personas_cmd(
+    personas_dir: PersonasOpt = None,
+    json_out: Annotated[bool, json_flag("Print the personas as a JSON array.")] = False,
+) -> None:
     """List the panel's personas and the lens each reviews through."""
     personas = load_personas(resolve(personas_dir=personas_dir).personas_dir)
     if json_out:

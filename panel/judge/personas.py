@@ -10,6 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from panel.errors import ConfigError
 from panel.resources import builtin_dir
 
+# libyaml's safe loader when PyYAML was built with it: the same documents, ten times faster.
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 PERSONA_SUFFIXES = (".yaml", ".yml")
 
 
@@ -38,7 +40,7 @@ def load_persona(path: Path) -> Persona:
     except OSError as exc:
         raise ConfigError(f"persona file {path}: cannot read: {exc.strerror or exc}") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=SAFE_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""

@@ -9,7 +9,7 @@ import asyncio
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from panel.api.client import Client
@@ -18,8 +18,9 @@ from panel.api.scheduler import Scheduler
 from panel.config import DEFAULT_CARD_MAX_TOKENS, Settings
 from panel.errors import InputError
 from panel.judge.decision import decide
+from panel.judge.estimate import Calls, calls_for, estimate, exact_counts, rough_counts
 from panel.judge.personas import Persona
-from panel.judge.pricing import cost, estimate_tokens
+from panel.judge.pricing import charge, cost
 from panel.judge.prompts import Prompts, sha256_text
 from panel.judge.session import (
     GivenName,
@@ -30,7 +31,7 @@ from panel.judge.session import (
     persona_instruction,
     run_personas,
 )
-from panel.model.run import DocumentRef, Run, Timings, ToolInfo
+from panel.model.run import DocumentRef, Run, RunUsage, Timings, ToolInfo
 from panel.model.verdict import ToolCard, Usage, VerdictRecord
 from panel.sources.documents import (
     Document,
@@ -136,11 +137,13 @@ async def review(
     scheduler: Scheduler | None = None,
     priority: int = 0,
     also: Callable[[sqlite3.Connection, Run], None] | None = None,
+    inline_documents: bool = False,
 ) -> Run:
     """Review one tool and record the run; persona failures are recorded, never raised.
 
     `batch` passes its shared registry and scheduler (the tool's position as `priority`), and
-    `also`, which runs in the transaction that indexes the run.
+    `also`, which runs in the transaction that indexes the run. `inline_documents` sends the
+    documents as text blocks instead of uploads (a server without a Files API).
     """
     t0 = time.monotonic()
     docs = list(docs) if docs is not None else load_documents(request, settings, store)
@@ -149,7 +152,7 @@ async def review(
         store.check_name(slug, request.name.strip())
     t_sources = time.monotonic()
 
-    registry = registry or Registry(store, client, endpoint)
+    registry = registry or Registry(store, client, endpoint, inline=inline_documents)
     uploaded = await registry.ensure_all(docs)
     t_uploads = time.monotonic()
 
@@ -172,8 +175,8 @@ async def review(
     t_panel = time.monotonic()
 
     usage = sum((v.usage for v in verdicts), Usage())
-    persona_cost = cost(settings.model, usage)
-    card_cost = cost(settings.card_model, card_usage)
+    shares = charge({}, settings.model, usage, cost(settings.model, usage))
+    charge(shares, settings.card_model, card_usage, cost(settings.card_model, card_usage))
     run = build_run(
         request,
         settings=settings,
@@ -188,8 +191,7 @@ async def review(
         verdicts=verdicts,
         card=card,
         card_error=card_error,
-        usage=usage + card_usage,
-        cost_usd=None if persona_cost is None else persona_cost + (card_cost or 0.0),
+        usage=RunUsage.of(shares),
         timings=Timings(
             sources_s=round(t_sources - t0, 3),
             uploads_s=round(t_uploads - t_sources, 3),
@@ -216,8 +218,7 @@ def build_run(
     verdicts: list[VerdictRecord],
     card: ToolCard | None,
     card_error: str | None,
-    usage: Usage,
-    cost_usd: float | None,
+    usage: RunUsage,
     timings: Timings,
     run_id: str | None = None,
 ) -> Run:
@@ -246,7 +247,7 @@ def build_run(
         verdicts=verdicts,
         panel=decision,
         usage=usage,
-        cost_usd=None if cost_usd is None else round(cost_usd, 6),
+        cost_usd=usage.cost_usd,
         prompt_versions={n: prompts.version(n) for n in ("system", "persona", "card", "repair")},
         prompt_hashes={
             "system": sha256_text(system),
@@ -258,34 +259,57 @@ def build_run(
 
 @dataclass
 class Plan:
-    """What --dry-run shows: what would be sent, and what it would roughly cost."""
+    """What --dry-run shows: what would be sent, and what it would cost with caching counted."""
 
     name: str
     slug: str
     model: str
     documents: list[Document]
-    system: str
-    instructions: dict[str, str]
-    input_tokens: int
-    output_tokens: int
-    cost_usd: float | None
+    calls: Calls
+    estimate: RunUsage
+    counted: bool = False  # input counted by messages.count_tokens, not estimated from sizes
+
+    @property
+    def system(self) -> str:
+        return self.calls.system
+
+    @property
+    def instructions(self) -> dict[str, str]:
+        return self.calls.instructions
+
+    @property
+    def input_tokens(self) -> int:
+        e = self.estimate
+        return e.input_tokens + e.cache_creation_input_tokens + e.cache_read_input_tokens
+
+    @property
+    def output_tokens(self) -> int:
+        return self.estimate.output_tokens
+
+    @property
+    def cost_usd(self) -> float | None:
+        return self.estimate.cost_usd
 
 
 def plan(
-    request: Request, *, settings: Settings, personas: Sequence[Persona], prompts: Prompts
+    request: Request,
+    *,
+    settings: Settings,
+    personas: Sequence[Persona],
+    prompts: Prompts,
+    docs: Sequence[Document] | None = None,
 ) -> Plan:
-    """Everything a review would send, without a key or a network call (URLs excepted)."""
-    docs = load_documents(request, settings, None)
+    """Everything a review would send and its estimate, without a key or a network call (URLs
+    excepted); `count_plan` makes the input counts exact with a key."""
+    docs = list(docs) if docs is not None else load_documents(request, settings, None)
     name, slug = tool_names(request, docs)
-    system = prompts.render("system")
-    instructions = {p.id: persona_instruction(prompts, p, name) for p in personas}
-    text_chars = sum(len(d.data) for d in docs if d.mime == "text/plain")
-    pdf_bytes = sum(len(d.data) for d in docs if d.mime == "application/pdf")
-    prefix = estimate_tokens(text_chars + len(system), pdf_bytes)
-    per_call = [prefix + estimate_tokens(len(t)) for t in instructions.values()]
-    input_tokens = sum(per_call)
-    output_tokens = settings.max_tokens // 3 * len(personas)
-    price = cost(settings.model, Usage(input_tokens=input_tokens, output_tokens=output_tokens))
-    return Plan(
-        name, slug, settings.model, docs, system, instructions, input_tokens, output_tokens, price
+    calls = calls_for(docs, name, personas, prompts)
+    return Plan(name, slug, settings.model, docs, calls, estimate(rough_counts(calls), settings))
+
+
+async def count_plan(plan: Plan, client: Client, settings: Settings, *, inline: bool) -> Plan:
+    """The plan with its input counted by `messages.count_tokens` (free requests, no upload)."""
+    counts = await exact_counts(
+        client, plan.calls, model=settings.model, card_model=settings.card_model, inline=inline
     )
+    return replace(plan, estimate=estimate(counts, settings), counted=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
+import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -32,6 +34,9 @@ def _quiet(persona: str, state: State, detail: str) -> None:
     """The default progress listener: says nothing."""
 
 
+# A closing document tag inside an inlined document, however it is spelled.
+CLOSING_TAG = re.compile(r"</\s*document", re.IGNORECASE)
+
 # How the instructions name a tool whose name was read from its documents.
 UNNAMED_TOOL = "the tool described in the documents"
 
@@ -52,13 +57,33 @@ def instruction_name(tool_name: str) -> str:
     return tool_name if isinstance(tool_name, GivenName) else UNNAMED_TOOL
 
 
+def inline_document(doc: Document) -> dict[str, Any]:
+    """A text document as a text block, for servers without a Files API (Ollama, vLLM, llama.cpp).
+
+    Wrapped in `<document>` tags so it reads as material, not instructions; a closing tag inside
+    the text is defused so a page cannot end its own document early.
+    """
+    title = html.escape(doc.title, quote=True)
+    source = f' source="{html.escape(doc.source, quote=True)}"' if doc.origin == "url" else ""
+    text = CLOSING_TAG.sub("&lt;/document", doc.data.decode("utf-8", "replace"))
+    return {"type": "text", "text": f'<document title="{title}"{source}>\n{text}\n</document>'}
+
+
 def document_blocks(
-    docs: Sequence[Document], file_ids: Sequence[str], *, ttl: str | None = None, cache: bool = True
+    docs: Sequence[Document],
+    file_ids: Sequence[str],
+    *,
+    ttl: str | None = None,
+    cache: bool = True,
+    inline: bool = False,
 ) -> list[dict[str, Any]]:
-    """Every document as a file reference; the last one closes the shared, cacheable prefix
-    (unless `cache` is off: a call whose write nobody would read should not pay for it)."""
+    """Every document as a file reference (or, `inline`, as a text block); the last one closes the
+    shared, cacheable prefix (unless `cache` is off: a call whose write nobody would read should
+    not pay for it)."""
     blocks: list[dict[str, Any]] = [
-        {
+        inline_document(doc)
+        if inline
+        else {
             "type": "document",
             "source": {"type": "file", "file_id": fid},
             "title": doc.title,
@@ -123,7 +148,11 @@ class Session:
                 "role": "user",
                 "content": [
                     *document_blocks(
-                        self.docs, ids, ttl=self.cache_ttl, cache=cache and self.cache_prefix
+                        self.docs,
+                        ids,
+                        ttl=self.cache_ttl,
+                        cache=cache and self.cache_prefix,
+                        inline=self.registry.inline,
                     ),
                     {"type": "text", "text": instruction},
                 ],

@@ -6,15 +6,25 @@ Pure pydantic models; this package imports nothing of panel's but itself.
 from __future__ import annotations
 
 from panel.model.decision import PanelDecision
-from panel.model.run import DocumentRef, FetchInfo, Run, Timings, ToolInfo
+from panel.model.run import (
+    DocumentRef,
+    FetchInfo,
+    ModelUsage,
+    Run,
+    RunUsage,
+    Timings,
+    ToolInfo,
+)
 from panel.model.verdict import ToolCard, Usage, Verdict, VerdictRecord
 from panel.model.votes import Votes
 
 __all__ = [
     "DocumentRef",
     "FetchInfo",
+    "ModelUsage",
     "PanelDecision",
     "Run",
+    "RunUsage",
     "Timings",
     "ToolCard",
     "ToolInfo",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from panel.model.decision import PanelDecision
 from panel.model.verdict import ToolCard, Usage, VerdictRecord
@@ -68,6 +68,28 @@ class Timings(BaseModel):
     total_s: float = 0.0
 
 
+class ModelUsage(Usage):
+    """One model's share of a run: its tokens by kind and their cost (None: price unknown)."""
+
+    cost_usd: float | None = None
+
+
+class RunUsage(Usage):
+    """A run's tokens by kind over all its calls, what they cost, and the same per model (the
+    personas' and the card's). Records written before costs were split have no `models`."""
+
+    cost_usd: float | None = None
+    models: dict[str, ModelUsage] = Field(default_factory=dict)
+
+    @classmethod
+    def of(cls, models: dict[str, ModelUsage]) -> RunUsage:
+        """The run's usage from its per-model shares; the cost is unknown if any share's is."""
+        total = sum((Usage(**m.model_dump(exclude={"cost_usd"})) for m in models.values()), Usage())
+        costs = [m.cost_usd for m in models.values()]
+        known = None if None in costs else round(sum(c or 0.0 for c in costs), 6)
+        return cls(**total.model_dump(), cost_usd=known, models=models)
+
+
 class Run(BaseModel):
     """One review of one tool; immutable once written."""
 
@@ -81,9 +103,26 @@ class Run(BaseModel):
     documents: list[DocumentRef]
     verdicts: list[VerdictRecord]
     panel: PanelDecision
-    usage: Usage
-    cost_usd: float | None = None
+    usage: RunUsage
+    cost_usd: float | None = None  # the same as usage.cost_usd, where records before it kept it
     prompt_versions: dict[str, int] = Field(default_factory=dict)
     prompt_hashes: dict[str, str] = Field(default_factory=dict)
     timings: Timings = Field(default_factory=Timings)
     job_id: str | None = None
+
+    @field_validator("usage", mode="before")
+    @classmethod
+    def _plain_usage(cls, value: object) -> object:
+        """A plain Usage (older callers, tests) becomes a RunUsage without costs."""
+        if isinstance(value, Usage) and not isinstance(value, RunUsage):
+            return value.model_dump()
+        return value
+
+    @model_validator(mode="after")
+    def _one_cost(self) -> Run:
+        """`cost_usd` and `usage.cost_usd` agree, whichever of them a record carried."""
+        if self.usage.cost_usd is None:
+            self.usage.cost_usd = self.cost_usd
+        elif self.cost_usd is None:
+            self.cost_usd = self.usage.cost_usd
+        return self

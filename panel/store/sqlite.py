@@ -28,6 +28,8 @@ from panel.model.votes import Votes
 from panel.sources.documents import slugify
 
 DB_NAME = "panel.db"
+# How many candidates an ambiguous run-id prefix lists.
+AMBIGUOUS_SHOWN = 5
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     run_id TEXT PRIMARY KEY,
@@ -354,10 +356,50 @@ class Store:
             )
 
     def run_for(self, ref: str) -> Run:
-        """A RUN_ID, or a TOOL meaning its latest run; an unknown one is a one-line error."""
+        """A run named any way a user names one; an unknown or ambiguous one is a one-line error.
+
+        In order: a whole run id; a tool's name or slug (its latest run); `TOOL~N`, the run N
+        before the latest (as git's `HEAD~1`); a unique prefix of a run id.
+        """
+        return self.load_run(self.run_id_for(ref))
+
+    def run_id_for(self, ref: str) -> str:
         if self.has_run(ref):
-            return self.load_run(ref)
-        return self.load_run(self.runs_of(ref)[-1])
+            return ref
+        if self.slug_of(ref) is not None:
+            return self.runs_of(ref)[-1]
+        tool, tilde, back = ref.rpartition("~")
+        if tilde and tool and back.isdigit() and self.slug_of(tool) is not None:
+            ids = self.runs_of(tool)
+            if int(back) >= len(ids):
+                raise InputError(
+                    f"{ref!r}: {tool!r} has {len(ids)} run(s), so ~{len(ids) - 1} is the oldest"
+                )
+            return ids[-1 - int(back)]
+        matches = self.run_ids_starting(ref)
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            shown = ", ".join(matches[:AMBIGUOUS_SHOWN]) + (
+                ", ..." if len(matches) > AMBIGUOUS_SHOWN else ""
+            )
+            raise InputError(
+                f"{ref!r} is the start of {len(matches)} run ids ({shown}); give more of one"
+            )
+        raise InputError(
+            f"no run or tool {ref!r} in {self.home}; give a tool's name or slug (`panel list`), "
+            "TOOL~1 for its run before the latest, or a run id or its start (`panel history TOOL`)"
+        )
+
+    def run_ids_starting(self, prefix: str) -> list[str]:
+        """Run ids that begin with `prefix`, oldest first."""
+        if not prefix:
+            return []
+        rows = self.db.execute(
+            "SELECT run_id FROM runs WHERE substr(run_id, 1, ?) = ? ORDER BY created_at, rowid",
+            (len(prefix), prefix),
+        ).fetchall()
+        return [r["run_id"] for r in rows]
 
     def runs_of(self, tool: str) -> list[str]:
         """The run ids of a TOOL argument, oldest first; an unknown tool is a one-line error."""
