@@ -21,8 +21,18 @@ $(CHROMIUM):
 		echo "The browser tests need Debian's chromium: sudo apt-get install chromium"; exit 2; \
 	fi
 
-test: $(BIN)/panel $(CHROMIUM)
-	$(BIN)/pytest
+# The shared-store tests start a throwaway cluster from Debian's postgresql server binaries.
+PG_BIN ?= /usr/lib/postgresql/15/bin
+
+$(PG_BIN)/initdb:
+	@if [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null; \
+	else \
+		echo "The PostgreSQL store tests need Debian's postgresql: sudo apt-get install postgresql"; exit 2; \
+	fi
+
+test: $(BIN)/panel $(CHROMIUM) $(PG_BIN)/initdb
+	PANEL_REQUIRE_POSTGRES=1 $(BIN)/pytest
 
 unit: $(BIN)/panel
 	$(BIN)/pytest -m "not e2e"

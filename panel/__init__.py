@@ -60,26 +60,33 @@ def review(
     home: str | Path | None = None,
     personas_dir: str | Path | None = None,
     allow_private: bool = False,
+    samples: int = 1,
 ) -> Run:
     """Review a tool from files, URLs and/or a pasted description; the run is recorded and returned.
 
     Needs `ANTHROPIC_API_KEY` in the environment. Settings follow the CLI: arguments over `PANEL_*`
     environment variables over defaults. Bad input raises `InputError`; a persona that fails is a
-    verdict with `status="failed"`, never an exception.
+    verdict with `status="failed"`, never an exception. `samples` K > 1 asks each persona K times
+    and keeps the median score, the majority decision and the spread (`VerdictRecord.spread`).
     """
+    from dataclasses import replace
+
     from panel.api.client import Client, endpoint
     from panel.config import resolve
     from panel.judge.personas import load_personas
     from panel.judge.prompts import Prompts
     from panel.judge.review import Request
     from panel.judge.review import review as review_run
-    from panel.store.sqlite import Store
+    from panel.store.open import open_store
 
+    if samples < 1:
+        raise InputError(f"samples={samples}: must be 1 or more (calls per persona)")
     settings = resolve(
         home=_path(home), model=model, personas_dir=_path(personas_dir), allow_private=allow_private
     )
+    settings = replace(settings, samples=samples)
     client = Client()
-    store = Store(settings.home)
+    store = open_store(settings.home)
     try:
         return asyncio.run(
             review_run(
@@ -104,10 +111,12 @@ def rerun(
     model: str | None = None,
     home: str | Path | None = None,
     allow_private: bool = False,
+    samples: int = 1,
 ) -> Run:
     """Review TOOL again with its previous sources, plus `sources`, minus `drop`.
 
     Unchanged documents reuse their uploads. Compare with the previous run through `run.parent_run_id`.
+    `samples` as in `review`.
     """
     from dataclasses import replace
 
@@ -117,14 +126,16 @@ def rerun(
     from panel.judge.prompts import Prompts
     from panel.judge.rerun import Changes, previous_run, rerun_documents, rerun_request
     from panel.judge.review import review as review_run
-    from panel.store.sqlite import Store
+    from panel.store.open import open_store
 
+    if samples < 1:
+        raise InputError(f"samples={samples}: must be 1 or more (calls per persona)")
     settings = resolve(home=_path(home), allow_private=allow_private)
     client = Client()
-    store = Store(settings.home)
+    store = open_store(settings.home)
     try:
         previous = previous_run(store, tool)
-        settings = replace(settings, model=model or previous.model)
+        settings = replace(settings, model=model or previous.model, samples=samples)
         changes = Changes(sources=list(sources), drop=list(drop), description=description)
         return asyncio.run(
             review_run(
@@ -145,9 +156,9 @@ def rerun(
 def load_run(ref: str, *, home: str | Path | None = None) -> Run:
     """A recorded run by its id, or a tool's name or slug for its latest run; no API call."""
     from panel.config import resolve
-    from panel.store.sqlite import Store
+    from panel.store.open import existing_store
 
-    store = Store.existing(resolve(home=_path(home)).home)
+    store = existing_store(resolve(home=_path(home)).home)
     try:
         return store.run_for(ref)
     finally:

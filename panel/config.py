@@ -36,6 +36,8 @@ APP_NAME = "panel"
 DEFAULT_SHIP_THRESHOLD = 70.0
 # Fewer successful verdicts than this and the panel is "incomplete".
 DEFAULT_QUORUM = 3
+# Calls per persona in a review (`--samples K`): above 1, each verdict is the median of K samples.
+DEFAULT_SAMPLES = 1
 # Largest local file we read (the Files API takes up to 500 MB; a review never needs that much).
 DEFAULT_MAX_FILE_BYTES = 32 * 1024 * 1024
 # `panel redteam`: cases reviewed at once (each is two reviews of one call per persona, in turn).
@@ -59,6 +61,7 @@ class Settings:
     home_source: str = "--home"
     ship_threshold: float = DEFAULT_SHIP_THRESHOLD
     quorum: int = DEFAULT_QUORUM
+    samples: int = DEFAULT_SAMPLES
     max_tokens: int = DEFAULT_MAX_TOKENS
     personas_dir: Path | None = None
     prompts_dir: Path | None = None

@@ -14,8 +14,11 @@ from typing import Any
 import pytest
 from pytest_socket import socket_allow_hosts
 
+from panel.store.open import open_store
+from panel.store.sqlite import Store
 from tests.fake_anthropic import FakeAnthropic
 from tests.pages import PageServer
+from tests.pgcluster import Cluster, available
 
 ROOT = Path(__file__).resolve().parent.parent
 FAKE_KEY = "sk-ant-test-0123456789"
@@ -112,3 +115,46 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if {"panel_cli", "fake"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[Cluster]:
+    """One throwaway PostgreSQL cluster for the session, on a Unix socket in a temporary dir."""
+    if not available():
+        message = "PostgreSQL server binaries missing: apt-get install postgresql"
+        if os.environ.get("PANEL_REQUIRE_POSTGRES"):  # `make test` installs them: never skip there
+            pytest.fail(message)
+        pytest.skip(message)
+    cluster = Cluster().start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def pg_url(pg_cluster: Cluster) -> str:
+    """A fresh, empty database of the session's cluster."""
+    return pg_cluster.new_database()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The same test on both stores: `postgres` points PANEL_DATABASE_URL at a fresh database
+    (in this process and in the `panel` subprocesses, which inherit the environment)."""
+    if request.param == "postgres":
+        monkeypatch.setenv("PANEL_DATABASE_URL", request.getfixturevalue("pg_url"))
+    return str(request.param)
+
+
+@pytest.fixture
+def make_store(backend: str, tmp_path: Path) -> Iterator[Callable[..., Store]]:
+    """Open the store of the test's backend, as the commands do; closed at the end."""
+    opened: list[Store] = []
+
+    def make(home: Path | None = None) -> Store:
+        store = open_store(home or tmp_path / "store")
+        opened.append(store)
+        return store
+
+    yield make
+    for store in opened:
+        store.close()

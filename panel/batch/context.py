@@ -90,7 +90,7 @@ async def load_row(ctx: Context, row: BacklogRow) -> list[Document]:
         return load_documents(request, ctx.settings, ctx.store)
 
     def fetch() -> list[Document]:
-        store = Store(ctx.store.home)
+        store = ctx.store.another()
         try:
             return load_documents(request, ctx.settings, store)
         finally:

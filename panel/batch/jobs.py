@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import sqlite3
+import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -22,12 +23,21 @@ from pathlib import Path
 from typing import Any, Literal
 
 from panel.batch.backlog import BacklogRow
-from panel.errors import InputError
+from panel.errors import InputError, PanelError
 from panel.model.run import Run
 from panel.sources.documents import slugify
-from panel.store.sqlite import Store
+from panel.store.connection import Connection
+from panel.store.sqlite import Store, claim_owner
 
 ItemState = Literal["pending", "running", "submitted", "done", "failed"]
+# Shared store: how long a worker's claim on an item lasts without a heartbeat (renewed every
+# third of it), so a killed worker's items go to the others. `PANEL_LEASE_S` overrides it.
+DEFAULT_LEASE_S = 60.0
+
+
+class LeaseLost(PanelError):
+    """Another worker took this item over (our lease ran out): our run is not recorded."""
+
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -106,12 +116,17 @@ class Item:
 
 
 class Jobs:
-    """The job tables, on the data home's SQLite connection."""
+    """The job tables, on the store's connection: SQLite's, or the shared PostgreSQL database's
+    (whose migrations create them). The SQL is written to run on both."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
         self.db = store.db
-        if not store.readonly:  # reading (`panel jobs`) never creates or migrates anything
+        self.postgres = store.dialect == "postgres"
+        self.owner = claim_owner()  # this worker, in the items it leases (shared store)
+        self.lease_s = float(os.environ.get("PANEL_LEASE_S") or DEFAULT_LEASE_S)
+        # reading (`panel jobs`) never creates or migrates anything
+        if not store.readonly and not self.postgres:
             self.db.executescript(SCHEMA)
 
     # jobs ---------------------------------------------------------------------------------------
@@ -132,8 +147,9 @@ class Jobs:
         stamp = now()
         with self.store.transaction() as db:
             if existing is None:
-                db.execute(
-                    "INSERT INTO jobs VALUES (?,?,?,?,?,?,?)",
+                db.execute(  # workers starting together on a shared store: one creates it
+                    """INSERT INTO jobs VALUES (?,?,?,?,?,?,?) ON CONFLICT (job_id)
+                       DO UPDATE SET status = 'running', updated_at = excluded.updated_at""",
                     (job_id, str(backlog), via, model, stamp, stamp, "running"),
                 )
             else:
@@ -146,10 +162,10 @@ class Jobs:
                     """INSERT INTO job_items (job_id, slug, position, name, row, state, updated_at)
                        VALUES (?,?,?,?,?,'pending',?)
                        ON CONFLICT (job_id, slug) DO UPDATE SET position = excluded.position,
-                         row = CASE WHEN state IN ('pending', 'failed')
-                                    THEN excluded.row ELSE row END,
-                         name = CASE WHEN state IN ('pending', 'failed')
-                                     THEN excluded.name ELSE name END""",
+                         row = CASE WHEN job_items.state IN ('pending', 'failed')
+                                    THEN excluded.row ELSE job_items.row END,
+                         name = CASE WHEN job_items.state IN ('pending', 'failed')
+                                     THEN excluded.name ELSE job_items.name END""",
                     (job_id, row.slug, position, row.name, json.dumps(row.to_dict()), stamp),
                 )
 
@@ -162,15 +178,19 @@ class Jobs:
 
     def overview(self) -> list[dict[str, Any]]:
         """Every job with its counts, open batches and spend, oldest first (for `panel jobs`)."""
-        if not self.db.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'jobs'"
-        ).fetchone():
+        if (
+            not self.postgres
+            and not self.db.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'jobs'"
+            ).fetchone()
+        ):
             return []
         rows = self.db.execute(
             """SELECT j.job_id, j.via, j.status, j.model, j.created_at, j.updated_at,
-                 COALESCE(SUM(i.state = 'done'), 0) AS done,
-                 COALESCE(SUM(i.state = 'failed'), 0) AS failed,
-                 COALESCE(SUM(i.state IN ('pending', 'running', 'submitted')), 0) AS pending,
+                 COALESCE(SUM(CASE WHEN i.state = 'done' THEN 1 ELSE 0 END), 0) AS done,
+                 COALESCE(SUM(CASE WHEN i.state = 'failed' THEN 1 ELSE 0 END), 0) AS failed,
+                 COALESCE(SUM(CASE WHEN i.state IN ('pending', 'running', 'submitted')
+                                   THEN 1 ELSE 0 END), 0) AS pending,
                  COALESCE(SUM(i.cost_usd), 0) AS cost_usd,
                  (SELECT COUNT(*) FROM job_batches b
                    WHERE b.job_id = j.job_id AND b.state = 'submitted') AS open_batches
@@ -189,22 +209,7 @@ class Jobs:
             "SELECT * FROM job_items WHERE job_id = ? ORDER BY position", (job_id,)
         ).fetchall()
         wanted = set(slugs) if slugs is not None else None
-        return [
-            Item(
-                r["slug"],
-                r["position"],
-                r["name"],
-                BacklogRow.from_dict(json.loads(r["row"])),
-                r["state"],
-                r["run_id"],
-                r["error"],
-                r["attempts"],
-                r["cost_usd"],
-                r["tokens"],
-            )
-            for r in rows
-            if wanted is None or r["slug"] in wanted
-        ]
+        return [_item(r) for r in rows if wanted is None or r["slug"] in wanted]
 
     def resume(self, job_id: str, *, retry_failed: bool) -> None:
         """Make a job runnable again after a stop or a crash.
@@ -213,6 +218,9 @@ class Jobs:
         failed tools too when asked. A run record written but never indexed (a kill between the
         two) belongs to no one: it is removed so the redone tool ends with exactly one run.
         """
+        if self.postgres:  # other workers may be running: only a dead worker's items are redone
+            self.resume_shared(job_id, retry_failed=retry_failed)
+            return
         states = ("running", "failed") if retry_failed else ("running",)
         marks = ",".join("?" * len(states))
         redo = self.db.execute(
@@ -227,7 +235,66 @@ class Jobs:
                 (now(), job_id, *states),
             )
 
+    def resume_shared(self, job_id: str, *, retry_failed: bool) -> None:
+        with self.store.transaction() as db:
+            db.execute(
+                """UPDATE job_items SET state = 'pending', lease_owner = NULL, lease_until = NULL,
+                     updated_at = ?
+                   WHERE job_id = ? AND (state = 'running' AND COALESCE(lease_until, 0) < ?
+                                         OR state = 'failed' AND ?)""",
+                (now(), job_id, time.time(), retry_failed),
+            )
+
+    # several workers, one job (shared store) ----------------------------------------------------
+
+    def claim(self, job_id: str, slugs: Sequence[str]) -> Item | None:
+        """The next pending item of these, or one whose worker's lease ran out; leased to us.
+
+        `FOR UPDATE SKIP LOCKED`: workers claiming at the same moment get different items.
+        """
+        stamp = time.time()
+        row = self.db.execute(
+            """UPDATE job_items SET state = 'running', lease_owner = ?, lease_until = ?,
+                 attempts = attempts + 1, error = NULL, updated_at = ?
+               WHERE (job_id, slug) = (
+                 SELECT job_id, slug FROM job_items
+                 WHERE job_id = ? AND slug = ANY(?)
+                   AND (state = 'pending' OR state = 'running' AND lease_until < ?)
+                 ORDER BY position LIMIT 1 FOR UPDATE SKIP LOCKED)
+               RETURNING *""",
+            (self.owner, stamp + self.lease_s, now(), job_id, list(slugs), stamp),
+        ).fetchone()
+        return None if row is None else _item(row)
+
+    def leased_elsewhere(self, job_id: str, slugs: Sequence[str]) -> int:
+        """Items another worker holds a live lease on: they may yet come back to us."""
+        row = self.db.execute(
+            """SELECT COUNT(*) FROM job_items WHERE job_id = ? AND slug = ANY(?)
+               AND state = 'running' AND lease_owner <> ?""",
+            (job_id, list(slugs), self.owner),
+        ).fetchone()
+        return int(row[0])
+
+    def heartbeat(self, job_id: str) -> None:
+        """Renew the leases of the items this worker is reviewing."""
+        self.db.execute(
+            """UPDATE job_items SET lease_until = ?
+               WHERE job_id = ? AND lease_owner = ? AND state = 'running'""",
+            (time.time() + self.lease_s, job_id, self.owner),
+        )
+
+    def release(self, job_id: str, slug: str) -> None:
+        """Give a claimed item back untouched (the budget stopped this worker)."""
+        self.db.execute(
+            """UPDATE job_items SET state = 'pending', lease_owner = NULL, lease_until = NULL,
+                 attempts = attempts - 1
+               WHERE job_id = ? AND slug = ? AND lease_owner = ? AND state = 'running'""",
+            (job_id, slug, self.owner),
+        )
+
     def drop_orphans(self, job_id: str, slug: str) -> None:
+        if self.postgres:  # the record is a column of its index row: there are no orphans
+            return
         folder = self.store.home / slug
         if not folder.is_dir():
             return
@@ -245,18 +312,20 @@ class Jobs:
     def set_state(
         self, job_id: str, slug: str, state: ItemState, *, error: str | None = None
     ) -> None:
+        held = " AND (lease_owner IS NULL OR lease_owner = ?)" if self.postgres else ""
         with self.store.transaction() as db:
             db.execute(
                 """UPDATE job_items SET state = ?, error = ?, updated_at = ?,
                    attempts = attempts + (CASE WHEN ? = 'running' THEN 1 ELSE 0 END)
-                   WHERE job_id = ? AND slug = ?""",
-                (state, error, now(), state, job_id, slug),
+                   WHERE job_id = ? AND slug = ?"""
+                + held,
+                (state, error, now(), state, job_id, slug, *([self.owner] if held else [])),
             )
 
-    def mark_run(self, job_id: str) -> Callable[[sqlite3.Connection, Run], None]:
+    def mark_run(self, job_id: str) -> Callable[[Connection, Run], None]:
         """What `review(also=...)` runs as the run is indexed: the item takes its outcome."""
 
-        def also(db: sqlite3.Connection, run: Run) -> None:
+        def also(db: Connection, run: Run) -> None:
             state = "done" if run.status == "complete" else "failed"
             error = None if state == "done" else f"panel incomplete ({run.panel.label})"
             usage = run.usage
@@ -266,11 +335,20 @@ class Jobs:
                 + usage.cache_creation_input_tokens
                 + usage.cache_read_input_tokens
             )
-            db.execute(
-                """UPDATE job_items SET state = ?, run_id = ?, error = ?, cost_usd = ?, tokens = ?,
-                   updated_at = ? WHERE job_id = ? AND slug = ?""",
-                (state, run.run_id, error, run.cost_usd, tokens, now(), job_id, run.tool.slug),
+            held = (
+                " AND state <> 'done' AND (lease_owner IS NULL OR lease_owner = ?)"
+                if self.postgres
+                else ""
             )
+            cur = db.execute(
+                """UPDATE job_items SET state = ?, run_id = ?, error = ?, cost_usd = ?, tokens = ?,
+                   updated_at = ? WHERE job_id = ? AND slug = ?"""
+                + held,
+                (state, run.run_id, error, run.cost_usd, tokens, now(), job_id, run.tool.slug)
+                + ((self.owner,) if held else ()),
+            )
+            if self.postgres and cur.rowcount == 0:  # rolls back the run's indexing with it
+                raise LeaseLost(f"{run.tool.slug}: another worker took this tool over")
 
         return also
 
@@ -299,7 +377,8 @@ class Jobs:
         """For the progress bar: counts by state, tokens and spend, in one query."""
         row = self.db.execute(
             """SELECT COUNT(*) AS total,
-                 SUM(state = 'done') AS done, SUM(state = 'failed') AS failed,
+                 SUM(CASE WHEN state = 'done' THEN 1 ELSE 0 END) AS done,
+                 SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END) AS failed,
                  COALESCE(SUM(tokens), 0) AS tokens, COALESCE(SUM(cost_usd), 0) AS cost
                FROM job_items WHERE job_id = ?""",
             (job_id,),
@@ -437,17 +516,39 @@ class Jobs:
 
     def retry_counts(self, job_id: str) -> dict[str, int]:
         """Batch results that had to be redone live, by what came back."""
+        kind = "result::jsonb ->> 'type'" if self.postgres else "json_extract(result, '$.type')"
         rows = self.db.execute(
-            """SELECT json_extract(result, '$.type') AS kind, COUNT(*) AS n FROM job_requests
+            f"""SELECT {kind} AS kind, COUNT(*) AS n FROM job_requests
                WHERE job_id = ? AND state = 'retry' GROUP BY kind""",
             (job_id,),
         ).fetchall()
         return {r["kind"]: r["n"] for r in rows}
 
 
+def _item(r: Any) -> Item:
+    return Item(
+        r["slug"],
+        r["position"],
+        r["name"],
+        BacklogRow.from_dict(json.loads(r["row"])),
+        r["state"],
+        r["run_id"],
+        r["error"],
+        r["attempts"],
+        r["cost_usd"],
+        r["tokens"],
+    )
+
+
 @contextmanager
-def exclusive(store: Store, job_id: str) -> Iterator[None]:
-    """One process per job: a second `panel batch` of the same job stops instead of racing."""
+def exclusive(store: Store, job_id: str, *, shared: bool = False) -> Iterator[None]:
+    """One process per job: a second `panel batch` of the same job stops instead of racing.
+
+    `shared` (live, on the shared store): any number of workers, which lease items instead.
+    """
+    if shared:
+        yield
+        return
     folder = store.home / ".jobs"
     folder.mkdir(parents=True, exist_ok=True)
     fd = os.open(folder / f"{job_id}.lock", os.O_RDWR | os.O_CREAT, 0o644)

@@ -38,7 +38,7 @@ from panel.errors import ConfigError, InputError
 from panel.judge.personas import load_personas
 from panel.judge.prompts import Prompts
 from panel.keys import KEY_ENV, missing_key_message
-from panel.store.sqlite import Store
+from panel.store.open import existing_store, open_store
 
 
 @app.command("batch")
@@ -178,7 +178,7 @@ def batch_cmd(
         wait=not no_wait,
         inline_documents=inline_documents,
     )
-    store = Store(settings.home)
+    store = open_store(settings.home)
     job_id = job_id_for(backlog, job)
     if not needs_api(store, job_id, loaded.rows, retry_failed=retry_failed):
         client = no_calls()  # a finished job: its summary needs no key and calls no API
@@ -186,7 +186,8 @@ def batch_cmd(
         raise ConfigError(missing_key_message())
     else:
         client = Client()
-    with exclusive(store, job_id), job_progress(err) as progress:
+    shared = store.dialect == "postgres" and options.via == "live"  # workers lease items
+    with exclusive(store, job_id, shared=shared), job_progress(err) as progress:
         result = asyncio.run(
             run_job(
                 loaded.rows,
@@ -300,7 +301,7 @@ def export_cmd(
 
     if (csv_path is None) == (not json_out):
         raise InputError("give one of --csv FILE (- for stdout) or --json")
-    store = Store.existing(resolve(home=home).home)
+    store = existing_store(resolve(home=home).home)
     header, rows = export_rows(store, job)
     if json_out:
         import json
@@ -323,7 +324,7 @@ def jobs_cmd(
     """Every batch job: its state, counts, what is still in the API's batches, and spend so far."""
     from panel.batch.jobs import Jobs
 
-    store = Store.existing(resolve(home=home).home)
+    store = existing_store(resolve(home=home).home)
     rows = Jobs(store).overview()
     if json_out:
         import json

@@ -13,7 +13,7 @@ from panel.cli.app import HomeOpt, JsonOpt, app, out
 from panel.config import resolve
 from panel.errors import InputError
 from panel.judge.spend import Report, Spend, report
-from panel.store.sqlite import Store
+from panel.store.open import existing_store
 
 
 @app.command("cost")
@@ -38,7 +38,7 @@ def cost_cmd(
             since = date.fromisoformat(since).isoformat()
         except ValueError:
             raise InputError(f"--since {since!r}: not a date (YYYY-MM-DD)") from None
-    store = Store.existing(resolve(home=home).home)
+    store = existing_store(resolve(home=home).home)
     if tool:
         run_ids = store.runs_of(tool)
     else:

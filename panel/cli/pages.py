@@ -23,6 +23,7 @@ from panel.judge.prompts import Prompts
 from panel.model.run import Run
 from panel.pages.links import safe_href
 from panel.pages.views import CompareView, compare_view
+from panel.store.open import existing_store
 from panel.store.sqlite import Store, write_atomic
 
 PROMPTS = ("system", "persona", "card", "repair")
@@ -116,7 +117,7 @@ def compare_cmd(
     from panel.pages import compare_html, compare_markdown
 
     settings = resolve(home=home, personas_dir=personas_dir)
-    store = Store.existing(settings.home)
+    store = existing_store(settings.home)
     a, b = two_runs(store, tool_a, tool_b)
     personas = load_personas(settings.personas_dir)
     votes_a, votes_b = store.votes(a.tool.slug), store.votes(b.tool.slug)
@@ -159,7 +160,7 @@ def site_cmd(
     from panel.pages import build_site, parse_pairs
 
     settings = resolve(home=home, personas_dir=personas_dir)
-    store = Store.existing(settings.home)
+    store = existing_store(settings.home)
     if site_url is not None and safe_href(site_url) is None:
         raise InputError(f"--site-url {site_url!r}: give an absolute http(s) URL")
     pairs = parse_pairs(pairs_file) if pairs_file is not None else []

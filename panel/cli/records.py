@@ -26,7 +26,8 @@ from panel.errors import InputError
 from panel.judge.personas import load_personas
 from panel.store.diff import diff_runs
 from panel.store.history import history
-from panel.store.sqlite import DB_NAME, Store, dumps
+from panel.store.open import database_url, existing_store
+from panel.store.sqlite import DB_NAME, dumps
 
 
 def emit(
@@ -65,7 +66,7 @@ def show_cmd(
 ) -> None:
     """Show one recorded run: the scorecard, or its review page; needs no key and calls no API."""
     settings = resolve(home=home, personas_dir=personas_dir)
-    store = Store.existing(settings.home)
+    store = existing_store(settings.home)
     run = store.run_for(run_ref)
     if fmt is not PageFormat.text and not json_out:
         show_page(store, run, fmt, dest, settings.personas_dir)
@@ -86,7 +87,7 @@ def history_cmd(
 ) -> None:
     """Every run of a tool, oldest first, with a score trend per persona; calls no API."""
     settings = resolve(home=home, personas_dir=personas_dir)
-    store = Store.existing(settings.home)
+    store = existing_store(settings.home)
     problems: list[str] = []
     runs = store.readable_runs(store.runs_of(tool), problems)
     for problem in problems:
@@ -111,8 +112,8 @@ def list_cmd(
 ) -> None:
     """Every tool reviewed, with its latest label, mean score and date; calls no API."""
     settings = resolve(home=home)
-    has_runs = (settings.home / DB_NAME).exists()
-    rows = Store.existing(settings.home).tool_rows() if has_runs else []
+    has_runs = database_url() is not None or (settings.home / DB_NAME).exists()
+    rows = existing_store(settings.home).tool_rows() if has_runs else []
     if json_out:
         print(dumps([r.model_dump() for r in rows]))
     elif not rows:
@@ -143,7 +144,7 @@ def diff_cmd(
     `panel diff TOOL` compares its last two runs.
     """
     settings = resolve(home=home, personas_dir=personas_dir)
-    store = Store.existing(settings.home)
+    store = existing_store(settings.home)
     if run_b is None:
         ids = store.runs_of(run_a)
         if len(ids) < 2:

@@ -87,9 +87,11 @@ def scorecard(run: Run, names: dict[str, str]) -> RenderableType:
         if v.status == "ok":
             line = Text.assemble(
                 (name, "bold"),
-                f"{v.score}/100 · ",
+                f"{v.score}/100{plus_minus(v.spread)} · ",
                 (v.decision or "", DECISION_STYLE[v.decision or "skip"]),
             )
+            if v.samples is not None:
+                line.append(f"  {samples_text(v.samples, v.samples_failed)}", style="dim")
             parts.append(line)
             parts.append(Text(clean(v.rationale or "")))
             if v.injection_suspected:
@@ -109,6 +111,17 @@ def scorecard(run: Run, names: dict[str, str]) -> RenderableType:
     footer += f" · ${run.cost_usd:.4f}" if run.cost_usd is not None else " · price unknown"
     parts += [Text(""), Text(clean(footer), style="dim")]
     return Box(Group(*parts), title="panel review", title_align="left", expand=False, width=100)
+
+
+def plus_minus(spread: float | None) -> str:
+    """An ensemble verdict's spread as the scorecard shows it (" ± 4"); nothing for one sample."""
+    return "" if spread is None else f" ± {round(spread)}"
+
+
+def samples_text(scores: Sequence[int], failed: int | None) -> str:
+    """`median of 70, 74, 80`, and how many samples failed, if any."""
+    text = f"median of {', '.join(map(str, scores))}"
+    return text + (f" ({failed} failed)" if failed else "")
 
 
 def print_run(console: Console, run: Run, names: dict[str, str]) -> None:

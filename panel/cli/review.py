@@ -22,13 +22,14 @@ from panel.cli.app import (
     out,
 )
 from panel.cli.render import diff_view, persona_names, print_run
-from panel.config import Settings, model_id, resolve
+from panel.config import DEFAULT_SAMPLES, Settings, model_id, resolve
 from panel.errors import InputError
 from panel.judge.personas import Persona, load_personas
 from panel.judge.prompts import Prompts
 from panel.model.run import Run
 from panel.sources.documents import Document
 from panel.store.diff import diff_runs
+from panel.store.open import open_store
 from panel.store.sqlite import RecordNotSaved, Store, dumps
 
 # Commands that call the API import the SDK when they run (it takes about a second to import),
@@ -44,6 +45,15 @@ MaxCostOpt = Annotated[
         metavar="USD",
         help="Refuse before any call when the estimated cost is more than this.",
         show_default=False,
+    ),
+]
+SamplesOpt = Annotated[
+    int,
+    typer.Option(
+        "--samples",
+        metavar="K",
+        help="Ask each persona K times (K calls each, one cache write): its verdict is the median "
+        'score and the majority decision, shown with the spread ("74 ± 3").',
     ),
 ]
 InlineOpt = Annotated[
@@ -87,6 +97,7 @@ def review_cmd(
         typer.Option("--verbose", "-v", help="With --dry-run: also print every prompt."),
     ] = False,
     max_cost: MaxCostOpt = None,
+    samples: SamplesOpt = DEFAULT_SAMPLES,
     inline_documents: InlineOpt = False,
     allow_private: AllowPrivateOpt = False,
     home: HomeOpt = None,
@@ -99,6 +110,7 @@ def review_cmd(
     from panel.judge.review import Request, load_documents
 
     check_max_cost(max_cost)
+    check_samples(samples)
     settings = resolve(
         home=home,
         model=model,
@@ -106,6 +118,7 @@ def review_cmd(
         personas_dir=personas_dir,
         allow_private=allow_private,
     )
+    settings = replace(settings, samples=samples)
     personas = load_personas(settings.personas_dir)
     prompts = Prompts(settings.prompts_dir)
     request = Request(sources=sources or [], description=description, name=name)
@@ -115,7 +128,7 @@ def review_cmd(
     from panel.api.client import Client
 
     client = Client()  # fails fast without a key, before anything is read or uploaded
-    store = Store(settings.home)
+    store = open_store(settings.home)
     docs = load_documents(request, settings, store)
     refuse_over_budget(max_cost, request, docs, settings, personas, prompts)
     try:
@@ -171,13 +184,18 @@ def run_panel(
                 inline_documents=inline,
             )
         )
-    err.print(f"panel: recorded run {run.run_id} in {escape(str(store.home))}", highlight=False)
+    err.print(f"panel: recorded run {run.run_id} in {escape(store.where)}", highlight=False)
     return run
 
 
 def check_max_cost(max_cost: float | None) -> None:
     if max_cost is not None and not max_cost > 0:
         raise InputError(f"--max-cost {max_cost}: must be more than 0 (USD)")
+
+
+def check_samples(samples: int) -> None:
+    if samples < 1:
+        raise InputError(f"--samples {samples}: must be 1 or more (calls per persona)")
 
 
 def refuse_over_budget(
@@ -251,6 +269,7 @@ def rerun_cmd(
         json_flag('Print {"run": ..., "diff": ...} instead of the scorecard.'),
     ] = False,
     max_cost: MaxCostOpt = None,
+    samples: SamplesOpt = DEFAULT_SAMPLES,
     inline_documents: InlineOpt = False,
     allow_private: AllowPrivateOpt = False,
     home: HomeOpt = None,
@@ -265,12 +284,15 @@ def rerun_cmd(
     from panel.judge.rerun import Changes, previous_run, rerun_documents, rerun_request
 
     check_max_cost(max_cost)
+    check_samples(samples)
     settings = resolve(
         home=home, card_model=card_model, personas_dir=personas_dir, allow_private=allow_private
     )
-    store = Store(settings.home)
+    store = open_store(settings.home)
     previous = previous_run(store, tool)
-    settings = replace(settings, model=model_id(model) if model else previous.model)
+    settings = replace(
+        settings, model=model_id(model) if model else previous.model, samples=samples
+    )
     personas = load_personas(settings.personas_dir)
     prompts = Prompts(settings.prompts_dir)
     client = Client()
@@ -338,6 +360,8 @@ def plan_estimate(p: Plan) -> str:
     """The estimate's lines: the total, then tokens by kind per model."""
     how = "input counted by the API" if p.counted else "input estimated from sizes"
     lines = [f"[bold]Estimate[/]: {money(p.cost_usd)} ({how}; output a third of max_tokens)"]
+    if p.samples > 1:
+        lines.append(f"  {p.samples} samples a persona: {p.samples} calls each, one cache write")
     for model, u in p.estimate.models.items():
         lines.append(
             f"  {model}: {u.input_tokens:,} in · {u.cache_creation_input_tokens:,} cache write"
@@ -356,6 +380,7 @@ def plan_json(p: Plan) -> dict[str, object]:
         "dry_run": True,
         "tool": {"name": p.name, "slug": p.slug},
         "model": p.model,
+        "samples": p.samples,
         "estimate": {
             "input_tokens": p.input_tokens,
             "output_tokens": p.output_tokens,

@@ -11,7 +11,7 @@ from rich.markup import escape
 from panel.cli.app import HomeOpt, app, out
 from panel.config import resolve
 from panel.errors import InputError
-from panel.store.sqlite import Store
+from panel.store.open import existing_store
 
 MAX_VOTER = 64
 
@@ -43,7 +43,7 @@ def vote_cmd(
     if clear == (decision is not None):
         raise InputError("give ship or skip, or --clear (not both)")
     name = voter_name(voter)
-    store = Store.existing(resolve(home=home).home, writable=True)
+    store = existing_store(resolve(home=home).home, writable=True)
     slug = store.slug_of(tool)
     if slug is None:
         raise InputError(f"no runs of {tool!r}; see `panel list` for the tools reviewed")

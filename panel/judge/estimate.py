@@ -2,9 +2,9 @@
 
 It prices the calls `review` makes, laid out as `run_personas` sends them: when the shared document
 prefix is long enough to cache, the first persona writes it and the others read it (one write and
-three reads); the card call (another model) sends it uncached. Input tokens are estimated from sizes
-(~4 characters a token), or counted exactly by `messages.count_tokens` when a key is set; output is
-a third of each call's max_tokens.
+three reads; with `--samples K`, K calls a persona and still one write); the card call (another
+model) sends it uncached. Input tokens are estimated from sizes (~4 characters a token), or counted
+exactly by `messages.count_tokens` when a key is set; output is a third of each call's max_tokens.
 """
 
 from __future__ import annotations
@@ -113,7 +113,8 @@ def estimate(counts: Counts, settings: Settings) -> RunUsage:
     cached = counts.prefix >= DEFAULT_MIN_CACHE_TOKENS
     out = settings.max_tokens // 3
     personas = Usage()
-    for i, total in enumerate(counts.personas):
+    calls = [total for total in counts.personas for _ in range(settings.samples)]
+    for i, total in enumerate(calls):
         if cached:
             hit = {
                 "cache_creation_input_tokens"

@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -42,6 +41,7 @@ from panel.sources.documents import (
     load_stdin,
     slugify,
 )
+from panel.store.connection import Connection
 from panel.store.sqlite import Store, new_run_id
 
 
@@ -136,7 +136,7 @@ async def review(
     registry: Registry | None = None,
     scheduler: Scheduler | None = None,
     priority: int = 0,
-    also: Callable[[sqlite3.Connection, Run], None] | None = None,
+    also: Callable[[Connection, Run], None] | None = None,
     inline_documents: bool = False,
 ) -> Run:
     """Review one tool and record the run; persona failures are recorded, never raised.
@@ -169,7 +169,14 @@ async def review(
         priority=priority,
     )
     verdicts, (card, card_error, card_usage) = await asyncio.gather(
-        run_personas(session, personas, settings.model, on_event),
+        run_personas(
+            session,
+            personas,
+            settings.model,
+            on_event,
+            samples=settings.samples,
+            threshold=settings.ship_threshold,
+        ),
         extract_card(session, settings.card_model, DEFAULT_CARD_MAX_TOKENS),
     )
     t_panel = time.monotonic()
@@ -268,6 +275,7 @@ class Plan:
     calls: Calls
     estimate: RunUsage
     counted: bool = False  # input counted by messages.count_tokens, not estimated from sizes
+    samples: int = 1  # calls per persona (`--samples K`)
 
     @property
     def system(self) -> str:
@@ -304,7 +312,8 @@ def plan(
     docs = list(docs) if docs is not None else load_documents(request, settings, None)
     name, slug = tool_names(request, docs)
     calls = calls_for(docs, name, personas, prompts)
-    return Plan(name, slug, settings.model, docs, calls, estimate(rough_counts(calls), settings))
+    usage = estimate(rough_counts(calls), settings)
+    return Plan(name, slug, settings.model, docs, calls, usage, samples=settings.samples)
 
 
 async def count_plan(plan: Plan, client: Client, settings: Settings, *, inline: bool) -> Plan:

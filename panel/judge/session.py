@@ -15,8 +15,9 @@ from panel.api.client import Client, FileGone, M, Reply
 from panel.api.registry import Registry, dead_ids
 from panel.api.retry import RetryPolicy, policy_from_env, retrying
 from panel.api.scheduler import Scheduler
-from panel.config import DEFAULT_MIN_CACHE_TOKENS
+from panel.config import DEFAULT_MIN_CACHE_TOKENS, DEFAULT_SHIP_THRESHOLD
 from panel.errors import APIError
+from panel.judge.ensemble import combine
 from panel.judge.personas import Persona
 from panel.judge.pricing import estimate_tokens
 from panel.judge.prompts import Prompts
@@ -332,32 +333,82 @@ async def run_personas(
     personas: Sequence[Persona],
     model: str,
     on_event: OnEvent = _quiet,
+    *,
+    samples: int = 1,
+    threshold: float = DEFAULT_SHIP_THRESHOLD,
 ) -> list[VerdictRecord]:
     """Every persona's verdict, concurrently, sharing one cached document prefix.
 
     Four calls fired at the same instant would each pay to write the cache. So the first persona
     goes ahead and the others follow as soon as its streamed reply starts (when the entry becomes
-    readable): about one time-to-first-token, in `review` and in `batch` alike.
+    readable): about one time-to-first-token, in `review` and in `batch` alike. With `samples`
+    K > 1 each persona is asked K times (`ensemble.combine` reduces them, with `threshold` for a
+    tied decision): the first persona's first sample opens the cache and every other call reads it.
     """
     for p in personas:
         on_event(p.id, "waiting", "")
-    if len(personas) < 2 or not cacheable(session):
-        return list(await asyncio.gather(*(judge(session, p, model, on_event) for p in personas)))
+
+    def panel(opener: asyncio.Task[VerdictRecord] | None = None) -> Awaitable[list[VerdictRecord]]:
+        return asyncio.gather(
+            *(
+                persona_verdict(
+                    session, p, model, on_event, samples, threshold, opener if i == 0 else None
+                )
+                for i, p in enumerate(personas)
+            )
+        )
+
+    if len(personas) * samples < 2 or not cacheable(session):
+        return list(await panel())
     started = asyncio.Event()
-    first = asyncio.create_task(judge(session, personas[0], model, on_event, on_start=started.set))
+    listener = on_event if samples == 1 else sample_events(on_event)
+    first = asyncio.create_task(judge(session, personas[0], model, listener, on_start=started.set))
     opened = asyncio.create_task(started.wait())
     try:
         await asyncio.wait({first, opened}, return_when=asyncio.FIRST_COMPLETED)
         opened.cancel()
         if first.done():
             first.result()  # its error (a refused key) stops the panel before the others start
-        rest = await asyncio.gather(*(judge(session, p, model, on_event) for p in personas[1:]))
+        return list(await panel(first))
     except BaseException:
         first.cancel()
         with contextlib.suppress(BaseException):
             await first
         raise
-    return [await first, *rest]
+
+
+async def persona_verdict(
+    session: Session,
+    persona: Persona,
+    model: str,
+    on_event: OnEvent,
+    samples: int,
+    threshold: float,
+    opener: Awaitable[VerdictRecord] | None = None,
+) -> VerdictRecord:
+    """One persona's verdict from `samples` calls; `opener`, if given, is its first call, running."""
+    if samples == 1:
+        return await (opener or judge(session, persona, model, on_event))
+    started = [opener] if opener is not None else []
+    rest = samples - len(started)
+    calls = (judge(session, persona, model, sample_events(on_event)) for _ in range(rest))
+    record = combine(await asyncio.gather(*started, *calls), threshold=threshold)
+    if record.status == "ok":
+        detail = f"{record.score}/100 ± {record.spread:g} · {record.decision}"
+        on_event(persona.id, "done", f"{detail} ({samples} samples)")
+    else:
+        on_event(persona.id, "failed", record.error or "")
+    return record
+
+
+def sample_events(on_event: OnEvent) -> OnEvent:
+    """Progress for one sample of several: its work shows, its end waits for the persona's verdict."""
+
+    def listener(persona: str, state: State, detail: str) -> None:
+        if state in ("writing", "repairing"):
+            on_event(persona, state, detail)
+
+    return listener
 
 
 def cacheable(session: Session) -> bool:

@@ -112,6 +112,12 @@ class VerdictRecord(BaseModel):
     attempts: int = 1
     seconds: float = 0.0
     usage: Usage = Field(default_factory=Usage)
+    # An ensemble review (`--samples K`, K > 1): the successful samples' scores in the order they
+    # were asked, how many failed, and the scores' standard deviation ("74 ± 4"). None otherwise,
+    # and in records written before ensembles existed.
+    samples: list[int] | None = None
+    samples_failed: int | None = None
+    spread: float | None = None
 
     @classmethod
     def ok(cls, persona: str, version: int, verdict: Verdict, **kw: object) -> VerdictRecord:

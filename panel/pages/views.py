@@ -70,6 +70,7 @@ class ScoreRow:
     score: int | None
     paragraph: str
     warning: str | None
+    samples: str = ""  # an ensemble verdict: "median of 3 samples: 70, 74, 80"
 
 
 @dataclass(frozen=True)
@@ -168,8 +169,28 @@ def score_row(persona: str, name: str, v: VerdictRecord | None) -> ScoreRow:
     if v.injection_suspected:
         quote = f": “{v.injection_evidence}”" if v.injection_evidence else ""
         warning = f"Possible prompt injection in the sources{quote}"
-    headline = f"{v.score}/100 · {v.decision}"
-    return ScoreRow(persona, name, "ok", v.decision, headline, v.score, v.rationale or "", warning)
+    spread = "" if v.spread is None else f" ± {round(v.spread)}"
+    headline = f"{v.score}/100{spread} · {v.decision}"
+    return ScoreRow(
+        persona,
+        name,
+        "ok",
+        v.decision,
+        headline,
+        v.score,
+        v.rationale or "",
+        warning,
+        samples_note(v),
+    )
+
+
+def samples_note(v: VerdictRecord) -> str:
+    """Which samples an ensemble verdict is the median of; empty for a single call."""
+    if v.samples is None:
+        return ""
+    failed = f", {v.samples_failed} failed" if v.samples_failed else ""
+    scores = ", ".join(map(str, v.samples))
+    return f"median of {len(v.samples)} samples: {scores}{failed}"
 
 
 def persona_order(personas: Sequence[Persona], runs: Sequence[Run]) -> list[str]:

@@ -26,8 +26,11 @@ from panel.errors import InputError, PanelError
 from panel.model.run import Run
 from panel.model.votes import Votes
 from panel.sources.documents import slugify
+from panel.store.connection import Connection, SchemaTooNew
 
 DB_NAME = "panel.db"
+# The schema this panel writes; a data home recorded by a newer one is refused, not guessed at.
+SCHEMA_VERSION = 1
 # How many candidates an ambiguous run-id prefix lists.
 AMBIGUOUS_SHOWN = 5
 SCHEMA = """
@@ -79,6 +82,10 @@ CREATE TABLE IF NOT EXISTS votes (
     voted_at TEXT NOT NULL,
     PRIMARY KEY (slug, voter)
 );
+CREATE TABLE IF NOT EXISTS schema_version (
+    version INTEGER PRIMARY KEY,
+    applied_at TEXT NOT NULL
+);
 """
 
 
@@ -91,7 +98,7 @@ class RecordNotSaved(PanelError):
 
     exit_code = 1
 
-    def __init__(self, run: Run, home: Path, cause: BaseException) -> None:
+    def __init__(self, run: Run, home: Path | str, cause: BaseException) -> None:
         self.run = run
         self.fallback = _fallback_copy(run)
         where = (
@@ -106,7 +113,7 @@ class RecordNotSaved(PanelError):
 class BadRecord(InputError):
     """An indexed run whose JSON record is missing or unreadable: named, so a user can act."""
 
-    def __init__(self, run_id: str, path: Path, reason: str) -> None:
+    def __init__(self, run_id: str, path: Path | str, reason: str) -> None:
         self.run_id = run_id
         super().__init__(f"run {run_id}: record {path} is {reason}")
 
@@ -196,20 +203,52 @@ def write_atomic(path: Path, text: str) -> None:
 
 
 class Store:
-    """The data home: `panel.db` plus `<slug>/<run_id>.json` records."""
+    """The data home: `panel.db` plus `<slug>/<run_id>.json` records.
+
+    The storage interface: `panel.store.postgres.PgStore` keeps the same methods over a shared
+    PostgreSQL database; `panel.store.open` picks one.
+    """
+
+    db: Connection
+    dialect = "sqlite"
 
     def __init__(self, home: Path, *, readonly: bool = False) -> None:
         self.home = home
+        self.where = str(home)  # how messages name the store
         self.readonly = readonly
         if readonly:
             self.db = _connect_readonly(home / DB_NAME)
+            self._check_version()
             return
         home.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(home / DB_NAME, timeout=30, isolation_level=None)
-        self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.executescript(SCHEMA)
+        db = sqlite3.connect(home / DB_NAME, timeout=30, isolation_level=None)
+        db.row_factory = sqlite3.Row
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.executescript(SCHEMA)
+        self.db = db
+        self._check_version()
+        db.execute(
+            "INSERT INTO schema_version SELECT ?, ? WHERE NOT EXISTS (SELECT 1 FROM schema_version)",
+            (SCHEMA_VERSION, datetime.now(UTC).isoformat(timespec="seconds")),
+        )
+
+    def _check_version(self) -> None:
+        try:
+            row = self.db.execute("SELECT MAX(version) FROM schema_version").fetchone()
+        except sqlite3.OperationalError:  # a read-only home from before versions existed
+            return
+        if row[0] is not None and row[0] > SCHEMA_VERSION:
+            self.db.close()
+            raise SchemaTooNew(self.where, row[0], SCHEMA_VERSION)
+
+    def schema_version(self) -> int:
+        row = self.db.execute("SELECT MAX(version) FROM schema_version").fetchone()
+        return int(row[0] or 0)
+
+    def another(self) -> Store:
+        """A second connection to the same store, for another thread."""
+        return Store(self.home, readonly=self.readonly)
 
     @classmethod
     def existing(cls, home: Path, *, writable: bool = False) -> Store:
@@ -223,7 +262,7 @@ class Store:
         self.db.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Iterator[Connection]:
         self.db.execute("BEGIN IMMEDIATE")
         try:
             yield self.db
@@ -237,9 +276,7 @@ class Store:
     def record_path(self, run: Run) -> Path:
         return self.home / run.tool.slug / f"{run.run_id}.json"
 
-    def save_run(
-        self, run: Run, *, also: Callable[[sqlite3.Connection], None] | None = None
-    ) -> Path:
+    def save_run(self, run: Run, *, also: Callable[[Connection], None] | None = None) -> Path:
         """Write the record, then index it: an indexed run always has its whole record on disk.
 
         `also` runs inside the indexing transaction (a batch marks its item done there), so a
@@ -255,9 +292,7 @@ class Store:
             raise RecordNotSaved(run, self.home, exc) from exc
         return path
 
-    def _index(
-        self, run: Run, path: Path, also: Callable[[sqlite3.Connection], None] | None
-    ) -> None:
+    def _index(self, run: Run, path: Path, also: Callable[[Connection], None] | None) -> None:
         with self.transaction() as db:
             if also is not None:
                 also(db)
@@ -281,7 +316,7 @@ class Store:
     def load_run(self, run_id: str) -> Run:
         row = self.db.execute("SELECT path FROM runs WHERE run_id = ?", (run_id,)).fetchone()
         if row is None:
-            raise InputError(f"no run {run_id!r} in {self.home}")
+            raise InputError(f"no run {run_id!r} in {self.where}")
         path = self.home / row["path"]
         try:
             return Run.model_validate_json(path.read_text(encoding="utf-8"))
@@ -387,7 +422,7 @@ class Store:
                 f"{ref!r} is the start of {len(matches)} run ids ({shown}); give more of one"
             )
         raise InputError(
-            f"no run or tool {ref!r} in {self.home}; give a tool's name or slug (`panel list`), "
+            f"no run or tool {ref!r} in {self.where}; give a tool's name or slug (`panel list`), "
             "TOOL~1 for its run before the latest, or a run id or its start (`panel history TOOL`)"
         )
 
@@ -406,11 +441,11 @@ class Store:
         slug = self.slug_of(tool)
         if slug is None:
             raise InputError(
-                f"no runs of {tool!r} in {self.home}; see `panel list` for the tools reviewed"
+                f"no runs of {tool!r} in {self.where}; see `panel list` for the tools reviewed"
             )
         return self.run_ids(slug)
 
-    def tools(self) -> list[sqlite3.Row]:
+    def tools(self) -> list[Any]:
         """Each tool's latest run, newest first."""
         return self.db.execute(
             """SELECT r.* FROM runs r

@@ -1,0 +1,343 @@
+"""The shared store: the same interface as the SQLite `Store`, on a PostgreSQL database.
+
+A team's runs, file registry, fetch records, votes and batch jobs live in one database; each run's
+JSON record is a `jsonb` column of its index row, so the index and the record are written in one
+transaction and nothing depends on one machine's disk. The local data home still holds what is
+per machine (fetched page blobs).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import psycopg
+from pydantic import ValidationError
+
+from panel.errors import InputError
+from panel.model.run import Run
+from panel.model.votes import Votes
+from panel.store.connection import Connection, SchemaTooNew, SchemaTooOld
+from panel.store.migrations import MIGRATIONS, SCHEMA_VERSION
+from panel.store.sqlite import BadRecord, RecordNotSaved, Store, _alive
+
+# Any constant: the advisory lock that serialises concurrent upgrades of one database.
+UPGRADE_LOCK = 0x70616E656C
+
+
+class Row(dict[str, Any]):
+    """A row readable by column name and by position, as `sqlite3.Row` is."""
+
+    def __getitem__(self, key: str | int) -> Any:
+        if isinstance(key, int):
+            return list(self.values())[key]
+        return super().__getitem__(key)
+
+
+def _rows(cursor: Any) -> Callable[[Sequence[Any]], Row]:
+    names = [c.name for c in cursor.description or ()]
+    return lambda values: Row(zip(names, values, strict=True))
+
+
+class PgConnection:
+    """psycopg's connection behind the `Connection` surface: `?` placeholders become `%s`, so the
+    portable SQL of `Jobs` and of `save_run(also=...)` runs on both stores."""
+
+    def __init__(self, conn: psycopg.Connection[Row]) -> None:
+        self.conn = conn
+
+    def execute(self, sql: str, parameters: Any = (), /) -> Any:
+        if not parameters:
+            return self.conn.execute(sql)
+        return self.conn.execute(_placeholders(sql), parameters)
+
+    def executemany(self, sql: str, parameters: Any, /) -> Any:
+        cur = self.conn.cursor()
+        cur.executemany(_placeholders(sql), list(parameters))
+        return cur
+
+    def executescript(self, sql: str, /) -> Any:
+        return self.conn.execute(sql)  # no parameters: several statements in one go
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def _placeholders(sql: str) -> str:
+    return sql.replace("%", "%%").replace("?", "%s")
+
+
+def redact(url: str) -> str:
+    """The URL as messages show it: never the password."""
+    return re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", url)
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class PgStore(Store):
+    """The store of a team: `PANEL_DATABASE_URL=postgresql://...`."""
+
+    dialect = "postgres"
+
+    def __init__(
+        self, url: str, home: Path, *, readonly: bool = False, migrating: bool = False
+    ) -> None:
+        self.url = url
+        self.home = home
+        self.where = redact(url)
+        self.readonly = readonly
+        try:
+            conn = psycopg.connect(url, autocommit=True, row_factory=_rows, connect_timeout=30)
+        except psycopg.Error as exc:
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise InputError(f"{self.where}: cannot connect ({reason})") from None
+        self.conn = conn
+        self.db = PgConnection(conn)
+        found = self.schema_version()
+        if found > SCHEMA_VERSION:
+            conn.close()
+            raise SchemaTooNew(self.where, found, SCHEMA_VERSION)
+        if migrating:
+            return
+        if found == 0 and not readonly:  # a new, empty database: set it up, as SQLite does
+            self.upgrade()
+        elif found == 0:
+            conn.close()
+            raise InputError(f"no runs in {self.where} yet; start with `panel review FILE|URL`")
+        elif found < SCHEMA_VERSION:
+            conn.close()
+            raise SchemaTooOld(self.where, found, SCHEMA_VERSION)
+
+    def schema_version(self) -> int:
+        row = self.conn.execute("SELECT to_regclass('schema_version') AS t").fetchone()
+        if row is None or row["t"] is None:
+            return 0
+        got = self.conn.execute("SELECT MAX(version) AS v FROM schema_version").fetchone()
+        return int(got["v"] or 0) if got else 0
+
+    def upgrade(self) -> tuple[int, int]:
+        """Apply the missing migrations, each with its version row; returns (before, after).
+
+        Under an advisory lock, so workers started together on a new database migrate it once.
+        """
+        # a session lock, taken before the transaction: the transaction then starts after the
+        # other upgrade committed, and sees its tables
+        self.conn.execute("SELECT pg_advisory_lock(%s)", (UPGRADE_LOCK,))
+        try:
+            with self.conn.transaction():
+                before = self.schema_version()
+                if before > SCHEMA_VERSION:
+                    raise SchemaTooNew(self.where, before, SCHEMA_VERSION)
+                self.conn.execute(
+                    "CREATE TABLE IF NOT EXISTS schema_version ("
+                    "version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
+                )
+                for number, sql in enumerate(MIGRATIONS[before:], start=before + 1):
+                    self.conn.execute(sql)
+                    self.conn.execute("INSERT INTO schema_version VALUES (%s, %s)", (number, now()))
+        finally:
+            self.conn.execute("SELECT pg_advisory_unlock(%s)", (UPGRADE_LOCK,))
+        return before, SCHEMA_VERSION
+
+    def another(self) -> Store:
+        return PgStore(self.url, self.home, readonly=self.readonly)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        with self.conn.transaction():
+            yield self.db
+
+    # runs ---------------------------------------------------------------------------------------
+
+    def save_run(self, run: Run, *, also: Callable[[Connection], None] | None = None) -> Path:
+        """Index the run with its record in one transaction (with `also`, a batch item's state)."""
+        if run.tool.name_given:
+            self.check_name(run.tool.slug, run.tool.name)
+        try:
+            with self.transaction() as db:
+                if also is not None:
+                    also(db)
+                self.conn.execute(
+                    """INSERT INTO runs (run_id, slug, name, created_at, model, decision, label,
+                         mean_score, parent_run_id, job_id, record)
+                       VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb)""",
+                    (
+                        run.run_id,
+                        run.tool.slug,
+                        run.tool.name,
+                        run.created_at,
+                        run.model,
+                        run.panel.decision,
+                        run.panel.label,
+                        run.panel.mean_score,
+                        run.parent_run_id,
+                        run.job_id,
+                        run.model_dump_json(),
+                    ),
+                )
+        except psycopg.Error as exc:
+            raise RecordNotSaved(run, self.where, exc) from exc
+        return self.record_path(run)
+
+    def load_run(self, run_id: str) -> Run:
+        row = self.conn.execute(
+            "SELECT record::text AS record FROM runs WHERE run_id = %s", (run_id,)
+        ).fetchone()
+        if row is None:
+            raise InputError(f"no run {run_id!r} in {self.where}")
+        try:
+            return Run.model_validate_json(row["record"])
+        except ValidationError:
+            raise BadRecord(run_id, f"{self.where} runs.record", "not a run record") from None
+
+    def run_ids(self, slug: str) -> list[str]:
+        rows = self.conn.execute(
+            "SELECT run_id FROM runs WHERE slug = %s ORDER BY created_at, seq", (slug,)
+        ).fetchall()
+        return [r["run_id"] for r in rows]
+
+    def has_run(self, run_id: str) -> bool:
+        row = self.conn.execute("SELECT 1 FROM runs WHERE run_id = %s", (run_id,)).fetchone()
+        return row is not None
+
+    def names_of(self, slug: str) -> list[str]:
+        rows = self.conn.execute(
+            """SELECT name FROM runs WHERE slug = %s GROUP BY name
+               ORDER BY MIN(created_at), MIN(seq)""",
+            (slug,),
+        ).fetchall()
+        return [r["name"] for r in rows]
+
+    def run_ids_starting(self, prefix: str) -> list[str]:
+        if not prefix:
+            return []
+        rows = self.conn.execute(
+            "SELECT run_id FROM runs WHERE starts_with(run_id, %s) ORDER BY created_at, seq",
+            (prefix,),
+        ).fetchall()
+        return [r["run_id"] for r in rows]
+
+    def tools(self) -> list[Any]:
+        return self.conn.execute(
+            """SELECT run_id, slug, name, created_at, model, decision, label, mean_score,
+                 parent_run_id, job_id FROM (
+                 SELECT DISTINCT ON (slug) * FROM runs ORDER BY slug, created_at DESC, seq DESC
+               ) latest ORDER BY created_at DESC, seq DESC"""
+        ).fetchall()
+
+    def injection_suspected(self, run_id: str) -> bool:
+        row = self.conn.execute(
+            """SELECT jsonb_path_exists(record,
+                 '$.verdicts[*] ? (@.injection_suspected == true)') AS hit
+               FROM runs WHERE run_id = %s""",
+            (run_id,),
+        ).fetchone()
+        return bool(row and row["hit"])
+
+    # community votes --------------------------------------------------------------------------
+
+    def set_vote(self, slug: str, voter: str, decision: Literal["ship", "skip"]) -> None:
+        self.conn.execute(
+            """INSERT INTO votes VALUES (%s, %s, %s, %s) ON CONFLICT (slug, voter)
+               DO UPDATE SET decision = excluded.decision, voted_at = excluded.voted_at""",
+            (slug, voter, decision, now()),
+        )
+
+    def clear_vote(self, slug: str, voter: str) -> bool:
+        cur = self.conn.execute("DELETE FROM votes WHERE slug = %s AND voter = %s", (slug, voter))
+        return cur.rowcount > 0
+
+    def votes(self, slug: str) -> Votes:
+        rows = self.conn.execute(
+            "SELECT decision, COUNT(*) AS n FROM votes WHERE slug = %s GROUP BY decision", (slug,)
+        ).fetchall()
+        return Votes(**{r["decision"]: r["n"] for r in rows})
+
+    # the file registry: shared by the team, one upload per content and endpoint -----------------
+
+    def file_id(self, endpoint: str, sha256: str) -> str | None:
+        row = self.conn.execute(
+            "SELECT file_id FROM files WHERE endpoint = %s AND sha256 = %s", (endpoint, sha256)
+        ).fetchone()
+        return row["file_id"] if row else None
+
+    def remember_file(
+        self, endpoint: str, sha256: str, file_id: str, filename: str, mime: str, size: int
+    ) -> None:
+        self.conn.execute(
+            """INSERT INTO files VALUES (%s, %s, %s, %s, %s, %s, %s)
+               ON CONFLICT (endpoint, sha256) DO UPDATE SET file_id = excluded.file_id,
+                 filename = excluded.filename, mime = excluded.mime,
+                 size_bytes = excluded.size_bytes, uploaded_at = excluded.uploaded_at""",
+            (endpoint, sha256, file_id, filename, mime, size, datetime.now(UTC).isoformat()),
+        )
+
+    def claim_upload(self, endpoint: str, sha256: str, owner: str, lease_s: float) -> str:
+        """As the SQLite store's: the primary key on (endpoint, sha256) makes the claim unique
+        across every worker of the team; the row lock decides a race for an expired one."""
+        now_s = time.time()
+        with self.conn.transaction():
+            made = self.conn.execute(
+                """INSERT INTO upload_claims VALUES (%s, %s, %s, %s)
+                   ON CONFLICT (endpoint, sha256) DO NOTHING RETURNING owner""",
+                (endpoint, sha256, owner, now_s + lease_s),
+            ).fetchone()
+            if made is not None:
+                return "claimed"
+            row = self.conn.execute(
+                """SELECT owner, expires_at FROM upload_claims
+                   WHERE endpoint = %s AND sha256 = %s FOR UPDATE""",
+                (endpoint, sha256),
+            ).fetchone()
+            if row is None:  # released between the two statements: try again
+                return "busy"
+            mine = row["owner"] == owner
+            if not mine and row["expires_at"] > now_s and _alive(row["owner"]):
+                return "busy"
+            self.conn.execute(
+                """UPDATE upload_claims SET owner = %s, expires_at = %s
+                   WHERE endpoint = %s AND sha256 = %s""",
+                (owner, now_s + lease_s, endpoint, sha256),
+            )
+        return "claimed" if mine else "taken_over"
+
+    def release_upload(self, endpoint: str, sha256: str, owner: str) -> None:
+        self.conn.execute(
+            "DELETE FROM upload_claims WHERE endpoint = %s AND sha256 = %s AND owner = %s",
+            (endpoint, sha256, owner),
+        )
+
+    # URL fetches --------------------------------------------------------------------------------
+
+    def last_fetch(self, url: str) -> dict[str, Any] | None:
+        row = self.conn.execute("SELECT * FROM fetches WHERE url = %s", (url,)).fetchone()
+        return dict(row) if row else None
+
+    def remember_fetch(self, info: dict[str, Any], document_json: str) -> None:
+        self.conn.execute(
+            """INSERT INTO fetches VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
+               ON CONFLICT (url) DO UPDATE SET final_url = excluded.final_url,
+                 status = excluded.status, etag = excluded.etag,
+                 last_modified = excluded.last_modified, sha256 = excluded.sha256,
+                 fetched_at = excluded.fetched_at, document = excluded.document""",
+            (
+                info["url"],
+                info["final_url"],
+                info["status"],
+                info.get("etag"),
+                info.get("last_modified"),
+                info["sha256"],
+                info["fetched_at"],
+                document_json,
+            ),
+        )

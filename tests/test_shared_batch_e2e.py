@@ -1,0 +1,112 @@
+"""Several `panel batch` workers on one job in the shared PostgreSQL store, against the fake API."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from panel.api.client import Client
+from panel.api.registry import Registry
+from panel.sources.documents import Document
+from panel.store.open import open_store
+from tests.conftest import FAKE_KEY, PANEL
+from tests.fake_anthropic import FakeAnthropic
+from tests.test_batch_e2e import FAST, make_backlog
+
+pytestmark = pytest.mark.e2e
+
+
+def worker(fake: FakeAnthropic, url: str, home: Path, backlog: Path) -> subprocess.Popen[bytes]:
+    """One worker: its own data home (its own machine), the team's database."""
+    env = {
+        **os.environ,
+        "ANTHROPIC_API_KEY": FAKE_KEY,
+        "ANTHROPIC_BASE_URL": fake.url,
+        "PANEL_HOME": str(home),
+        "PANEL_DATABASE_URL": url,
+        "PANEL_LEASE_S": "3",
+    }
+    with (home.parent / f"{home.name}.log").open("wb") as log:  # the child keeps its own copy
+        return subprocess.Popen(
+            [PANEL, "batch", str(backlog), "--job", "team", "--concurrency", "4", *FAST],
+            env=env,
+            cwd=backlog.parent,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+
+
+def query(url: str, sql: str) -> list[tuple[object, ...]]:
+    with psycopg.connect(url, autocommit=True) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def test_three_workers_one_killed_review_each_tool_once(
+    fake: FakeAnthropic, tmp_path: Path, pg_url: str
+) -> None:
+    """kill -9 of one worker halfway: its items are taken over; every tool has exactly one
+    complete run, each unique document is uploaded once, and no item is left claimed."""
+    fake.latency = (0.05, 0.2)
+    backlog, unique = make_backlog(tmp_path, 60)
+    assert query(pg_url, "SELECT 1")  # the database exists; the first worker sets it up
+    procs = [worker(fake, pg_url, tmp_path / f"home{i}", backlog) for i in range(3)]
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        time.sleep(0.1)
+        try:
+            done = query(pg_url, "SELECT COUNT(*) FROM runs")[0][0]
+        except psycopg.errors.UndefinedTable:
+            continue
+        if isinstance(done, int) and done >= 20:
+            break
+    procs[0].send_signal(signal.SIGKILL)
+    codes = [proc.wait(timeout=180) for proc in procs]
+    logs = [(tmp_path / f"home{i}.log").read_text()[-2000:] for i in range(3)]
+    assert codes == [-signal.SIGKILL, 0, 0], logs
+    runs = query(pg_url, "SELECT slug, decision FROM runs")
+    assert len(runs) == 60 and len({slug for slug, _ in runs}) == 60
+    assert query(pg_url, "SELECT state, COUNT(*) FROM job_items GROUP BY state") == [("done", 60)]
+    assert len(fake.uploads) == unique == len({u["sha256"] for u in fake.uploads})
+
+
+def test_two_processes_uploading_one_document_upload_it_once(
+    fake: FakeAnthropic, tmp_path: Path, pg_url: str
+) -> None:
+    """Two registries (two workers) on the shared store: one upload, both get its file_id."""
+    fake.latency = (0.2, 0.3)
+    doc = Document(
+        name="terms.md",
+        title="terms",
+        mime="text/plain",
+        origin="file",
+        source="terms.md",
+        data=b"Common vendor terms.\n" * 50,
+    )
+    os.environ["PANEL_DATABASE_URL"] = pg_url
+    try:
+        stores = [open_store(tmp_path / f"home{i}") for i in range(2)]
+    finally:
+        del os.environ["PANEL_DATABASE_URL"]
+
+    async def both() -> list[tuple[str, bool]]:
+        regs = [Registry(s, Client(FAKE_KEY, base_url=fake.url), fake.url) for s in stores]
+        try:
+            return list(await asyncio.gather(*(r.ensure(doc) for r in regs)))
+        finally:
+            for r in regs:
+                await r.client.sdk.close()
+
+    try:
+        results = asyncio.run(both())
+    finally:
+        for store in stores:
+            store.close()
+    assert len(fake.uploads) == 1
+    assert results[0][0] == results[1][0] and sorted(r[1] for r in results) == [False, True]

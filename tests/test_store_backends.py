@@ -1,0 +1,124 @@
+"""The storage interface on both stores: votes, the file registry, upload claims, fetch records,
+names, batch job tables and schema versions (SQLite in a data home, PostgreSQL in a database)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from panel.batch.backlog import BacklogRow
+from panel.batch.jobs import Jobs
+from panel.errors import InputError
+from panel.store.connection import SchemaTooNew
+from panel.store.open import existing_store
+from panel.store.sqlite import Store
+from tests.runs import make_run, verdict
+
+MakeStore = Callable[..., Store]
+
+
+def test_a_run_round_trips_with_its_record(make_store: MakeStore) -> None:
+    """What is saved loads back whole, and the tool is listed with its run count."""
+    store = make_store()
+    run = make_run("r1", [verdict("builder", 70), verdict("skeptic", 40)])
+    store.save_run(run)
+    assert store.load_run("r1") == run
+    assert store.run_ids_starting("r") == ["r1"]
+    [row] = store.tool_rows()
+    assert (row.slug, row.runs, row.run_id) == ("acme", 1, "r1")
+
+
+def test_votes_are_one_per_voter_and_changeable(make_store: MakeStore) -> None:
+    """Voting again changes the vote; clearing removes it, and clearing twice says so."""
+    store = make_store()
+    store.set_vote("acme", "ana", "ship")
+    store.set_vote("acme", "bo", "ship")
+    store.set_vote("acme", "ana", "skip")
+    assert (store.votes("acme").ship, store.votes("acme").skip) == (1, 1)
+    assert store.clear_vote("acme", "ana") is True
+    assert store.clear_vote("acme", "ana") is False
+
+
+def test_the_file_registry_keeps_one_id_per_content_and_endpoint(make_store: MakeStore) -> None:
+    """A content is known per endpoint; recording it again replaces the id."""
+    store = make_store()
+    store.remember_file("https://a", "sha1", "file_1", "x.md", "text/plain", 10)
+    store.remember_file("https://a", "sha1", "file_2", "x.md", "text/plain", 10)
+    assert store.file_id("https://a", "sha1") == "file_2"
+    assert store.file_id("https://b", "sha1") is None
+
+
+def test_an_upload_claim_is_exclusive_until_released(make_store: MakeStore) -> None:
+    """A second owner is busy while the claim is live, and claims it once released."""
+    store = make_store()
+    assert store.claim_upload("e", "sha", "host:1:a", 60) == "claimed"
+    assert store.claim_upload("e", "sha", "other-host:2:b", 60) == "busy"
+    store.release_upload("e", "sha", "host:1:a")
+    assert store.claim_upload("e", "sha", "other-host:2:b", 60) == "claimed"
+
+
+def test_an_expired_claim_is_taken_over(make_store: MakeStore) -> None:
+    """A worker that died holding a claim does not block the content for ever."""
+    store = make_store()
+    assert store.claim_upload("e", "sha", "other-host:1:a", -1) == "claimed"
+    assert store.claim_upload("e", "sha", "other-host:2:b", 60) == "taken_over"
+
+
+def test_a_fetch_record_is_replaced(make_store: MakeStore) -> None:
+    """The last fetch of a URL is kept, with its validators."""
+    store = make_store()
+    info = {
+        "url": "https://x",
+        "final_url": "https://x/",
+        "status": 200,
+        "etag": "e1",
+        "sha256": "s1",
+        "fetched_at": "2026-11-25T13:00:00+00:00",
+    }
+    store.remember_fetch(info, "{}")
+    store.remember_fetch({**info, "etag": "e2"}, '{"a": 1}')
+    got = store.last_fetch("https://x")
+    assert got is not None and (got["etag"], got["document"]) == ("e2", '{"a": 1}')
+    assert store.last_fetch("https://y") is None
+
+
+def test_a_name_that_only_shares_the_slug_is_refused(make_store: MakeStore) -> None:
+    """`Node.js` and `Node JS` share `node-js`: the second name is not filed with the first."""
+    store = make_store()
+    store.save_run(make_run("r1", [verdict("builder", 70)], slug="node-js"))
+    assert store.names_of("node-js") == ["Node-js"]
+    with pytest.raises(InputError, match="already the tool"):
+        store.check_name("node-js", "Node JS")
+
+
+def test_a_job_item_is_done_in_the_transaction_that_indexes_its_run(make_store: MakeStore) -> None:
+    """The batch tables run on both stores: open a job, record a run through `mark_run`."""
+    store = make_store()
+    jobs = Jobs(store)
+    rows = [
+        BacklogRow(name="Acme", slug="acme", line=2),
+        BacklogRow(name="Zed", slug="zed", line=3),
+    ]
+    jobs.open("job", Path("b.csv"), rows, via="live", model="m")
+    jobs.set_state("job", "acme", "running")
+    also = jobs.mark_run("job")
+    run = make_run("r1", [verdict(p, 70) for p in ("builder", "skeptic", "founder")])
+    store.save_run(run, also=lambda db: also(db, run))
+    assert jobs.counts("job") == {"done": 1, "pending": 1}
+    assert jobs.snapshot("job")["done"] == 1
+    assert [r["run_id"] for r in jobs.runs("job")] == ["r1"]
+    assert [j["job_id"] for j in jobs.overview()] == ["job"]
+    assert jobs.retry_counts("job") == {}
+
+
+def test_a_newer_schema_is_refused_in_one_line(make_store: MakeStore, tmp_path: Path) -> None:
+    """A store written by a newer panel is not read or written by this one."""
+    store = make_store()
+    store.save_run(make_run("r1", [verdict("builder", 70)]))
+    with store.transaction() as db:
+        db.execute("INSERT INTO schema_version VALUES (?, ?)", (99, "later"))
+    store.close()
+    with pytest.raises(SchemaTooNew, match=r"schema version 99 is newer .*\(1\); upgrade panel"):
+        existing_store(tmp_path / "store")
