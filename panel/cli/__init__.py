@@ -18,6 +18,7 @@ from panel.cli import batch, cost, demo, pages, records, redteam, review, votes 
 from panel.cli import db as _db  # noqa: F401  (panel db upgrade)
 from panel.cli import eval as _eval  # noqa: F401  (panel eval)
 from panel.cli import settings as _settings  # noqa: F401  (home, models, keys)
+from panel.cli import sync as _sync  # noqa: F401  (panel sync)
 from panel.cli.app import app, err, plain_help
 from panel.errors import PanelError
 from panel.keys import load_environment

@@ -159,9 +159,15 @@ class PgStore(Store):
 
     # runs ---------------------------------------------------------------------------------------
 
-    def save_run(self, run: Run, *, also: Callable[[Connection], None] | None = None) -> Path:
+    def save_run(
+        self,
+        run: Run,
+        *,
+        also: Callable[[Connection], None] | None = None,
+        name_check: bool = True,
+    ) -> Path:
         """Index the run with its record in one transaction (with `also`, a batch item's state)."""
-        if run.tool.name_given:
+        if name_check and run.tool.name_given:
             self.check_name(run.tool.slug, run.tool.name)
         try:
             with self.transaction() as db:
@@ -204,6 +210,10 @@ class PgStore(Store):
         rows = self.conn.execute(
             "SELECT run_id FROM runs WHERE slug = %s ORDER BY created_at, seq", (slug,)
         ).fetchall()
+        return [r["run_id"] for r in rows]
+
+    def all_run_ids(self) -> list[str]:
+        rows = self.conn.execute("SELECT run_id FROM runs ORDER BY created_at, seq").fetchall()
         return [r["run_id"] for r in rows]
 
     def has_run(self, run_id: str) -> bool:

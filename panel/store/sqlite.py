@@ -276,13 +276,21 @@ class Store:
     def record_path(self, run: Run) -> Path:
         return self.home / run.tool.slug / f"{run.run_id}.json"
 
-    def save_run(self, run: Run, *, also: Callable[[Connection], None] | None = None) -> Path:
+    def save_run(
+        self,
+        run: Run,
+        *,
+        also: Callable[[Connection], None] | None = None,
+        name_check: bool = True,
+    ) -> Path:
         """Write the record, then index it: an indexed run always has its whole record on disk.
 
         `also` runs inside the indexing transaction (a batch marks its item done there), so a
-        kill at any moment leaves both or neither.
+        kill at any moment leaves both or neither. `name_check=False` files a run recorded
+        elsewhere as it was recorded (`panel sync`): its name was checked where it was made.
         """
-        if run.tool.name_given:  # a name the user chose; a card's name joins its slug's tool
+        # a name the user chose; a card's name joins its slug's tool
+        if name_check and run.tool.name_given:
             self.check_name(run.tool.slug, run.tool.name)
         path = self.record_path(run)
         try:
@@ -342,6 +350,11 @@ class Store:
             "SELECT run_id FROM runs WHERE slug = ? ORDER BY created_at, rowid",
             (slug,),
         ).fetchall()
+        return [r["run_id"] for r in rows]
+
+    def all_run_ids(self) -> list[str]:
+        """Every run id, in the order the runs were made (recorded, for ties)."""
+        rows = self.db.execute("SELECT run_id FROM runs ORDER BY created_at, rowid").fetchall()
         return [r["run_id"] for r in rows]
 
     def latest_run_id(self, slug: str) -> str | None:

@@ -1,0 +1,114 @@
+"""`panel sync`: a data home's runs, votes, file registry and fetch records into the shared store
+(or back with --reverse), copying only what the other side lacks."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from panel.cli.app import app, err, json_flag, out
+from panel.config import resolve
+from panel.errors import InputError
+from panel.store.open import DATABASE_URL_ENV, existing_store, open_store
+from panel.store.sqlite import Store
+from panel.store.sync import is_url, same_location, sync_stores
+
+
+def checked(location: str, option: str) -> str:
+    """A store as given: a postgresql:// URL, or a data home path (never a URL of another kind)."""
+    if is_url(location) and not location.startswith(("postgresql://", "postgres://")):
+        raise InputError(f"{option}: {location!r} is not a postgresql:// URL or a data home path")
+    return location
+
+
+def shown(location: str) -> str:
+    """A store as messages name it: a URL without its password."""
+    if not is_url(location):
+        return location
+    from panel.store.postgres import redact  # psycopg only when a database is named
+
+    return redact(location)
+
+
+def open_source(location: str, home: Path) -> Store:
+    """The store copied from, read only; it must exist."""
+    if is_url(location):
+        return existing_store(home, url=location)
+    return Store.existing(Path(location))
+
+
+def open_target(location: str, home: Path) -> Store:
+    """The store copied into, created (or its schema set up) if new."""
+    if is_url(location):
+        return open_store(home, url=location)
+    return Store(Path(location))
+
+
+@app.command("sync")
+def sync_cmd(
+    local: Annotated[
+        str | None,
+        typer.Option(
+            "--from",
+            metavar="HOME",
+            help="The data home to copy from (into, with --reverse). Default: the data home in "
+            "use (see `panel home`).",
+        ),
+    ] = None,
+    shared: Annotated[
+        str | None,
+        typer.Option(
+            "--to",
+            metavar="URL",
+            help=f"The shared store, postgresql://... (or another data home). "
+            f"Default: ${DATABASE_URL_ENV}.",
+        ),
+    ] = None,
+    reverse: Annotated[
+        bool,
+        typer.Option("--reverse", help="Copy the other way: the shared store into the data home."),
+    ] = False,
+    json_out: Annotated[bool, json_flag("Print the counts as one JSON object.")] = False,
+) -> None:
+    """Copy a data home's runs, votes, file registry and fetch records into the shared store, or
+    back with --reverse; what the other side has is kept, so running it again copies nothing."""
+    shared = shared or os.environ.get(DATABASE_URL_ENV) or None
+    if shared is None:
+        raise InputError(
+            f"no shared store to sync with: set {DATABASE_URL_ENV}=postgresql://... "
+            "or pass --to URL"
+        )
+    shared = checked(shared, "--to")
+    home = resolve(home=None if local is None or is_url(local) else Path(local)).home
+    local = checked(local or str(home), "--from")
+    if same_location(local, shared):
+        raise InputError(f"--from and --to are the same store ({shown(local)}); nothing to copy")
+    source, target = (shared, local) if reverse else (local, shared)
+    source_store = open_source(source, home)
+    try:
+        target_store = open_target(target, home)
+        try:
+            report = sync_stores(source_store, target_store)
+        finally:
+            target_store.close()
+    finally:
+        source_store.close()
+    for problem in report.problems:
+        err.print(f"panel: warning: {escape(problem)}; not copied", highlight=False)
+    if json_out:
+        print(report.model_dump_json(indent=2))
+    else:
+        out.print(
+            f"{escape(report.source)} -> {escape(report.target)}", highlight=False, soft_wrap=True
+        )
+        for kind, counts in report.counts().items():
+            out.print(
+                f"{kind:<8} {counts.copied:>6} copied  {counts.already:>6} already there",
+                highlight=False,
+            )
+    if report.problems:
+        raise typer.Exit(1)
