@@ -7,13 +7,26 @@ import itertools
 import json
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-import httpx
+import respx
 
 FIXTURES = Path(__file__).parent / "fixtures"
 BASE = "https://api.anthropic.com"
 _ids = itertools.count(1)
+
+# pytest-httpx2 mocks httpx2 through respx, and respx speaks httpx: its router takes only httpx
+# responses (an httpx2.Response is refused as "not an instance of Response") and hands side
+# effects httpx requests. Replies are built as respx's own `MockResponse` and requests read through
+# `Sent`, so no test imports httpx, which is respx's dependency and no longer panel's.
+Response = respx.MockResponse
+
+
+class Sent(Protocol):
+    """The part of a mocked request (respx's Sent) that the tests read."""
+
+    @property
+    def content(self) -> bytes: ...
 
 
 @cache
@@ -25,9 +38,7 @@ def fixture(name: str) -> dict[str, Any]:
     return copy.deepcopy(_fixture(name))
 
 
-def message(
-    text: str | None = None, *, stop_reason: str = "end_turn", **verdict: Any
-) -> httpx.Response:
+def message(text: str | None = None, *, stop_reason: str = "end_turn", **verdict: Any) -> Response:
     """A Messages reply whose text is `text`, or a verdict JSON built from `verdict` fields."""
     body = fixture("message.json")
     if text is None:
@@ -35,10 +46,10 @@ def message(
         text = json.dumps(v)
     body["content"][0]["text"] = text
     body["stop_reason"] = stop_reason
-    return httpx.Response(200, json=body)
+    return Response(200, json=body)
 
 
-def card() -> httpx.Response:
+def card() -> Response:
     return message(
         json.dumps(
             {
@@ -54,17 +65,17 @@ def card() -> httpx.Response:
     )
 
 
-def file_created(request: httpx.Request) -> httpx.Response:
+def file_created(request: Sent) -> Response:
     body = fixture("file.json")
     body["id"] = f"file_{next(_ids):06d}"
-    return httpx.Response(200, json=body)
+    return Response(200, json=body)
 
 
-def error(status: int, name: str, **headers: str) -> httpx.Response:
-    return httpx.Response(status, json=fixture(name), headers={"request-id": "req_x", **headers})
+def error(status: int, name: str, **headers: str) -> Response:
+    return Response(status, json=fixture(name), headers={"request-id": "req_x", **headers})
 
 
-def sent(request: httpx.Request) -> dict[str, Any]:
+def sent(request: Sent) -> dict[str, Any]:
     return json.loads(request.content)
 
 

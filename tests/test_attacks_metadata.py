@@ -9,7 +9,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 
-import httpx
+import httpx2
 import pytest
 
 from panel.sources import netguard
@@ -99,4 +99,4 @@ def test_fetch_with_allow_private_refuses_alibaba_metadata(monkeypatch: pytest.M
     )
     with pytest.raises(BlockedURL, match=r"100\.100\.100\.200, the cloud metadata address"):
         fetch("http://latest.example/meta-data/", allow_private=True)
-    assert httpx.URL("http://latest.example/").host == "latest.example"
+    assert httpx2.URL("http://latest.example/").host == "latest.example"

@@ -9,7 +9,6 @@ import re
 from pathlib import Path
 from types import SimpleNamespace
 
-import httpx
 import pytest
 import respx
 
@@ -321,7 +320,7 @@ def test_a_thinking_first_reply_is_a_verdict(httpx2_mock: respx.Router) -> None:
     """Kills the first-block mutant at the HTTP level: a reply opening with thinking parses."""
     body = api.fixture("message.json")
     body["content"].insert(0, {"type": "thinking", "thinking": "Hmm.", "signature": "c2ln"})
-    httpx2_mock.post(f"{api.BASE}/v1/messages").mock(return_value=httpx.Response(200, json=body))
+    httpx2_mock.post(f"{api.BASE}/v1/messages").mock(return_value=api.Response(200, json=body))
     reply = asyncio.run(
         Client(api_key="sk-ant-unit").structured(
             Verdict,

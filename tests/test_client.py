@@ -6,7 +6,6 @@ import asyncio
 import json
 from pathlib import Path
 
-import httpx
 import httpx2
 import pytest
 import respx
@@ -103,7 +102,7 @@ def test_a_dropped_connection_is_retryable(httpx2_mock: respx.Router) -> None:
 def test_an_unknown_model_is_not_a_lost_file(httpx2_mock: respx.Router) -> None:
     """A 404 that names no file (an unknown model) is an API error, never a re-upload."""
     httpx2_mock.post(MESSAGES).mock(
-        return_value=httpx.Response(
+        return_value=api.Response(
             404,
             json={
                 "type": "error",
@@ -161,7 +160,7 @@ def test_review_in_process_uploads_once_and_references_every_file(
     """The whole flow over mocked HTTP: two runs, two documents, two uploads in all."""
     uploads = httpx2_mock.post(FILES).mock(side_effect=api.file_created)
 
-    def reply(request: httpx.Request) -> httpx.Response:
+    def reply(request: api.Sent) -> api.Response:
         return api.card() if api.is_card_call(api.sent(request)) else api.message()
 
     messages = httpx2_mock.post(MESSAGES).mock(side_effect=reply)
@@ -241,7 +240,7 @@ def test_an_upload_lost_after_the_server_stored_it_is_adopted_not_repeated(
     }
     uploads = httpx2_mock.post(FILES).mock(side_effect=httpx2.ReadError("reset"))
     listing = httpx2_mock.get(FILES).mock(
-        return_value=httpx.Response(
+        return_value=api.Response(
             200,
             json={
                 "data": [landed],
@@ -286,9 +285,7 @@ def test_streamed_call_reports_its_start_and_validates_like_any_reply(
         ("message_stop", {}),
     )
     route = httpx2_mock.post(MESSAGES).mock(
-        return_value=httpx.Response(
-            200, content=body, headers={"content-type": "text/event-stream"}
-        )
+        return_value=api.Response(200, content=body, headers={"content-type": "text/event-stream"})
     )
     calls: list[str] = []
     reply = asyncio.run(

@@ -9,7 +9,7 @@ import time
 from collections.abc import Iterable
 from datetime import datetime
 
-import httpcore
+import httpcore2
 import pytest
 
 from panel.sources import netguard
@@ -209,7 +209,7 @@ def test_host_is_resolved_once_and_the_checked_ip_used(
     assert site.headers["/pricing"]["host"] == f"rebind.test:{site.port}"
 
 
-class _MisdirectingBackend(httpcore.SyncBackend):
+class _MisdirectingBackend(httpcore2.SyncBackend):
     """Connects to 127.0.0.1 whatever address it is asked for, like a rebinding race."""
 
     def connect_tcp(
@@ -218,8 +218,8 @@ class _MisdirectingBackend(httpcore.SyncBackend):
         port: int,
         timeout: float | None = None,
         local_address: str | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.NetworkStream:
+        socket_options: Iterable[httpcore2.SOCKET_OPTION] | None = None,
+    ) -> httpcore2.NetworkStream:
         return super().connect_tcp("127.0.0.1", port, timeout, local_address, socket_options)
 
 

@@ -6,7 +6,7 @@ import ipaddress
 import socket
 from collections.abc import Iterator
 
-import httpx
+import httpx2
 import pytest
 from pytest_socket import socket_allow_hosts
 
@@ -30,7 +30,7 @@ def _loopback_only() -> Iterator[None]:
 def guard(url: str) -> None:
     """What fetch does before connecting: check the URL, then resolve and check its host."""
     check_url(url)
-    resolve_and_check(httpx.URL(url).host, 80, allow_private=False)
+    resolve_and_check(httpx2.URL(url).host, 80, allow_private=False)
 
 
 HOSTILE_HOSTS = [

@@ -1,12 +1,12 @@
 """Fetch one URL safely: SSRF-checked on every hop, bounded in size and time.
 
-The address check lives in the httpcore network backend (`GuardedBackend`), the one place
+The address check lives in the httpcore2 network backend (`GuardedBackend`), the one place
 that opens sockets. It resolves the host once, refuses the name if any answer fails the
 policy, connects to a checked IP, and then checks `getpeername()` of the socket it got.
-httpcore never resolves the name again, so DNS rebinding (a public answer at check time,
+httpcore2 never resolves the name again, so DNS rebinding (a public answer at check time,
 a private one at connect time) has no second lookup to exploit. TLS still uses the
 original host name for SNI and certificate checks, and the Host header is unchanged,
-because httpcore passes the URL's host to `start_tls`, not the IP we connected to.
+because httpcore2 passes the URL's host to `start_tls`, not the IP we connected to.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from datetime import UTC, datetime
 from functools import cache
 
 import certifi
-import httpcore
-import httpx
+import httpcore2
+import httpx2
 
 from panel.sources import netguard
 from panel.sources.netguard import AddressPolicy, BlockedURL, FetchError
@@ -50,15 +50,15 @@ class FetchResult:
     not_modified: bool = False
 
 
-class GuardedBackend(httpcore.NetworkBackend):
+class GuardedBackend(httpcore2.NetworkBackend):
     """Network backend that only connects to addresses the policy allows.
 
     See the module docstring for why the check sits here and not before the request.
     """
 
-    def __init__(self, policy: AddressPolicy, inner: httpcore.NetworkBackend | None = None):
+    def __init__(self, policy: AddressPolicy, inner: httpcore2.NetworkBackend | None = None):
         self._policy = policy
-        self._inner = inner or httpcore.SyncBackend()
+        self._inner = inner or httpcore2.SyncBackend()
 
     def connect_tcp(
         self,
@@ -66,8 +66,8 @@ class GuardedBackend(httpcore.NetworkBackend):
         port: int,
         timeout: float | None = None,
         local_address: str | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.NetworkStream:
+        socket_options: Iterable[httpcore2.SOCKET_OPTION] | None = None,
+    ) -> httpcore2.NetworkStream:
         addresses = netguard.resolve_and_check(host, port, policy=self._policy)
         last_error: Exception | None = None
         for ip in addresses:
@@ -75,7 +75,7 @@ class GuardedBackend(httpcore.NetworkBackend):
                 stream = self._inner.connect_tcp(
                     str(ip), port, timeout, local_address, socket_options
                 )
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+            except (httpcore2.ConnectError, httpcore2.ConnectTimeout) as exc:
                 last_error = exc
                 continue
             self._check_peer(stream, host, addresses)
@@ -84,7 +84,7 @@ class GuardedBackend(httpcore.NetworkBackend):
         raise last_error
 
     def _check_peer(
-        self, stream: httpcore.NetworkStream, host: str, addresses: list[netguard.IPAddress]
+        self, stream: httpcore2.NetworkStream, host: str, addresses: list[netguard.IPAddress]
     ) -> None:
         """Refuse the socket unless its peer is one of the checked addresses."""
         sock = stream.get_extra_info("socket")
@@ -100,8 +100,8 @@ class GuardedBackend(httpcore.NetworkBackend):
         self,
         path: str,
         timeout: float | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.NetworkStream:
+        socket_options: Iterable[httpcore2.SOCKET_OPTION] | None = None,
+    ) -> httpcore2.NetworkStream:
         raise BlockedURL(path, "unix sockets are not fetched")
 
     def sleep(self, seconds: float) -> None:
@@ -114,13 +114,13 @@ def _ssl_context() -> ssl.SSLContext:
     return ssl.create_default_context(cafile=certifi.where())
 
 
-class _GuardedTransport(httpx.HTTPTransport):
-    """httpx's transport over a `GuardedBackend` and no proxies."""
+class _GuardedTransport(httpx2.HTTPTransport):
+    """httpx2's transport over a `GuardedBackend` and no proxies."""
 
     def __init__(self, policy: AddressPolicy) -> None:
         super().__init__(verify=_ssl_context(), trust_env=False)
-        # httpx.HTTPTransport takes no network_backend, so build its pool ourselves.
-        self._pool = httpcore.ConnectionPool(
+        # httpx2.HTTPTransport takes no network_backend, so build its pool ourselves.
+        self._pool = httpcore2.ConnectionPool(
             ssl_context=_ssl_context(),
             network_backend=GuardedBackend(policy),
             max_connections=4,
@@ -135,7 +135,7 @@ def _megabytes(n: int) -> str:
     return f"{n / 1_000_000:g} MB" if n >= 1_000_000 else f"{n} bytes"
 
 
-def _read_body(response: httpx.Response, url: str, max_bytes: int, ends_at: float) -> bytes:
+def _read_body(response: httpx2.Response, url: str, max_bytes: int, ends_at: float) -> bytes:
     """Read the decompressed body, refusing past `max_bytes` or the total deadline."""
     chunks: list[bytes] = []
     size = 0
@@ -149,15 +149,15 @@ def _read_body(response: httpx.Response, url: str, max_bytes: int, ends_at: floa
     return b"".join(chunks)
 
 
-def _describe_transport_error(exc: httpx.TransportError) -> str:
-    if isinstance(exc, httpx.TimeoutException):
+def _describe_transport_error(exc: httpx2.TransportError) -> str:
+    if isinstance(exc, httpx2.TimeoutException):
         return "timed out"
-    if isinstance(exc, httpx.ConnectError):
+    if isinstance(exc, httpx2.ConnectError):
         text = str(exc).lower()
         if "refused" in text:
             return "connection refused"
         return f"cannot connect ({exc})"
-    if isinstance(exc, httpx.DecodingError):
+    if isinstance(exc, httpx2.DecodingError):
         return f"cannot decode the response ({exc})"
     return f"network error ({exc.__class__.__name__}: {exc})"
 
@@ -194,7 +194,7 @@ def fetch(
     netguard.check_url(url)
     seen: set[str] = set()
     current = url
-    with httpx.Client(
+    with httpx2.Client(
         transport=_GuardedTransport(policy), trust_env=False, follow_redirects=False
     ) as client:
         for _hop in range(max_redirects + 1):
@@ -202,7 +202,7 @@ def fetch(
             remaining = ends_at - time.monotonic()
             if remaining <= 0:
                 raise FetchError(current, "took longer than the total deadline")
-            budget = httpx.Timeout(min(timeout, remaining))
+            budget = httpx2.Timeout(min(timeout, remaining))
             try:
                 with client.stream("GET", current, headers=headers, timeout=budget) as response:
                     location = response.headers.get("location")
@@ -226,16 +226,16 @@ def fetch(
                 if exc.url == current:
                     raise
                 raise FetchError(current, exc.reason) from None
-            except httpx.TransportError as exc:
+            except httpx2.TransportError as exc:
                 raise FetchError(current, _describe_transport_error(exc)) from None
         raise FetchError(url, f"too many redirects (more than {max_redirects})")
 
 
-def _redirect_target(current: str, base: httpx.URL, location: str, seen: set[str]) -> str:
+def _redirect_target(current: str, base: httpx2.URL, location: str, seen: set[str]) -> str:
     """The absolute URL a redirect points to, checked before it is followed."""
     try:
         nxt = str(base.join(location))
-    except httpx.InvalidURL as exc:
+    except httpx2.InvalidURL as exc:
         raise FetchError(current, f"redirects to an invalid URL ({exc})") from None
     try:
         netguard.check_url(nxt)
@@ -246,7 +246,7 @@ def _redirect_target(current: str, base: httpx.URL, location: str, seen: set[str
     return nxt
 
 
-def _result(url: str, response: httpx.Response, body: bytes, *, not_modified: bool) -> FetchResult:
+def _result(url: str, response: httpx2.Response, body: bytes, *, not_modified: bool) -> FetchResult:
     return FetchResult(
         url=url,
         final_url=str(response.url),

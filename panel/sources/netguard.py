@@ -11,7 +11,7 @@ import ipaddress
 import socket
 from collections.abc import Callable
 
-import httpx
+import httpx2
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 AddressPolicy = Callable[[IPAddress], str | None]
@@ -176,11 +176,11 @@ def default_policy(allow_private: bool) -> AddressPolicy:
 def check_url(url: str) -> None:
     """Refuse URLs panel must never request, before any DNS or network.
 
-    Parsed with httpx's own parser so the check sees exactly what the client will use.
+    Parsed with httpx2's own parser so the check sees exactly what the client will use.
     """
     try:
-        parsed = httpx.URL(url)
-    except httpx.InvalidURL as exc:
+        parsed = httpx2.URL(url)
+    except httpx2.InvalidURL as exc:
         raise BlockedURL(url, f"not a valid URL ({exc})") from None
     if parsed.scheme not in ALLOWED_SCHEMES:
         scheme = parsed.scheme or "no scheme"
