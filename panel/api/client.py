@@ -45,8 +45,8 @@ DEFAULT_READ_TIMEOUT_S = 120.0
 TRANSIENT_TYPES = frozenset({"overloaded_error", "api_error", "rate_limit_error", "timeout_error"})
 
 MISSING_KEY = (
-    "ANTHROPIC_API_KEY is not set: export ANTHROPIC_API_KEY=sk-ant-... "
-    "(or run with --dry-run to see what would be sent without a key)"
+    "ANTHROPIC_API_KEY is not set: export ANTHROPIC_API_KEY=sk-ant-..., put it in ./.env, or run "
+    "`panel keys set` (--dry-run shows what would be sent; `panel demo` needs no key)"
 )
 
 
