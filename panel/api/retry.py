@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TypeVar
 
 from tenacity import (
@@ -76,7 +76,7 @@ def policy_from_env(env: Mapping[str, str] | None = None, **overrides: object) -
         max_wait=_number(env, "PANEL_MAX_WAIT", DEFAULT_MAX_WAIT_S, minimum=0),
         backoff=_number(env, "PANEL_BACKOFF", DEFAULT_BACKOFF_S, minimum=0),
     )
-    return RetryPolicy(**{**policy.__dict__, **overrides})  # type: ignore[arg-type]
+    return replace(policy, **overrides)  # type: ignore[arg-type]
 
 
 async def retrying(
