@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -107,11 +108,15 @@ async def bench(tools: int, rpm: int, concurrency: int) -> dict[str, float]:
         }
 
 
-async def batches_vs_live(tools: int) -> dict[str, float]:
-    """The same backlog live and through Message Batches on one fake, priced three ways: what
-    each mode cost, and the batch run's tokens at live list price (no caching, no discount)."""
-    from panel.judge.pricing import cost
-    from panel.model.verdict import Usage
+CACHE_CHOICES = ("none", "5m", "1h", "warm")
+
+
+async def batches_vs_live(tools: int) -> dict[str, Any]:
+    """The same backlog live and through Message Batches with each cache choice, on one fake that
+    runs a batch's requests concurrently in random order (entries open once the batch is done).
+    Each mode's cost against live's, and against live list price: the same calls at list price
+    (every input token at the input price, no batch discount)."""
+    from panel.judge.pricing import list_cost
 
     with (
         tempfile.TemporaryDirectory() as tmp,
@@ -123,9 +128,17 @@ async def batches_vs_live(tools: int) -> dict[str, float]:
         settings = resolve(home=folder / "home", env={})
         store = Store(settings.home)
         rows = backlogs.load(path).rows
-        spent = {}
-        for via in ("live", "batches"):
+        modes: dict[str, dict[str, float]] = {}
+        for mode in ("live", *CACHE_CHOICES):
             fake.clear_cache()
+            batches_before = len(fake.batches)
+            via = "live" if mode == "live" else "batches"
+            options = Options(
+                via=via,  # type: ignore[arg-type]
+                limits=Limits(concurrency=16),
+                poll_s=0.05,
+                batch_cache="none" if mode == "live" else mode,  # type: ignore[arg-type]
+            )
             summary = await run_job(
                 rows,
                 path,
@@ -133,31 +146,28 @@ async def batches_vs_live(tools: int) -> dict[str, float]:
                 personas=load_personas(None),
                 prompts=Prompts(None),
                 store=store,
-                options=Options(via=via, limits=Limits(concurrency=16), poll_s=0.05),  # type: ignore[arg-type]
-                job_id=via,
+                options=options,
+                job_id=mode,
                 client=Client(KEY, base_url=fake.url),
                 endpoint=fake.url,
             )
-            spent[via] = summary["cost_usd"]
-        listed = 0.0
-        for row in store.db.execute("SELECT run_id FROM runs WHERE job_id = 'batches'"):
-            run = store.load_run(row["run_id"])
-            for v in run.verdicts:
-                u = v.usage
-                flat = Usage(
-                    input_tokens=u.input_tokens
-                    + u.cache_creation_input_tokens
-                    + u.cache_read_input_tokens,
-                    output_tokens=u.output_tokens,
-                )
-                listed += cost(run.model, flat) or 0.0
-        return {
-            "tools": tools,
-            "live_usd": spent["live"],
-            "batches_usd": spent["batches"],
-            "batches_over_live": round(spent["batches"] / spent["live"], 3),
-            "batches_over_list_price": round(spent["batches"] / listed, 3) if listed else 0.0,
-        }
+            listed = 0.0
+            for row in store.db.execute("SELECT run_id FROM runs WHERE job_id = ?", (mode,)):
+                run = store.load_run(row["run_id"])
+                for model, share in run.usage.models.items():
+                    listed += list_cost(model, share) or 0.0
+            modes[mode] = {
+                "usd": summary["cost_usd"],
+                "list_usd": round(listed, 6),
+                "batches": len(fake.batches) - batches_before,
+                "done": summary["counts"]["done"],
+            }
+        live = modes["live"]
+        for m in modes.values():
+            m["over_live"] = round(m["usd"] / live["usd"], 3)
+            m["over_live_list_price"] = round(m["usd"] / live["list_usd"], 3)
+        cheapest = min(CACHE_CHOICES, key=lambda c: modes[c]["usd"])
+        return {"tools": tools, "modes": modes, "cheapest": cheapest}
 
 
 def main() -> None:
@@ -170,17 +180,23 @@ def main() -> None:
         type=int,
         default=0,
         metavar="TOOLS",
-        help="instead: TOOLS tools live and via Message Batches, and the cost ratios",
+        help="instead: TOOLS tools live and via Message Batches with each cache choice, and "
+        "their costs against live",
     )
     args = parser.parse_args()
     if args.batches:
         ratios = asyncio.run(batches_vs_live(args.batches))
-        print(
-            f"{ratios['tools']} tools: live ${ratios['live_usd']:.4f}, "
-            f"batches ${ratios['batches_usd']:.4f}\n"
-            f"batches / live {ratios['batches_over_live']}, "
-            f"batches / live list price {ratios['batches_over_list_price']}"
-        )
+        print(f"{ratios['tools']} tools; cost / live, cost / live list price:")
+        for mode, m in ratios["modes"].items():
+            label = mode if mode == "live" else f"batches, cache {mode}"
+            print(
+                f"  {label:<20} ${m['usd']:.4f}  {m['over_live']:.3f}  "
+                f"{m['over_live_list_price']:.3f}  ({m['batches']} batches, {m['done']} done)"
+            )
+        print(f"cheapest batch cache choice: {ratios['cheapest']}")
+        out = ROOT / "bench" / "out"
+        out.mkdir(exist_ok=True)
+        (out / "batch_cache.json").write_text(json.dumps(ratios, indent=2) + "\n")
         return
     result = asyncio.run(bench(args.tools, args.rpm, args.concurrency))
     print(

@@ -393,7 +393,8 @@ SCENARIOS += [
     Scenario(
         "The tests' blind spots",
         "The fake runs a batch's requests one after another",
-        "concurrent: no cache read inside a batch; panel sends no cache_control there",
-        "tests/test_batch_e2e.py::test_batches_pay_no_cache_write_nobody_reads",
+        "concurrent: no cache read inside a batch; panel warms the cache in a first batch",
+        "tests/test_batch_e2e.py::"
+        "test_warm_batches_write_the_documents_once_and_read_them_three_times",
     ),
 ]

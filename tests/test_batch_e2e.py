@@ -11,6 +11,7 @@ import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -272,19 +273,20 @@ def test_export_writes_every_tool(panel_cli: Cli, fake: FakeAnthropic, tmp_path:
 
 
 BATCHES = ["--via", "batches", "--poll", "0.05", *FAST]
+ONE_ROUND = [*BATCHES, "--batch-cache", "none"]  # every request in one batch, none cached
 
 
 def test_via_batches_end_to_end_with_an_expired_request_retried(
     panel_cli: Cli, fake: FakeAnthropic, tmp_path: Path, isolated_env: Path
 ) -> None:
-    """Requests go through one batch (no cache_control: nothing in a batch reads another's write);
-    results come back shuffled and are mapped back by custom_id; an expired and a transiently
-    errored request are redone live."""
+    """With `--batch-cache none`, requests go through one batch with no cache_control; results come
+    back shuffled and are mapped back by custom_id; an expired and a transiently errored request
+    are redone live."""
     fake.batch_delay = 0.05
     backlog, unique = make_backlog(tmp_path, 6)
     fake.expire_in_batch("p-skeptic")
     fake.error_in_batch("card", "overloaded_error")
-    result = panel_cli("batch", str(backlog), "--json", *BATCHES)
+    result = panel_cli("batch", str(backlog), "--json", *ONE_ROUND)
     assert result.code == 0, result.stderr
     out = result.json()
     assert out["counts"] == {"done": 6, "failed": 0, "pending": 0}
@@ -317,23 +319,65 @@ def test_via_batches_end_to_end_with_an_expired_request_retried(
         assert run["run_id"] in {r["custom_id"].split("_")[0] for r in requests}
 
 
-def test_batches_pay_no_cache_write_nobody_reads(
+def usage_of(batch: dict[str, Any]) -> list[dict[str, int]]:
+    return [line["result"]["message"]["usage"] for line in batch["_results"]]
+
+
+def test_warm_batches_write_the_documents_once_and_read_them_three_times(
     panel_cli: Cli, fake: FakeAnthropic, tmp_path: Path
 ) -> None:
     """A batch's requests run concurrently (the fake, like the API, opens a batch's cache entries
-    only once all are done), so none carries cache_control: no 1-hour write at 2x input that no
-    other request reads. The card call never caches, live or batched."""
+    only once all are done), so the default sends one persona per tool first, marked to write the
+    documents' 1-hour entry, and the other three in a second batch that reads it. The card call
+    never caches, live or batched. One round with no caching costs more; both beat live."""
     fake.batch_delay = 0.05
     backlog, _ = make_backlog(tmp_path, 2)
     live = panel_cli("batch", str(backlog), "--json", "--job", "live", *FAST).json()["cost_usd"]
     card_calls = [m for m in fake.message_requests if "claude-haiku" in m["model"]]
     assert card_calls and not any("cache_control" in json.dumps(m) for m in card_calls)
+
     fake.clear_cache()
-    batched = panel_cli("batch", str(backlog), "--json", "--job", "batched", *BATCHES).json()
-    sent = [r["params"] for b in fake.batches.values() for r in b["_requests"]]
+    warm = panel_cli("batch", str(backlog), "--json", "--job", "warm", *BATCHES).json()
+    assert warm["counts"]["done"] == 2 and warm["batches"] == 2
+    first, second = fake.batches.values()
+    personas = [r["custom_id"].split("_", 1)[1] for r in first["_requests"]]
+    assert sorted(personas) == ["card", "card", "p-builder", "p-builder"]
+    for r in first["_requests"]:
+        marked = "cache_control" in json.dumps(r["params"])
+        assert marked == r["custom_id"].endswith("p-builder")
+    assert [u["cache_creation_input_tokens"] > 0 for u in usage_of(first)].count(True) == 2
+    assert len(second["_requests"]) == 2 * 3
+    assert all('"ttl": "1h"' in json.dumps(r["params"]) for r in second["_requests"])
+    reads = usage_of(second)
+    assert all(
+        u["cache_read_input_tokens"] > 0 and not u["cache_creation_input_tokens"] for u in reads
+    )
+
+    fake.clear_cache()
+    flat = panel_cli("batch", str(backlog), "--json", "--job", "flat", *ONE_ROUND).json()
+    sent = [r["params"] for r in list(fake.batches.values())[2]["_requests"]]
     assert len(sent) == 2 * 5 and not any("cache_control" in json.dumps(p) for p in sent)
-    # Half price without cache reads is about what live costs with them; see the README.
-    assert batched["cost_usd"] < 1.05 * live
+    assert warm["cost_usd"] < 0.8 * flat["cost_usd"]
+    assert warm["cost_usd"] < 0.7 * live
+
+
+def test_a_stale_warm_up_is_not_read(
+    panel_cli: Cli, fake: FakeAnthropic, tmp_path: Path, isolated_env: Path
+) -> None:
+    """A warm-up batch created long enough ago that its entries may have expired: the second round
+    goes without cache_control rather than paying a 1-hour write per persona."""
+    fake.batch_delay = 0.05
+    backlog, _ = make_backlog(tmp_path, 1)
+    first = panel_cli("batch", str(backlog), "--json", "--no-wait", *BATCHES)
+    assert first.code == 0, first.stderr
+    time.sleep(0.2)  # the warm-up batch has ended on the server
+    with sqlite3.connect(isolated_env / "panel.db") as db:
+        db.execute("UPDATE job_batches SET created_at = '2026-01-01T00:00:00+00:00'")
+    out = panel_cli("batch", str(backlog), "--json", *BATCHES).json()
+    assert out["counts"]["done"] == 1 and len(fake.batches) == 2
+    second = list(fake.batches.values())[1]
+    assert len(second["_requests"]) == 3
+    assert not any("cache_control" in json.dumps(r["params"]) for r in second["_requests"])
 
 
 def test_interrupted_batches_job_resumes_polling_without_resubmitting(
@@ -353,7 +397,7 @@ def test_interrupted_batches_job_resumes_polling_without_resubmitting(
     result = panel_cli("batch", str(backlog), "--json", *BATCHES)
     assert result.code == 0, result.stderr
     out = result.json()
-    assert len(fake.batches) == 1 and out["batches"] == 1
+    assert len(fake.batches) == 2 and out["batches"] == 2  # the same warm-up, then the rest
     assert out["counts"] == {"done": 4, "failed": 0, "pending": 0}
     assert len(job_runs(isolated_env)) == 4
     assert not [m for m in fake.message_requests if m["_status"] == 200]  # nothing redone live
@@ -379,7 +423,7 @@ def test_kill_between_batch_create_and_its_record_adopts_the_batch(
     result = panel_cli("batch", str(backlog), "--json", *BATCHES)
     assert result.code == 0, result.stderr
     out = result.json()
-    assert len(fake.batches) == 1 and fake.batch_creates_started == 1
+    assert len(fake.batches) == 2 and fake.batch_creates_started == 2  # adopted, then the rest
     assert any("adopted batch" in note for note in out["notes"])
     assert out["counts"] == {"done": 3, "failed": 0, "pending": 0}
     assert len(job_runs(isolated_env)) == 3
@@ -391,9 +435,9 @@ def test_create_that_never_reached_the_server_is_submitted_again(
     """An intent with no batch on the server (the create failed) is forgotten and resubmitted."""
     fake.fail_next(400, path="/v1/messages/batches")
     backlog, _ = make_backlog(tmp_path, 2)
-    assert panel_cli("batch", str(backlog), *BATCHES).code != 0
+    assert panel_cli("batch", str(backlog), *ONE_ROUND).code != 0
     assert not fake.batches
-    result = panel_cli("batch", str(backlog), "--json", *BATCHES)
+    result = panel_cli("batch", str(backlog), "--json", *ONE_ROUND)
     assert result.code == 0, result.stderr
     assert len(fake.batches) == 1
     assert result.json()["counts"] == {"done": 2, "failed": 0, "pending": 0}
@@ -408,7 +452,7 @@ def test_batches_with_max_cost_submit_what_fits_and_resume(
     assert first["status"] == "budget"
     assert 0 < first["counts"]["done"] < 6
     second = panel_cli("batch", str(backlog), "--json", *BATCHES).json()
-    assert second["counts"]["done"] == 6 and len(fake.batches) == 2
+    assert second["counts"]["done"] == 6 and len(fake.batches) == 4  # two rounds each
 
 
 def test_a_refused_key_stops_the_job_with_one_line(

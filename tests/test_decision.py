@@ -99,3 +99,16 @@ def test_progress_shows_each_persona_state() -> None:
     assert "Builder" in text and "done" in text and "85/100 · ship" in text
     assert "[bold]HTTP 529[/]" in text  # details are escaped, not styled
     assert "Founder" in text and "waiting" in text
+
+
+def test_job_progress_shows_the_batch_api_counts() -> None:
+    """While batches are open, the line and the log line carry the API's request counts."""
+    from panel.cli.progress import JobProgress
+
+    progress = JobProgress()
+    base = {"total": 10, "done": 2, "failed": 0, "tokens": 0, "cost": 0.0}
+    progress.update({**base, "batch_processing": 0, "batch_succeeded": 0, "batch_errored": 0})
+    assert "batches" not in progress.line() and "batches" not in progress.plain_line()
+    progress.update({**base, "batch_processing": 5, "batch_succeeded": 2, "batch_errored": 1})
+    for line in (progress.line(), progress.plain_line()):
+        assert "batches: 5 processing, 2 succeeded, 1 errored" in line

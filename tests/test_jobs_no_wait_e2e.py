@@ -30,11 +30,19 @@ def test_no_wait_submits_then_a_later_run_collects(
     assert out["job_id"] in panel_cli("jobs").stdout
 
     for batch in fake.batches.values():
-        batch["_ends"] = 0  # the API finishes the batch
-    second = panel_cli("batch", str(backlog), "--json", *BATCHES)
+        batch["_ends"] = 0  # the API finishes the warm-up batch
+    second = panel_cli("batch", str(backlog), "--json", "--no-wait", *BATCHES)
     assert second.code == 0, second.stderr
-    assert second.json()["counts"] == {"done": 3, "failed": 0, "pending": 0}
-    assert len(fake.batches) == 1 and len(job_runs(isolated_env)) == 3
+    # its results are stored and the second round (the other three personas) submitted
+    assert second.json()["status"] == "submitted" and len(fake.batches) == 2
+    assert job_runs(isolated_env) == []
+
+    for batch in fake.batches.values():
+        batch["_ends"] = 0
+    third = panel_cli("batch", str(backlog), "--json", *BATCHES)
+    assert third.code == 0, third.stderr
+    assert third.json()["counts"] == {"done": 3, "failed": 0, "pending": 0}
+    assert len(fake.batches) == 2 and len(job_runs(isolated_env)) == 3
     assert panel_cli("jobs", "--json").json()[0]["status"] == "complete"
 
 

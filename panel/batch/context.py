@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from panel.api.client import Client
 from panel.api.registry import Registry
@@ -34,6 +34,12 @@ Via = Literal["live", "batches"]
 URL_CHARS_GUESS = 20_000
 
 
+# How `--via batches` uses the prompt cache (see panel.batch.messages): measured cheapest first.
+BatchCache = Literal["warm", "none", "5m", "1h"]
+BATCH_CACHES: tuple[str, ...] = get_args(BatchCache)
+DEFAULT_BATCH_CACHE: BatchCache = "warm"
+
+
 @dataclass
 class Options:
     via: Via = "live"
@@ -43,6 +49,7 @@ class Options:
     poll_s: float = 5.0
     wait: bool = True  # batches: False submits, collects what has ended, and returns
     inline_documents: bool = False  # documents as text blocks: a server without a Files API
+    batch_cache: BatchCache = DEFAULT_BATCH_CACHE  # batches: how requests use the prompt cache
 
 
 @dataclass
@@ -168,7 +175,8 @@ def first_leaf(group: BaseExceptionGroup[BaseException]) -> BaseException:
 def snapshot(ctx: Context) -> dict[str, float]:
     """What the progress bar shows: the job's counts, tokens and spend, and what sits in batches."""
     snap = ctx.jobs.snapshot(ctx.job_id)
-    snap["in_batches"] = float(sum(c.get("processing", 0) for c in ctx.processing.values()))
+    for kind in ("processing", "succeeded", "errored"):  # the API's request counts, open batches
+        snap[f"batch_{kind}"] = float(sum(c.get(kind, 0) for c in ctx.processing.values()))
     return snap
 
 

@@ -481,6 +481,13 @@ class Jobs:
             )
         ]
 
+    def batch_created(self, batch_id: str) -> datetime | None:
+        """When we created a batch (our clock): what its cache entries' age is measured from."""
+        row = self.db.execute(
+            "SELECT created_at FROM job_batches WHERE batch_id = ?", (batch_id,)
+        ).fetchone()
+        return None if row is None else datetime.fromisoformat(row[0])
+
     def collected(self, job_id: str, slug: str, run_id: str) -> bool:
         """Whether every batch request of this item has its result stored (none still out)."""
         row = self.db.execute(

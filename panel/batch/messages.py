@@ -3,11 +3,13 @@
 Three steps, each safe to interrupt:
 
 1. submit: every pending tool's documents are uploaded (once, through the registry), its persona and
-   card requests built exactly as live calls are (1-hour cache TTL on the shared documents), and
-   sent in batches of at most 100,000 requests or 256 MB. Each batch id is written to SQLite in the
-   transaction that marks its tools `submitted`, right after the API returns it.
+   card requests built exactly as live calls are, and sent in batches of at most 100,000 requests
+   or 256 MB. Each batch id is written to the store in the transaction that marks its tools
+   `submitted`, right after the API returns it.
 2. poll: open batches are polled until they end; results, which come in any order, are mapped
-   back by custom_id and stored as they are, before anything is done with them.
+   back by custom_id and stored as they are, before anything is done with them. With the `warm`
+   cache choice (the default) the first batch carries one persona per tool, whose request writes
+   the documents' cache entry; the other personas go in a second batch that reads it.
 3. finish: each tool's results are validated like live replies (with the same repair turn);
    expired, canceled and transiently errored requests are redone live through the scheduler and
    counted. The run is saved and the tool marked done in one transaction.
@@ -21,12 +23,20 @@ import asyncio
 import json
 import re
 from collections.abc import Sequence
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
 
 from panel.api.client import Batches, Reply, validate_reply
 from panel.batch.backlog import BacklogRow
-from panel.batch.context import Budget, Context, Listener, Outcome, documents_for, load_row, todo
+from panel.batch.context import (
+    Budget,
+    Context,
+    Listener,
+    Outcome,
+    documents_for,
+    load_row,
+    todo,
+)
 from panel.batch.jobs import Item
 from panel.config import DEFAULT_CARD_MAX_TOKENS
 from panel.errors import ConfigError, PanelError
@@ -48,10 +58,17 @@ ORPHAN_CLOCK_SKEW = timedelta(minutes=2)
 
 MAX_BATCH_REQUESTS = 100_000
 MAX_BATCH_BYTES = 256 * 1024 * 1024 - 1024 * 1024  # a megabyte of room for the envelope
-# A batch's requests run concurrently and in any order, so one request's cache write is not there
-# for the others: batch requests carry no cache_control (a write at 1.25-2x input that nobody reads
-# would cost more than it saves). CACHE_TTL prices the live retries of a batch's failures.
-CACHE_TTL = "1h"
+# How a job's batch requests use the prompt cache. A batch's requests run concurrently and in any
+# order, so one request's cache write is not there for the others of the same batch:
+#   none  no cache_control: every persona pays full input (at the batch discount);
+#   5m/1h every request marks the documents: all pay a write (1.25x / 2x) that nobody reads;
+#   warm  one persona per tool writes a 1-hour entry in a first batch, the others read it in a
+#         second: one write and three reads, at the cost of a second batch's wait.
+# `python bench/batch_bench.py --cache` measures the four on the fake; warm is the cheapest.
+# (`BatchCache` and its default live in panel.batch.context, with the job's other options.)
+WARM_TTL = "1h"
+# A warm-up batch created longer ago than this may have entries near their hour: read nothing.
+WARM_FRESH = timedelta(minutes=50)
 CARD = "card"
 # Errors that a second try may fix; anything else (a bad request, a refused key) will not.
 TRANSIENT_ERRORS = {"overloaded_error", "api_error", "rate_limit_error", "timeout_error"}
@@ -89,7 +106,13 @@ def chunks(
     return out
 
 
-def session_for(ctx: Context, item: Item, docs: Sequence[Any]) -> Session:
+def write_ttl(choice: str) -> Literal["5m", "1h"]:
+    """The TTL a job's cache writes are priced at (a job with no writes prices none)."""
+    return "5m" if choice == "5m" else "1h"
+
+
+def session_for(ctx: Context, item: Item, docs: Sequence[Any], ttl: str | None = None) -> Session:
+    """A tool's session; `ttl` marks the documents for the cache (None: no cache_control)."""
     name, _ = tool_names(documents_for(ctx, item.row), docs)
     return Session(
         ctx.client,
@@ -101,20 +124,38 @@ def session_for(ctx: Context, item: Item, docs: Sequence[Any]) -> Session:
         ctx.settings.max_tokens,
         scheduler=ctx.scheduler,
         priority=item.position,
-        cache_ttl=CACHE_TTL,
-        cache_prefix=False,
+        cache_ttl=ttl or WARM_TTL,
+        cache_prefix=ttl is not None,
     )
 
 
-async def prepare(ctx: Context, item: Item, uploads: asyncio.Semaphore) -> list[dict[str, Any]]:
-    """A tool's requests: its documents uploaded, one request per persona and one for the card."""
+def round_one(ctx: Context) -> tuple[list[Any], str | None]:
+    """The personas a tool's first batch carries, and the TTL their documents are marked with."""
+    choice = ctx.options.batch_cache
+    if choice == "warm":
+        return list(ctx.personas[:1]), WARM_TTL
+    return list(ctx.personas), None if choice == "none" else choice
+
+
+async def prepare(
+    ctx: Context,
+    item: Item,
+    uploads: asyncio.Semaphore,
+    personas: Sequence[Any],
+    ttl: str | None,
+    *,
+    run_id: str | None = None,
+) -> list[dict[str, Any]]:
+    """A tool's requests, its documents uploaded first: one per persona given, and the card's in
+    the first round (no `run_id` yet). The card's model reads no other call's cache: no mark."""
     docs = await load_row(ctx, item.row)
     async with uploads:
         await ctx.registry.ensure_all(docs)
-    session = session_for(ctx, item, docs)
-    run_id = new_run_id()
+    session = session_for(ctx, item, docs, ttl)
+    first = run_id is None
+    run_id = run_id or new_run_id()
     requests = []
-    for persona in ctx.personas:
+    for persona in personas:
         instruction = persona_instruction(ctx.prompts, persona, session.tool_name)
         params = Batches.params(
             Verdict,
@@ -132,6 +173,8 @@ async def prepare(ctx: Context, item: Item, uploads: asyncio.Semaphore) -> list[
                 "persona": persona.id,
             }
         )
+    if not first:
+        return requests
     instruction = ctx.prompts.render("card", tool_name=session.tool_name)
     params = Batches.params(
         card_schema(),
@@ -153,7 +196,7 @@ async def prepare(ctx: Context, item: Item, uploads: asyncio.Semaphore) -> list[
 
 
 async def submit(ctx: Context, items: Sequence[Item], outcome: Outcome) -> None:
-    """Build and send the requests of every pending tool the budget allows."""
+    """Build and send the first-round requests of every pending tool the budget allows."""
     budget = Budget(ctx, batch=True)
     admitted = []
     for item in items:
@@ -161,18 +204,58 @@ async def submit(ctx: Context, items: Sequence[Item], outcome: Outcome) -> None:
             outcome.status = "budget"
             break
         admitted.append(item)
+    personas, ttl = round_one(ctx)
+    await send(ctx, [(item, personas, ttl, None) for item in admitted], outcome)
+
+
+def second_round(ctx: Context, items: Sequence[Item]) -> list[tuple[Item, list[Any], str | None]]:
+    """Tools whose batches have all ended but which still lack personas (a warm-up round): those
+    personas, marked to read the warm-up's entry if it wrote one recently enough to still hold."""
+    out = []
+    for item in items:
+        assert item.run_id is not None
+        rows = ctx.jobs.requests_of(ctx.job_id, item.slug, item.run_id)
+        sent = {r["persona"] for r in rows}
+        rest = [p for p in ctx.personas if p.id not in sent]
+        if not rest or not sent - {CARD}:
+            continue
+        out.append((item, rest, WARM_TTL if warmed(ctx, rows) else None))
+    return out
+
+
+def warmed(ctx: Context, rows: Sequence[Any]) -> bool:
+    """Whether a tool's warm-up request wrote (or read) the documents' entry within WARM_FRESH."""
+    for row in rows:
+        if row["persona"] == CARD or row["state"] != "succeeded" or not row["result"]:
+            continue
+        usage = json.loads(row["result"])["usage"]
+        started = ctx.jobs.batch_created(row["batch_id"])
+        fresh = started is not None and datetime.now(UTC) - started < WARM_FRESH
+        if fresh and (usage["cache_creation_input_tokens"] or usage["cache_read_input_tokens"]):
+            return True
+    return False
+
+
+async def send(
+    ctx: Context,
+    work: Sequence[tuple[Item, Sequence[Any], str | None, str | None]],
+    outcome: Outcome,
+) -> None:
+    """Upload, build and submit (item, personas, cache TTL, run_id) in as few batches as fit."""
     uploads = asyncio.Semaphore(UPLOADS_AT_ONCE)
 
-    async def one(item: Item) -> list[dict[str, Any]]:
+    async def one(
+        item: Item, personas: Sequence[Any], ttl: str | None, run_id: str | None
+    ) -> list[dict[str, Any]]:
         try:
-            return await prepare(ctx, item, uploads)
+            return await prepare(ctx, item, uploads, personas, ttl, run_id=run_id)
         except ConfigError:
             raise
         except PanelError as exc:
             ctx.jobs.set_state(ctx.job_id, item.slug, "failed", error=str(exc))
             return []
 
-    prepared = await asyncio.gather(*(one(i) for i in admitted))
+    prepared = await asyncio.gather(*(one(*w) for w in work))
     requests = [r for group in prepared for r in group]
     api = Batches(ctx.registry.client)
     for chunk in chunks(requests):
@@ -264,6 +347,7 @@ async def finish_item(ctx: Context, item: Item) -> None:
     uploaded = await ctx.registry.ensure_all(docs)
     session = session_for(ctx, item, docs)
     model, card_model = ctx.settings.model, ctx.settings.card_model
+    ttl = write_ttl(ctx.options.batch_cache)
     shares: dict[str, ModelUsage] = {}  # tokens and cost per model, batch and live calls alike
 
     async def verdict(persona: Any) -> VerdictRecord:
@@ -278,9 +362,7 @@ async def finish_item(ctx: Context, item: Item) -> None:
         first = reply_of(stored, Verdict)
         record = await judge(session, persona, model, first=first)
         charge(shares, model, record.usage, cost(model, record.usage))
-        charge(
-            shares, model, first.usage, cost(model, first.usage, batch=True, cache_ttl=CACHE_TTL)
-        )
+        charge(shares, model, first.usage, cost(model, first.usage, batch=True, cache_ttl=ttl))
         return record.model_copy(update={"usage": record.usage + first.usage})
 
     async def card() -> tuple[ToolCard | None, str | None, Usage]:
@@ -288,7 +370,7 @@ async def finish_item(ctx: Context, item: Item) -> None:
         stored = json.loads(row["result"]) if row is not None and row["result"] else None
         if row is not None and row["state"] == "succeeded" and stored is not None:
             reply = reply_of(stored, card_schema())
-            usd = cost(card_model, reply.usage, batch=True, cache_ttl=CACHE_TTL)
+            usd = cost(card_model, reply.usage, batch=True)
             charge(shares, card_model, reply.usage, usd)
             return stored_card(reply.parsed), reply.error, reply.usage
         if row is not None and row["state"] == "failed" and stored is not None:
@@ -323,6 +405,17 @@ async def finish_item(ctx: Context, item: Item) -> None:
     ctx.store.save_run(run, also=lambda db: also(db, run))
 
 
+def ended(ctx: Context, rows: Sequence[BacklogRow]) -> list[Item]:
+    """Submitted tools none of whose requests is still in an open batch."""
+    return [
+        i
+        for i in ctx.jobs.items(ctx.job_id, [r.slug for r in rows])
+        if i.state == "submitted"
+        and i.run_id is not None
+        and ctx.jobs.collected(ctx.job_id, i.slug, i.run_id)
+    ]
+
+
 async def run_batches(ctx: Context, rows: Sequence[BacklogRow], on_change: Listener) -> Outcome:
     outcome = Outcome()
     await adopt_orphans(ctx, outcome)
@@ -330,16 +423,17 @@ async def run_batches(ctx: Context, rows: Sequence[BacklogRow], on_change: Liste
     if pending:
         await submit(ctx, pending, outcome)
         on_change()
-    await poll(ctx, on_change, once=not ctx.options.wait)
+    while True:
+        await poll(ctx, on_change, once=not ctx.options.wait)
+        rest = second_round(ctx, ended(ctx, rows))
+        if rest:
+            await send(ctx, [(item, p, ttl, item.run_id) for item, p, ttl in rest], outcome)
+            on_change()
+        if not rest or not ctx.options.wait:
+            break
     if ctx.jobs.open_batches(ctx.job_id):  # --no-wait: the rest is collected by a later run
         outcome.status = "submitted"
-    submitted = [
-        i
-        for i in ctx.jobs.items(ctx.job_id, [r.slug for r in rows])
-        if i.state == "submitted"
-        and i.run_id is not None
-        and ctx.jobs.collected(ctx.job_id, i.slug, i.run_id)
-    ]
+    submitted = [i for i in ended(ctx, rows) if not second_round(ctx, [i])]
     slots = asyncio.Semaphore(max(2, ctx.options.limits.concurrency))
 
     async def one(item: Item) -> None:

@@ -122,6 +122,17 @@ def batch_cmd(
             "--poll", envvar="PANEL_BATCH_POLL", help="Seconds between batch status checks."
         ),
     ] = 10.0,
+    batch_cache: Annotated[
+        str,
+        typer.Option(
+            "--batch-cache",
+            envvar="PANEL_BATCH_CACHE",
+            help="With --via batches, how requests share the documents' prompt cache. warm: one "
+            "persona per tool writes it in a first batch, the others read it in a second (cheapest, "
+            "two batches' wait); none: one batch, no caching; 5m, 1h: one batch, every request "
+            "writes.",
+        ),
+    ] = "warm",
     inline_documents: InlineOpt = False,
     model: ModelOpt = None,
     card_model: CardModelOpt = None,
@@ -139,13 +150,15 @@ def batch_cmd(
     """
     from panel.api.client import Client, endpoint
     from panel.batch import backlog as backlogs
-    from panel.batch.context import Options, snapshot
+    from panel.batch.context import BATCH_CACHES, Options, snapshot
     from panel.batch.jobs import exclusive, job_id_for
     from panel.batch.runner import needs_api, no_calls, run_job
     from panel.cli.progress import job_progress
 
     if via not in ("live", "batches"):
         raise InputError(f"--via {via!r}: use live or batches")
+    if batch_cache not in BATCH_CACHES:
+        raise InputError(f"--batch-cache {batch_cache!r}: use one of {', '.join(BATCH_CACHES)}")
     if no_wait and via != "batches":
         raise InputError("--no-wait needs --via batches (a live job runs while you wait)")
     check_options(
@@ -177,6 +190,7 @@ def batch_cmd(
         poll_s=poll,
         wait=not no_wait,
         inline_documents=inline_documents,
+        batch_cache=batch_cache,  # type: ignore[arg-type]
     )
     store = open_store(settings.home)
     job_id = job_id_for(backlog, job)

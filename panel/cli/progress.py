@@ -88,6 +88,16 @@ class JobProgress:
         rate = (finished - (self.first_finished or 0)) / minutes
         return rate, f"{remaining / rate:.1f} min left" if rate > 0 else "time left: estimating"
 
+    def in_batches(self) -> str:
+        """` · batches: 40 processing, 12 succeeded, 0 errored`: the API's counts, while open."""
+        s = self.snapshot
+        if not s.get("batch_processing"):
+            return ""
+        return (
+            f" · batches: {s['batch_processing']:.0f} processing, "
+            f"{s['batch_succeeded']:.0f} succeeded, {s['batch_errored']:.0f} errored"
+        )
+
     def plain_line(self) -> str:
         """One line for a log: `panel: 3/10 tools finished (3 done, 0 failed) · $0.0123 · ...`."""
         s = self.snapshot
@@ -95,7 +105,7 @@ class JobProgress:
         _, left = self.rate_and_left()
         return (
             f"panel: {finished:.0f}/{s['total']:.0f} tools finished ({s['done']:.0f} done, "
-            f"{s['failed']:.0f} failed) · ${s['cost']:.4f} · {left}"
+            f"{s['failed']:.0f} failed){self.in_batches()} · ${s['cost']:.4f} · {left}"
         )
 
     def line(self) -> str:
@@ -105,9 +115,7 @@ class JobProgress:
         finished = s["done"] + s["failed"]
         remaining = s["total"] - finished
         rate, left = self.rate_and_left()
-        waiting = (
-            f" · {s['in_batches']:.0f} calls processing in batches" if s.get("in_batches") else ""
-        )
+        waiting = self.in_batches()
         return (
             f"[green]{s['done']:.0f} done[/] · [red]{s['failed']:.0f} failed[/]{waiting} · "
             f"{remaining:.0f} remaining · {s['tokens']:,.0f} tokens · ${s['cost']:.4f} · "
