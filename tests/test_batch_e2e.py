@@ -366,13 +366,16 @@ def test_a_stale_warm_up_is_not_read(
 ) -> None:
     """A warm-up batch created long enough ago that its entries may have expired: the second round
     goes without cache_control rather than paying a 1-hour write per persona."""
-    fake.batch_delay = 0.05
+    fake.batch_delay = 30.0  # still processing when the first command returns
     backlog, _ = make_backlog(tmp_path, 1)
     first = panel_cli("batch", str(backlog), "--json", "--no-wait", *BATCHES)
     assert first.code == 0, first.stderr
-    time.sleep(0.2)  # the warm-up batch has ended on the server
+    assert len(fake.batches) == 1
     with sqlite3.connect(isolated_env / "panel.db") as db:
         db.execute("UPDATE job_batches SET created_at = '2026-01-01T00:00:00+00:00'")
+    fake.batch_delay = 0.05
+    for batch in fake.batches.values():
+        batch["_ends"] = 0  # the warm-up ends, long after it was created
     out = panel_cli("batch", str(backlog), "--json", *BATCHES).json()
     assert out["counts"]["done"] == 1 and len(fake.batches) == 2
     second = list(fake.batches.values())[1]
