@@ -23,7 +23,9 @@ from tests.test_batch_e2e import FAST, make_backlog
 pytestmark = pytest.mark.e2e
 
 
-def worker(fake: FakeAnthropic, url: str, home: Path, backlog: Path) -> subprocess.Popen[bytes]:
+def worker(
+    fake: FakeAnthropic, url: str, home: Path, backlog: Path, *flags: str
+) -> subprocess.Popen[bytes]:
     """One worker: its own data home (its own machine), the team's database."""
     env = {
         **os.environ,
@@ -35,7 +37,7 @@ def worker(fake: FakeAnthropic, url: str, home: Path, backlog: Path) -> subproce
     }
     with (home.parent / f"{home.name}.log").open("wb") as log:  # the child keeps its own copy
         return subprocess.Popen(
-            [PANEL, "batch", str(backlog), "--job", "team", "--concurrency", "4", *FAST],
+            [PANEL, "batch", str(backlog), "--job", "team", "--concurrency", "4", *FAST, *flags],
             env=env,
             cwd=backlog.parent,
             stdout=subprocess.DEVNULL,
@@ -74,6 +76,40 @@ def test_three_workers_one_killed_review_each_tool_once(
     assert len(runs) == 60 and len({slug for slug, _ in runs}) == 60
     assert query(pg_url, "SELECT state, COUNT(*) FROM job_items GROUP BY state") == [("done", 60)]
     assert len(fake.uploads) == unique == len({u["sha256"] for u in fake.uploads})
+
+
+def test_three_workers_share_a_message_batches_job(
+    fake: FakeAnthropic, tmp_path: Path, pg_url: str
+) -> None:
+    """`--via batches` on three machines at once, one killed with kill -9 while batches are out:
+    each tool is submitted once (one warm-up request and three others per tool, no custom_id
+    twice), any worker collects any batch, and every tool ends with exactly one complete run."""
+    fake.batch_delay = 1.5
+    backlog, unique = make_backlog(tmp_path, 24)
+    flags = ("--via", "batches", "--poll", "0.1")
+    procs = [worker(fake, pg_url, tmp_path / f"home{i}", backlog, *flags) for i in range(3)]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not fake.batches:
+        time.sleep(0.05)
+    time.sleep(0.3)
+    procs[0].send_signal(signal.SIGKILL)
+    codes = [proc.wait(timeout=180) for proc in procs]
+    logs = [(tmp_path / f"home{i}.log").read_text()[-2000:] for i in range(3)]
+    assert codes[1:] == [0, 0], logs
+    # the killed worker's leases ran out; a later run (any machine) finishes what it held
+    again = worker(fake, pg_url, tmp_path / "home1", backlog, *flags)
+    assert again.wait(timeout=120) == 0, (tmp_path / "home1.log").read_text()[-2000:]
+    runs = query(pg_url, "SELECT slug, record ->> 'status' FROM runs")
+    assert len(runs) == 24 and len({slug for slug, _ in runs}) == 24
+    assert {status for _, status in runs} == {"complete"}
+    assert query(pg_url, "SELECT state, COUNT(*) FROM job_items GROUP BY state") == [("done", 24)]
+    assert query(
+        pg_url, "SELECT COUNT(*) FROM job_items WHERE lease_owner IS NOT NULL AND state <> 'done'"
+    ) == [(0,)]
+    sent = [r["custom_id"] for b in fake.batches.values() for r in b["_requests"]]
+    assert len(sent) == len(set(sent)) == 24 * 5  # builder + card, then three personas
+    assert len(fake.uploads) == unique == len({u["sha256"] for u in fake.uploads})
+    assert not [m for m in fake.message_requests if m["_status"] == 200]  # nothing redone live
 
 
 def test_two_processes_uploading_one_document_upload_it_once(

@@ -236,11 +236,21 @@ class Jobs:
             )
 
     def resume_shared(self, job_id: str, *, retry_failed: bool) -> None:
+        """Items whose worker's lease ran out go back: to `submitted` when their batch requests
+        exist (their results are collected again by whoever polls), else to `pending`. Items in a
+        create that may have reached the API stay leased until `adopt_orphans` settles them."""
         with self.store.transaction() as db:
             db.execute(
-                """UPDATE job_items SET state = 'pending', lease_owner = NULL, lease_until = NULL,
-                     updated_at = ?
+                """UPDATE job_items SET lease_owner = NULL, lease_until = NULL, updated_at = ?,
+                     state = CASE WHEN state = 'running' AND EXISTS (
+                         SELECT 1 FROM job_requests r WHERE r.job_id = job_items.job_id
+                           AND r.slug = job_items.slug AND r.run_id = job_items.run_id)
+                       THEN 'submitted' ELSE 'pending' END
                    WHERE job_id = ? AND (state = 'running' AND COALESCE(lease_until, 0) < ?
+                                         AND NOT EXISTS (
+                                           SELECT 1 FROM job_requests c
+                                           WHERE c.job_id = job_items.job_id
+                                             AND c.slug = job_items.slug AND c.state = 'creating')
                                          OR state = 'failed' AND ?)""",
                 (now(), job_id, time.time(), retry_failed),
             )
@@ -429,7 +439,16 @@ class Jobs:
         return found
 
     def forget_intent(self, pending_id: str) -> None:
+        """A create that never reached the API: its tools are pending again."""
         with self.store.transaction() as db:
+            if self.postgres:  # the dead worker's lease on them ends with it
+                db.execute(
+                    """UPDATE job_items SET state = 'pending', lease_owner = NULL,
+                         lease_until = NULL
+                       WHERE state = 'running' AND (job_id, slug) IN (
+                         SELECT job_id, slug FROM job_requests WHERE batch_id = ?)""",
+                    (pending_id,),
+                )
             db.execute("DELETE FROM job_requests WHERE batch_id = ?", (pending_id,))
             db.execute("DELETE FROM job_batches WHERE batch_id = ?", (pending_id,))
 
@@ -465,9 +484,11 @@ class Jobs:
                 ],
             )
             slugs = sorted({(r["slug"], r["run_id"]) for r in requests})
+            unlease = ", lease_owner = NULL, lease_until = NULL" if self.postgres else ""
             db.executemany(
-                """UPDATE job_items SET state = 'submitted', run_id = ?, updated_at = ?
-                   WHERE job_id = ? AND slug = ?""",
+                "UPDATE job_items SET state = 'submitted', run_id = ?, updated_at = ?"
+                + unlease
+                + " WHERE job_id = ? AND slug = ?",
                 [(run_id, stamp, job_id, slug) for slug, run_id in slugs],
             )
 
@@ -507,13 +528,62 @@ class Jobs:
     def collect_batch(
         self, batch_id: str, results: Sequence[tuple[str, str, dict[str, Any]]]
     ) -> None:
-        """Store every result of an ended batch (custom_id, state, result) and close the batch."""
+        """Store every result of an ended batch (custom_id, state, result) and close the batch.
+        Once: a worker that finds another has collected it meanwhile writes nothing."""
         with self.store.transaction() as db:
+            closed = db.execute(
+                "UPDATE job_batches SET state = 'collected' WHERE batch_id = ? AND state = 'submitted'",
+                (batch_id,),
+            )
+            if closed.rowcount == 0:
+                return
             db.executemany(
                 "UPDATE job_requests SET state = ?, result = ? WHERE custom_id = ?",
                 [(state, json.dumps(result), cid) for cid, state, result in results],
             )
-            db.execute("UPDATE job_batches SET state = 'collected' WHERE batch_id = ?", (batch_id,))
+
+    def take_pending(self, job_id: str, slugs: Sequence[str]) -> list[Item]:
+        """The pending items to submit, in backlog order. On the shared store, leased to this
+        worker (`SKIP LOCKED`), so that two workers never submit one tool."""
+        if not self.postgres:
+            return [i for i in self.items(job_id, slugs) if i.state == "pending"]
+        rows = self.db.execute(
+            """UPDATE job_items SET state = 'running', lease_owner = ?, lease_until = ?,
+                 attempts = attempts + 1, error = NULL, updated_at = ?
+               WHERE (job_id, slug) IN (
+                 SELECT job_id, slug FROM job_items
+                 WHERE job_id = ? AND slug = ANY(?) AND state = 'pending'
+                 FOR UPDATE SKIP LOCKED)
+               RETURNING *""",
+            (self.owner, time.time() + self.lease_s, now(), job_id, list(slugs)),
+        ).fetchall()
+        return sorted((_item(r) for r in rows), key=lambda i: i.position)
+
+    def take_ended(self, job_id: str, slugs: Sequence[str]) -> list[Item]:
+        """Submitted items none of whose requests is still out: ready for their next round or
+        their run. On the shared store, leased to this worker, so one worker finishes each."""
+        if not self.postgres:
+            return [
+                i
+                for i in self.items(job_id, slugs)
+                if i.state == "submitted"
+                and i.run_id is not None
+                and self.collected(job_id, i.slug, i.run_id)
+            ]
+        rows = self.db.execute(
+            """UPDATE job_items SET state = 'running', lease_owner = ?, lease_until = ?,
+                 updated_at = ?
+               WHERE (job_id, slug) IN (
+                 SELECT i.job_id, i.slug FROM job_items i
+                 WHERE i.job_id = ? AND i.slug = ANY(?) AND i.state = 'submitted'
+                   AND NOT EXISTS (
+                     SELECT 1 FROM job_requests r WHERE r.job_id = i.job_id AND r.slug = i.slug
+                       AND r.run_id = i.run_id AND r.state IN ('submitted', 'creating'))
+                 FOR UPDATE SKIP LOCKED)
+               RETURNING *""",
+            (self.owner, time.time() + self.lease_s, now(), job_id, list(slugs)),
+        ).fetchall()
+        return sorted((_item(r) for r in rows), key=lambda i: i.position)
 
     def requests_of(self, job_id: str, slug: str, run_id: str) -> list[sqlite3.Row]:
         return self.db.execute(

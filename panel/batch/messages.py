@@ -204,6 +204,9 @@ async def submit(ctx: Context, items: Sequence[Item], outcome: Outcome) -> None:
             outcome.status = "budget"
             break
         admitted.append(item)
+    if ctx.jobs.postgres:  # give back what this worker took but will not send
+        for item in items[len(admitted) :]:
+            ctx.jobs.release(ctx.job_id, item.slug)
     personas, ttl = round_one(ctx)
     await send(ctx, [(item, personas, ttl, None) for item in admitted], outcome)
 
@@ -273,6 +276,9 @@ async def adopt_orphans(ctx: Context, outcome: Outcome) -> None:
     (same request count, created since the create started) and adopt it, or, when the server has
     none, forget the intent so that its tools are submitted again."""
     intents = ctx.jobs.intents(ctx.job_id)
+    if ctx.jobs.postgres:  # another worker's create may be in flight: only a dead worker's
+        oldest = datetime.now(UTC) - timedelta(seconds=ctx.jobs.lease_s)
+        intents = [i for i in intents if datetime.fromisoformat(i[1]) < oldest]
     if not intents:
         return
     api = Batches(ctx.registry.client)
@@ -405,35 +411,50 @@ async def finish_item(ctx: Context, item: Item) -> None:
     ctx.store.save_run(run, also=lambda db: also(db, run))
 
 
-def ended(ctx: Context, rows: Sequence[BacklogRow]) -> list[Item]:
-    """Submitted tools none of whose requests is still in an open batch."""
-    return [
-        i
-        for i in ctx.jobs.items(ctx.job_id, [r.slug for r in rows])
-        if i.state == "submitted"
-        and i.run_id is not None
-        and ctx.jobs.collected(ctx.job_id, i.slug, i.run_id)
-    ]
-
-
 async def run_batches(ctx: Context, rows: Sequence[BacklogRow], on_change: Listener) -> Outcome:
+    """Submit what is pending; then, as batches end, send each tool's next round or finish it.
+
+    Several workers may share one job on the shared store: each step takes its items first
+    (leased, `SKIP LOCKED`), so no tool is submitted or finished twice, and any worker collects
+    any of the job's batches."""
     outcome = Outcome()
+    slugs = [r.slug for r in rows]
     await adopt_orphans(ctx, outcome)
-    pending = todo(ctx, rows, outcome)
+    todo(ctx, rows, outcome)  # counts the tools already done
+    pending = ctx.jobs.take_pending(ctx.job_id, slugs)
     if pending:
         await submit(ctx, pending, outcome)
         on_change()
-    while True:
-        await poll(ctx, on_change, once=not ctx.options.wait)
-        rest = second_round(ctx, ended(ctx, rows))
-        if rest:
-            await send(ctx, [(item, p, ttl, item.run_id) for item, p, ttl in rest], outcome)
-            on_change()
-        if not rest or not ctx.options.wait:
-            break
+    beat = asyncio.create_task(heartbeat(ctx)) if ctx.jobs.postgres else None
+    try:
+        while True:
+            await poll(ctx, on_change, once=not ctx.options.wait)
+            ready = ctx.jobs.take_ended(ctx.job_id, slugs)
+            rest = second_round(ctx, ready)
+            if rest:
+                await send(ctx, [(item, p, ttl, item.run_id) for item, p, ttl in rest], outcome)
+                on_change()
+            later = {item.slug for item, _, _ in rest}
+            await finish_all(ctx, [i for i in ready if i.slug not in later], on_change)
+            if not rest or not ctx.options.wait:
+                break
+    finally:
+        if beat is not None:
+            beat.cancel()
     if ctx.jobs.open_batches(ctx.job_id):  # --no-wait: the rest is collected by a later run
         outcome.status = "submitted"
-    submitted = [i for i in ended(ctx, rows) if not second_round(ctx, [i])]
+    retried = ctx.jobs.retry_counts(ctx.job_id)
+    if retried:
+        outcome.notes.append(
+            "redone live after the batch: "
+            + ", ".join(f"{n} {kind}" for kind, n in sorted(retried.items()))
+        )
+    return outcome
+
+
+async def finish_all(ctx: Context, items: Sequence[Item], on_change: Listener) -> None:
+    """Each item's run from its stored results, a few at a time (live redos go through the
+    scheduler); a tool that cannot be finished is failed, not the job."""
     slots = asyncio.Semaphore(max(2, ctx.options.limits.concurrency))
 
     async def one(item: Item) -> None:
@@ -446,11 +467,11 @@ async def run_batches(ctx: Context, rows: Sequence[BacklogRow], on_change: Liste
                 ctx.jobs.set_state(ctx.job_id, item.slug, "failed", error=str(exc))
             on_change()
 
-    await asyncio.gather(*(one(i) for i in submitted))
-    retried = ctx.jobs.retry_counts(ctx.job_id)
-    if retried:
-        outcome.notes.append(
-            "redone live after the batch: "
-            + ", ".join(f"{n} {kind}" for kind, n in sorted(retried.items()))
-        )
-    return outcome
+    await asyncio.gather(*(one(i) for i in items))
+
+
+async def heartbeat(ctx: Context) -> None:
+    """Shared store: keep the leases on the items this worker holds while it works on them."""
+    while True:
+        await asyncio.sleep(ctx.jobs.lease_s / 3)
+        ctx.jobs.heartbeat(ctx.job_id)

@@ -200,7 +200,7 @@ def batch_cmd(
         raise ConfigError(missing_key_message())
     else:
         client = Client()
-    shared = store.dialect == "postgres" and options.via == "live"  # workers lease items
+    shared = store.dialect == "postgres"  # workers on several machines lease items
     with exclusive(store, job_id, shared=shared), job_progress(err) as progress:
         result = asyncio.run(
             run_job(
