@@ -305,3 +305,12 @@ def test_usage_errors_are_one_line(panel_cli: Cli, args: list[str]) -> None:
     result = panel_cli(*args)
     assert result.code == 2
     assert result.stderr.startswith("panel: error: panel ") and result.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize("how", ["flag", "env"])
+def test_an_unknown_batch_cache_choice_is_one_line(panel_cli: Cli, how: str) -> None:
+    args = ["--batch-cache", "1d"] if how == "flag" else []
+    env = {"PANEL_BATCH_CACHE": "1d"} if how == "env" else {}
+    result = panel_cli("batch", "b.csv", "--via", "batches", *args, env=env)
+    assert result.code == 2 and result.stderr.count("\n") == 1
+    assert "PANEL_BATCH_CACHE" in result.stderr and "warm, none, 5m, 1h" in result.stderr

@@ -158,7 +158,9 @@ def batch_cmd(
     if via not in ("live", "batches"):
         raise InputError(f"--via {via!r}: use live or batches")
     if batch_cache not in BATCH_CACHES:
-        raise InputError(f"--batch-cache {batch_cache!r}: use one of {', '.join(BATCH_CACHES)}")
+        raise InputError(
+            f"--batch-cache (PANEL_BATCH_CACHE) {batch_cache!r}: use one of {', '.join(BATCH_CACHES)}"
+        )
     if no_wait and via != "batches":
         raise InputError("--no-wait needs --via batches (a live job runs while you wait)")
     check_options(
