@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from tests.conftest import Result
+from tests.conftest import FAKE_KEY, PANEL, Result
+from tests.fake_anthropic import FakeAnthropic
 
 pytestmark = pytest.mark.e2e
 Cli = Callable[..., Result]
@@ -48,3 +52,36 @@ def test_a_newer_database_is_refused_in_one_line(panel_cli: Cli, pg_url: str) ->
         assert result.code == 2
         assert result.stderr.count("\n") == 1
         assert "schema version 2 is newer than this panel knows (1); upgrade panel" in result.stderr
+
+
+def test_two_processes_reviewing_one_file_upload_it_once(
+    fake: FakeAnthropic, backend: str, tmp_path: Path, isolated_env: Path
+) -> None:
+    """Two `panel review` processes started together on the same store upload the shared document
+    once: the second waits on the first's claim and reuses its file_id. On SQLite they share the
+    data home; on PostgreSQL each has its own (two machines), the database is the team's."""
+    fake.upload_delay = 2.0  # the first upload is in flight while the second process arrives
+    (tmp_path / "terms.md").write_text("# Vendor terms\n\n" + "Common vendor terms.\n" * 50)
+    homes = [isolated_env] * 2 if backend == "sqlite" else [tmp_path / "m1", tmp_path / "m2"]
+    procs = [
+        subprocess.Popen(
+            [PANEL, "review", "terms.md", "--name", "Terms", "--json"],
+            env={
+                **os.environ,
+                "ANTHROPIC_API_KEY": FAKE_KEY,
+                "ANTHROPIC_BASE_URL": fake.url,
+                "PANEL_HOME": str(home),
+            },
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for home in homes
+    ]
+    outputs = [proc.communicate(timeout=120) for proc in procs]
+    assert [proc.returncode for proc in procs] == [0, 0], [e for _, e in outputs]
+    assert len(fake.uploads) == 1
+    refs = [json.loads(out)["documents"][0] for out, _ in outputs]
+    assert {ref["file_id"] for ref in refs} == {fake.uploads[0]["file_id"]}
+    assert sorted(ref["uploaded_now"] for ref in refs) == [False, True]

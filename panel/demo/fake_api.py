@@ -381,6 +381,7 @@ class FakeAnthropic:
         self.batch_delay = 0.2
         self.batch_create_delay = 0.0  # seconds a create takes; the batch exists only after it
         self.batch_creates_started = 0
+        self.upload_delay = 0.0  # seconds an upload takes before it is stored (a race's window)
         self.url = ""
         # observation
         self.uploads: list[dict[str, Any]] = []
@@ -1083,6 +1084,7 @@ class FakeAnthropic:
         filename, mime_type, data = fields["file"]
         if not mime_type or mime_type == "application/octet-stream":
             mime_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+        time.sleep(self.upload_delay)
         now = time.time()
         meta: dict[str, Any] = {
             "id": _new_id("file"),
