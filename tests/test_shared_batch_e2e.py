@@ -75,6 +75,7 @@ def test_three_workers_one_killed_review_each_tool_once(
     runs = query(pg_url, "SELECT slug, decision FROM runs")
     assert len(runs) == 60 and len({slug for slug, _ in runs}) == 60
     assert query(pg_url, "SELECT state, COUNT(*) FROM job_items GROUP BY state") == [("done", 60)]
+    assert query(pg_url, "SELECT status FROM jobs") == [("complete",)]
     assert len(fake.uploads) == unique == len({u["sha256"] for u in fake.uploads})
 
 

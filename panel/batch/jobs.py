@@ -169,12 +169,32 @@ class Jobs:
                     (job_id, row.slug, position, row.name, json.dumps(row.to_dict()), stamp),
                 )
 
-    def finish(self, job_id: str, status: str) -> None:
+    def finish(self, job_id: str, reason: str) -> str:
+        """Record the job's status as this worker ends for `reason` (its outcome); returns it.
+
+        One worker's end is not the job's: with another worker's live lease on an item the job
+        stays `running`, and it is `complete` (or `failed`) only once no item is pending, running
+        or submitted. The job's row is locked first, so two workers ending together write in turn
+        and the second sees what the first committed.
+        """
         with self.store.transaction() as db:
+            if self.postgres:
+                db.execute("SELECT 1 FROM jobs WHERE job_id = ? FOR UPDATE", (job_id,))
+            row = db.execute(
+                """SELECT
+                     COALESCE(SUM(CASE WHEN state IN ('pending', 'running', 'submitted')
+                                       THEN 1 ELSE 0 END), 0) AS unfinished,
+                     COALESCE(SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END), 0) AS failed
+                   FROM job_items WHERE job_id = ?""",
+                (job_id,),
+            ).fetchone()
+            held = self.leased_elsewhere(job_id) if self.postgres else 0
+            status = job_status(reason, left=row["unfinished"], failed=row["failed"], held=held)
             db.execute(
                 "UPDATE jobs SET status = ?, updated_at = ? WHERE job_id = ?",
                 (status, now(), job_id),
             )
+        return status
 
     def overview(self) -> list[dict[str, Any]]:
         """Every job with its counts, open batches and spend, oldest first (for `panel jobs`)."""
@@ -276,12 +296,14 @@ class Jobs:
         ).fetchone()
         return None if row is None else _item(row)
 
-    def leased_elsewhere(self, job_id: str, slugs: Sequence[str]) -> int:
-        """Items another worker holds a live lease on: they may yet come back to us."""
+    def leased_elsewhere(self, job_id: str, slugs: Sequence[str] | None = None) -> int:
+        """Items (of these slugs, else of the job) another worker holds a live lease on: they
+        may yet come back to us. An expired lease is no one's: `claim` takes it over."""
+        among = "" if slugs is None else " AND slug = ANY(?)"
         row = self.db.execute(
-            """SELECT COUNT(*) FROM job_items WHERE job_id = ? AND slug = ANY(?)
-               AND state = 'running' AND lease_owner <> ?""",
-            (job_id, list(slugs), self.owner),
+            f"""SELECT COUNT(*) FROM job_items WHERE job_id = ?{among}
+               AND state = 'running' AND lease_owner <> ? AND lease_until >= ?""",
+            (job_id, *([] if slugs is None else [list(slugs)]), self.owner, time.time()),
         ).fetchone()
         return int(row[0])
 
@@ -600,6 +622,20 @@ class Jobs:
             (job_id,),
         ).fetchall()
         return {r["kind"]: r["n"] for r in rows}
+
+
+def job_status(reason: str, *, left: int, failed: int, held: int) -> str:
+    """A job's status from its items, when a worker ends for `reason` (its outcome).
+
+    `running` while another worker holds items; `complete` or `failed` once nothing is left;
+    otherwise the worker's reason (`budget`, `submitted`), or `stopped` when it ended with items
+    no one holds (a worker on part of the backlog, or one that found nothing left to claim).
+    """
+    if held:
+        return "running"
+    if not left:
+        return "failed" if failed else "complete"
+    return "stopped" if reason in ("complete", "failed") else reason
 
 
 def _item(r: Any) -> Item:
