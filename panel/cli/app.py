@@ -30,6 +30,15 @@ HomeOpt = Annotated[
         "above the current directory, else the user data directory (see `panel home`).",
     ),
 ]
+DbOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        metavar="URL",
+        help="The shared store, postgresql://... (runs, votes, the file registry and jobs live "
+        "there instead of the data home). Default: $PANEL_DATABASE_URL.",
+    ),
+]
 PersonasOpt = Annotated[
     Path | None,
     typer.Option(

@@ -23,6 +23,7 @@ from panel.api.scheduler import (
 from panel.cli.app import (
     AllowPrivateOpt,
     CardModelOpt,
+    DbOpt,
     HomeOpt,
     ModelOpt,
     PersonasOpt,
@@ -141,6 +142,7 @@ def batch_cmd(
     ] = False,
     allow_private: AllowPrivateOpt = False,
     home: HomeOpt = None,
+    db: DbOpt = None,
     personas_dir: PersonasOpt = None,
 ) -> None:
     """Review a backlog of tools: resumable (run it again to continue), sharing one rate limiter.
@@ -194,7 +196,7 @@ def batch_cmd(
         inline_documents=inline_documents,
         batch_cache=batch_cache,  # type: ignore[arg-type]
     )
-    store = open_store(settings.home)
+    store = open_store(settings.home, url=db)
     job_id = job_id_for(backlog, job)
     if not needs_api(store, job_id, loaded.rows, retry_failed=retry_failed):
         client = no_calls()  # a finished job: its summary needs no key and calls no API
@@ -227,7 +229,7 @@ def batch_cmd(
         print_job(result)
     err.print(
         f"panel: job {result['job_id']}: {result['counts']['done']} tools recorded in "
-        f"{escape(str(settings.home))}; `panel export {result['job_id']} --csv -` lists them",
+        f"{escape(store.where)}; `panel export {result['job_id']} --csv -` lists them",
         highlight=False,
     )
     if result["status"] == "failed":
@@ -309,6 +311,7 @@ def export_cmd(
         bool, json_flag("Print the same rows as a JSON array of objects on stdout.")
     ] = False,
     home: HomeOpt = None,
+    db: DbOpt = None,
 ) -> None:
     """Export a batch job: one row per tool (card, label, scores, decisions); needs no key."""
     import sys
@@ -317,7 +320,7 @@ def export_cmd(
 
     if (csv_path is None) == (not json_out):
         raise InputError("give one of --csv FILE (- for stdout) or --json")
-    store = existing_store(resolve(home=home).home)
+    store = existing_store(resolve(home=home).home, url=db)
     header, rows = export_rows(store, job)
     if json_out:
         import json
@@ -336,11 +339,12 @@ def export_cmd(
 def jobs_cmd(
     json_out: Annotated[bool, json_flag("Print every job as a JSON array.")] = False,
     home: HomeOpt = None,
+    db: DbOpt = None,
 ) -> None:
     """Every batch job: its state, counts, what is still in the API's batches, and spend so far."""
     from panel.batch.jobs import Jobs
 
-    store = existing_store(resolve(home=home).home)
+    store = existing_store(resolve(home=home).home, url=db)
     rows = Jobs(store).overview()
     if json_out:
         import json

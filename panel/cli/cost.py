@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from panel.cli.app import HomeOpt, JsonOpt, app, out
+from panel.cli.app import DbOpt, HomeOpt, JsonOpt, app, out
 from panel.config import resolve
 from panel.errors import InputError
 from panel.judge.spend import Report, Spend, report
@@ -30,6 +30,7 @@ def cost_cmd(
     ] = None,
     json_out: JsonOpt = False,
     home: HomeOpt = None,
+    db: DbOpt = None,
 ) -> None:
     """What the recorded runs cost, per tool, per model and in total, and what caching and batches
     saved against list price (every input token at the input price, no batch discount)."""
@@ -38,7 +39,7 @@ def cost_cmd(
             since = date.fromisoformat(since).isoformat()
         except ValueError:
             raise InputError(f"--since {since!r}: not a date (YYYY-MM-DD)") from None
-    store = existing_store(resolve(home=home).home)
+    store = existing_store(resolve(home=home).home, url=db)
     if tool:
         run_ids = store.runs_of(tool)
     else:

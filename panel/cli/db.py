@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import typer
 from rich.markup import escape
 
-from panel.cli.app import HomeOpt, app, out
+from panel.cli.app import DbOpt, HomeOpt, app, out
 from panel.config import resolve
-from panel.store.open import DATABASE_URL_ENV, database_url
+from panel.store.open import database_url
 from panel.store.sqlite import Store
-
-DbOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--db", help=f"The shared database, postgresql://... Default: ${DATABASE_URL_ENV}."
-    ),
-]
 
 db_app = typer.Typer(
     help="The store's schema: `panel db upgrade` applies the migrations it lacks.",

@@ -14,7 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from panel.cli.app import HomeOpt, PersonasOpt, app, err, out
+from panel.cli.app import DbOpt, HomeOpt, PersonasOpt, app, err, out
 from panel.cli.render import DECISION_STYLE, clean
 from panel.config import resolve
 from panel.errors import InputError
@@ -111,13 +111,14 @@ def compare_cmd(
     json_out: Annotated[bool, typer.Option("--json", "-j", help="Same as --format json.")] = False,
     dest: OutOpt = None,
     home: HomeOpt = None,
+    db: DbOpt = None,
     personas_dir: PersonasOpt = None,
 ) -> None:
     """A vs B: which should you ship? Both panels side by side, from the records; no API call."""
     from panel.pages import compare_html, compare_markdown
 
     settings = resolve(home=home, personas_dir=personas_dir)
-    store = existing_store(settings.home)
+    store = existing_store(settings.home, url=db)
     a, b = two_runs(store, tool_a, tool_b)
     personas = load_personas(settings.personas_dir)
     votes_a, votes_b = store.votes(a.tool.slug), store.votes(b.tool.slug)
@@ -151,6 +152,7 @@ def site_cmd(
         ),
     ] = None,
     home: HomeOpt = None,
+    db: DbOpt = None,
     personas_dir: PersonasOpt = None,
 ) -> None:
     """Write a static site: index, every tool's page, comparisons, methodology and an Atom feed.
@@ -160,7 +162,7 @@ def site_cmd(
     from panel.pages import build_site, parse_pairs
 
     settings = resolve(home=home, personas_dir=personas_dir)
-    store = existing_store(settings.home)
+    store = existing_store(settings.home, url=db)
     if site_url is not None and safe_href(site_url) is None:
         raise InputError(f"--site-url {site_url!r}: give an absolute http(s) URL")
     pairs = parse_pairs(pairs_file) if pairs_file is not None else []

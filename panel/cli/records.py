@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from rich.console import RenderableType
 from rich.markup import escape
 
-from panel.cli.app import HomeOpt, PersonasOpt, app, err, json_flag, out
+from panel.cli.app import DbOpt, HomeOpt, PersonasOpt, app, err, json_flag, out
 from panel.cli.pages import OutOpt, PageFormat, show_page
 from panel.cli.render import (
     diff_view,
@@ -62,11 +62,12 @@ def show_cmd(
     dest: OutOpt = None,
     json_out: Annotated[bool, json_flag("Print the run record as one JSON object.")] = False,
     home: HomeOpt = None,
+    db: DbOpt = None,
     personas_dir: PersonasOpt = None,
 ) -> None:
     """Show one recorded run: the scorecard, or its review page; needs no key and calls no API."""
     settings = resolve(home=home, personas_dir=personas_dir)
-    store = existing_store(settings.home)
+    store = existing_store(settings.home, url=db)
     run = store.run_for(run_ref)
     if fmt is not PageFormat.text and not json_out:
         show_page(store, run, fmt, dest, settings.personas_dir)
@@ -83,11 +84,12 @@ def history_cmd(
         bool, json_flag("Print the runs and per-persona trends as one JSON object.")
     ] = False,
     home: HomeOpt = None,
+    db: DbOpt = None,
     personas_dir: PersonasOpt = None,
 ) -> None:
     """Every run of a tool, oldest first, with a score trend per persona; calls no API."""
     settings = resolve(home=home, personas_dir=personas_dir)
-    store = existing_store(settings.home)
+    store = existing_store(settings.home, url=db)
     problems: list[str] = []
     runs = store.readable_runs(store.runs_of(tool), problems)
     for problem in problems:
@@ -109,11 +111,12 @@ def history_cmd(
 def list_cmd(
     json_out: Annotated[bool, json_flag("Print the tools as a JSON array.")] = False,
     home: HomeOpt = None,
+    db: DbOpt = None,
 ) -> None:
     """Every tool reviewed, with its latest label, mean score and date; calls no API."""
     settings = resolve(home=home)
-    has_runs = database_url() is not None or (settings.home / DB_NAME).exists()
-    rows = existing_store(settings.home).tool_rows() if has_runs else []
+    has_runs = database_url(db) is not None or (settings.home / DB_NAME).exists()
+    rows = existing_store(settings.home, url=db).tool_rows() if has_runs else []
     if json_out:
         print(dumps([r.model_dump() for r in rows]))
     elif not rows:
@@ -137,6 +140,7 @@ def diff_cmd(
     ] = None,
     json_out: Annotated[bool, json_flag("Print the differences as one JSON object.")] = False,
     home: HomeOpt = None,
+    db: DbOpt = None,
     personas_dir: PersonasOpt = None,
 ) -> None:
     """What changed between two runs of one tool; computed from the records, no API call.
@@ -144,7 +148,7 @@ def diff_cmd(
     `panel diff TOOL` compares its last two runs.
     """
     settings = resolve(home=home, personas_dir=personas_dir)
-    store = existing_store(settings.home)
+    store = existing_store(settings.home, url=db)
     if run_b is None:
         ids = store.runs_of(run_a)
         if len(ids) < 2:

@@ -12,6 +12,7 @@ from rich.markup import escape
 from panel.cli.app import (
     AllowPrivateOpt,
     CardModelOpt,
+    DbOpt,
     HomeOpt,
     JsonOpt,
     ModelOpt,
@@ -101,6 +102,7 @@ def review_cmd(
     inline_documents: InlineOpt = False,
     allow_private: AllowPrivateOpt = False,
     home: HomeOpt = None,
+    db: DbOpt = None,
     personas_dir: PersonasOpt = None,
 ) -> None:
     """Review a tool with the panel and record the run.
@@ -128,7 +130,7 @@ def review_cmd(
     from panel.api.client import Client
 
     client = Client()  # fails fast without a key, before anything is read or uploaded
-    store = open_store(settings.home)
+    store = open_store(settings.home, url=db)
     docs = load_documents(request, settings, store)
     refuse_over_budget(max_cost, request, docs, settings, personas, prompts)
     try:
@@ -273,6 +275,7 @@ def rerun_cmd(
     inline_documents: InlineOpt = False,
     allow_private: AllowPrivateOpt = False,
     home: HomeOpt = None,
+    db: DbOpt = None,
     personas_dir: PersonasOpt = None,
 ) -> None:
     """Review a tool again: previous sources, plus new ones, minus dropped ones; show what moved.
@@ -288,7 +291,7 @@ def rerun_cmd(
     settings = resolve(
         home=home, card_model=card_model, personas_dir=personas_dir, allow_private=allow_private
     )
-    store = open_store(settings.home)
+    store = open_store(settings.home, url=db)
     previous = previous_run(store, tool)
     settings = replace(
         settings, model=model_id(model) if model else previous.model, samples=samples

@@ -13,6 +13,7 @@ from rich.markup import escape
 from panel.cli.app import app, err, json_flag, out
 from panel.config import resolve
 from panel.errors import InputError
+from panel.store.connection import redact
 from panel.store.open import DATABASE_URL_ENV, existing_store, open_store
 from panel.store.sqlite import Store
 from panel.store.sync import is_url, same_location, sync_stores
@@ -21,17 +22,15 @@ from panel.store.sync import is_url, same_location, sync_stores
 def checked(location: str, option: str) -> str:
     """A store as given: a postgresql:// URL, or a data home path (never a URL of another kind)."""
     if is_url(location) and not location.startswith(("postgresql://", "postgres://")):
-        raise InputError(f"{option}: {location!r} is not a postgresql:// URL or a data home path")
+        raise InputError(
+            f"{option}: {shown(location)!r} is not a postgresql:// URL or a data home path"
+        )
     return location
 
 
 def shown(location: str) -> str:
     """A store as messages name it: a URL without its password."""
-    if not is_url(location):
-        return location
-    from panel.store.postgres import redact  # psycopg only when a database is named
-
-    return redact(location)
+    return redact(location) if is_url(location) else location
 
 
 def open_source(location: str, home: Path) -> Store:

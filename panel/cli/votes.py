@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 import typer
 from rich.markup import escape
 
-from panel.cli.app import HomeOpt, app, out
+from panel.cli.app import DbOpt, HomeOpt, app, out
 from panel.config import resolve
 from panel.errors import InputError
 from panel.store.open import existing_store
@@ -38,12 +38,13 @@ def vote_cmd(
     ] = "",
     clear: Annotated[bool, typer.Option("--clear", help="Remove this voter's vote.")] = False,
     home: HomeOpt = None,
+    db: DbOpt = None,
 ) -> None:
     """Cast, change or clear a community vote; pages show the tally beside the panel's verdict."""
     if clear == (decision is not None):
         raise InputError("give ship or skip, or --clear (not both)")
     name = voter_name(voter)
-    store = existing_store(resolve(home=home).home, writable=True)
+    store = existing_store(resolve(home=home).home, writable=True, url=db)
     slug = store.slug_of(tool)
     if slug is None:
         raise InputError(f"no runs of {tool!r}; see `panel list` for the tools reviewed")

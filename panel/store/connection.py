@@ -1,11 +1,18 @@
 """What both stores share below the SQL: the connection surface `Jobs` and `save_run(also=...)`
-use, and the one-line refusal of a schema newer than this panel knows."""
+use, the one-line refusal of a schema newer than this panel knows, and a database URL as messages
+show it (never its password)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any, Protocol
+from urllib.parse import unquote
 
 from panel.errors import InputError
+
+# The password of a URL: in its authority (up to the last `@` before any query), or a parameter.
+AUTHORITY_PASSWORD = re.compile(r"(://[^:/@?#]*:)([^?#]*)@")
+PARAMETER_PASSWORD = re.compile(r"([?&]password=)([^&#]*)")
 
 
 class Connection(Protocol):
@@ -41,3 +48,21 @@ class SchemaTooOld(InputError):
             f"{where}: schema version {found} is older than this panel's ({known}); "
             "run `panel db upgrade`"
         )
+
+
+def redact(url: str) -> str:
+    """The URL as messages show it: never its password."""
+    url = AUTHORITY_PASSWORD.sub(r"\1***@", url)
+    return PARAMETER_PASSWORD.sub(r"\1***", url)
+
+
+def scrub(message: str, url: str) -> str:
+    """A message about `url` without its password: a driver's error may quote the URL, or the
+    part of it that it could not parse."""
+    message = message.replace(url, redact(url))
+    found = [
+        m.group(2) for m in (*AUTHORITY_PASSWORD.finditer(url), *PARAMETER_PASSWORD.finditer(url))
+    ]
+    for secret in {s for raw in found for s in (raw, unquote(raw)) if s}:
+        message = message.replace(secret, "***")
+    return message

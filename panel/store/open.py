@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from panel.errors import InputError
+from panel.store.connection import redact
 from panel.store.sqlite import Store
 
 DATABASE_URL_ENV = "PANEL_DATABASE_URL"
@@ -14,9 +15,10 @@ DATABASE_URL_ENV = "PANEL_DATABASE_URL"
 
 def database_url(url: str | None = None) -> str | None:
     """The shared database to use: the argument (`--db`), else `PANEL_DATABASE_URL`, else None."""
+    given = "--db" if url else DATABASE_URL_ENV
     url = url or os.environ.get(DATABASE_URL_ENV) or None
     if url is not None and not url.startswith(("postgresql://", "postgres://")):
-        raise InputError(f"{DATABASE_URL_ENV}: {url!r} is not a postgresql:// URL")
+        raise InputError(f"{given}: {redact(url)!r} is not a postgresql:// URL")
     return url
 
 

@@ -8,7 +8,6 @@ per machine (fetched page blobs).
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -22,7 +21,7 @@ from pydantic import ValidationError
 from panel.errors import InputError
 from panel.model.run import Run
 from panel.model.votes import Votes
-from panel.store.connection import Connection, SchemaTooNew, SchemaTooOld
+from panel.store.connection import Connection, SchemaTooNew, SchemaTooOld, redact, scrub
 from panel.store.migrations import MIGRATIONS, SCHEMA_VERSION
 from panel.store.sqlite import BadRecord, RecordNotSaved, Store, _alive
 
@@ -72,11 +71,6 @@ def _placeholders(sql: str) -> str:
     return sql.replace("%", "%%").replace("?", "%s")
 
 
-def redact(url: str) -> str:
-    """The URL as messages show it: never the password."""
-    return re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", url)
-
-
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -96,7 +90,8 @@ class PgStore(Store):
         try:
             conn = psycopg.connect(url, autocommit=True, row_factory=_rows, connect_timeout=30)
         except psycopg.Error as exc:
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            text = scrub(str(exc), url).strip()
+            reason = text.splitlines()[0] if text else type(exc).__name__
             raise InputError(f"{self.where}: cannot connect ({reason})") from None
         self.conn = conn
         self.db = PgConnection(conn)
