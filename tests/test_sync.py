@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -29,10 +30,13 @@ FETCH = {
     "sha256": "f" * 64,
     "fetched_at": "2026-11-25T12:59:00+00:00",
 }
+PAGE = b"Acme turns a backlog into reviews.\n"
+PAGE_SHA = hashlib.sha256(PAGE).hexdigest()
 
 
 def fill(home: Path) -> Store:
-    """A person's data home: two tools, three runs (one a rerun), votes, files, a fetch."""
+    """A person's data home: two tools, three runs (one a rerun), votes, files, a fetch and
+    its page copy."""
     store = Store(home)
     store.save_run(make_run("r1", VERDICTS, created_at="2026-11-25T13:00:00+00:00"))
     store.save_run(
@@ -44,7 +48,8 @@ def fill(home: Path) -> Store:
     store.set_vote("zed", "ana", "ship")
     store.remember_file("https://api.anthropic.com", "a1", "file_a1", "acme.md", "text/plain", 10)
     store.remember_file("http://127.0.0.1:9", "a1", "file_local", "acme.md", "text/plain", 10)
-    store.remember_fetch(FETCH, '{"title": "Acme"}')
+    store.remember_fetch(FETCH, json.dumps({"title": "Acme", "sha256": PAGE_SHA}))
+    store.keep_blob(PAGE_SHA, PAGE)
     return store
 
 
@@ -60,7 +65,15 @@ def snapshot(store: Store) -> dict[str, object]:
         for endpoint in ("https://api.anthropic.com", "http://127.0.0.1:9")
     }
     fetch = store.last_fetch(FETCH["url"])
-    return {"tools": tools, "runs": runs, "votes": votes, "files": files, "fetch": fetch}
+    page = store.blob(PAGE_SHA)
+    return {
+        "tools": tools,
+        "runs": runs,
+        "votes": votes,
+        "files": files,
+        "fetch": fetch,
+        "page": page,
+    }
 
 
 def counts(report: SyncReport) -> dict[str, tuple[int, int]]:
@@ -100,6 +113,7 @@ def test_a_home_joins_the_shared_store_and_a_second_sync_copies_nothing(
         "votes": (3, 0),
         "files": (2, 0),
         "fetches": (1, 0),
+        "blobs": (1, 0),
     }
     assert report.problems == []
     assert snapshot(target) == snapshot(source)
@@ -113,6 +127,7 @@ def test_a_home_joins_the_shared_store_and_a_second_sync_copies_nothing(
         "votes": (0, 3),
         "files": (0, 2),
         "fetches": (0, 1),
+        "blobs": (0, 1),
     }
     assert target.run_ids("acme") == ["r1", "r2"]
 

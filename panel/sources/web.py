@@ -7,9 +7,9 @@ its file_id in the registry) is the same and nothing is uploaded.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
-from pathlib import Path
 from typing import Any, Protocol
 
 from panel.config import VERSION, Settings
@@ -21,20 +21,22 @@ from panel.sources.fetch import FetchError, FetchResult, fetch
 
 
 class FetchCache(Protocol):
-    """What a conditional fetch needs from storage; the store implements it (sources sit below it)."""
+    """What a conditional fetch needs from storage; the store implements it (sources sit below it).
 
-    home: Path
+    The extracted bytes live where the fetch record does: files in a data home, rows in the
+    shared database (so a 304 rebuilds the document on any machine of the team).
+    """
 
     def last_fetch(self, url: str) -> dict[str, Any] | None: ...
 
     def remember_fetch(self, info: dict[str, Any], document_json: str) -> None: ...
 
+    def blob(self, sha256: str) -> bytes | None: ...
+
+    def keep_blob(self, sha256: str, data: bytes) -> None: ...
+
 
 USER_AGENT = f"panel/{VERSION} (+https://github.com/panel-reviews/panel)"
-
-
-def blob_path(store: FetchCache, sha256: str) -> Path:
-    return store.home / "blobs" / sha256[:2] / sha256
 
 
 def document_from(result: FetchResult, url: str) -> Document:
@@ -99,21 +101,23 @@ def load_url(url: str, *, settings: Settings, store: FetchCache | None) -> Docum
 
 
 def write_blob(store: FetchCache, doc: Document) -> None:
-    """Keep the extracted bytes locally so an unchanged page needs neither a download nor an upload."""
+    """Keep the extracted bytes (before the record that names them) so that an unchanged page
+    needs neither a download nor an upload."""
     assert doc.fetch is not None
-    path = blob_path(store, doc.sha256)
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(doc.data)
+    store.keep_blob(doc.sha256, doc.data)
     meta = {**doc.model_dump(exclude={"data"}, mode="json"), "sha256": doc.sha256}
     store.remember_fetch(doc.fetch.model_dump(), json.dumps(meta))
 
 
 def _cached_document(store: FetchCache, previous: dict[str, object]) -> Document | None:
+    """The document of the last fetch, or None (then the fetch is unconditional): a copy that is
+    missing or not the bytes recorded could only rebuild a different document."""
     try:
         meta = json.loads(str(previous["document"]))
-        data = blob_path(store, meta["sha256"]).read_bytes()
-    except (OSError, KeyError, ValueError):
+        sha256 = meta.pop("sha256")
+    except (KeyError, ValueError):
         return None
-    meta.pop("sha256", None)
+    data = store.blob(sha256)
+    if data is None or hashlib.sha256(data).hexdigest() != sha256:
+        return None
     return Document(**meta, data=data)

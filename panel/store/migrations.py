@@ -103,6 +103,14 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX job_requests_by_item ON job_requests (job_id, slug, run_id);
     """,
+    # 2: fetched pages' extracted text, so a teammate's 304 rebuilds the document (SQLite keeps
+    # these as files under the data home's blobs/)
+    """
+    CREATE TABLE blobs (
+        sha256 TEXT PRIMARY KEY,
+        data BYTEA NOT NULL
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

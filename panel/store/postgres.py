@@ -1,9 +1,8 @@
 """The shared store: the same interface as the SQLite `Store`, on a PostgreSQL database.
 
-A team's runs, file registry, fetch records, votes and batch jobs live in one database; each run's
-JSON record is a `jsonb` column of its index row, so the index and the record are written in one
-transaction and nothing depends on one machine's disk. The local data home still holds what is
-per machine (fetched page blobs).
+A team's runs, file registry, fetch records (with each page's extracted text), votes and batch
+jobs live in one database; each run's JSON record is a `jsonb` column of its index row, so the
+index and the record are written in one transaction and nothing depends on one machine's disk.
 """
 
 from __future__ import annotations
@@ -322,7 +321,17 @@ class PgStore(Store):
             (endpoint, sha256, owner),
         )
 
-    # URL fetches --------------------------------------------------------------------------------
+    # URL fetches and the extracted text of each page ------------------------------------------
+
+    def blob(self, sha256: str) -> bytes | None:
+        """In the database, so a teammate's rerun of the URL gets a 304 and reuses the upload."""
+        row = self.conn.execute("SELECT data FROM blobs WHERE sha256 = %s", (sha256,)).fetchone()
+        return bytes(row["data"]) if row else None
+
+    def keep_blob(self, sha256: str, data: bytes) -> None:
+        self.conn.execute(
+            "INSERT INTO blobs VALUES (%s, %s) ON CONFLICT (sha256) DO NOTHING", (sha256, data)
+        )
 
     def last_fetch(self, url: str) -> dict[str, Any] | None:
         row = self.conn.execute("SELECT * FROM fetches WHERE url = %s", (url,)).fetchone()

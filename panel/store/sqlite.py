@@ -187,13 +187,13 @@ def new_run_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
 
 
-def write_atomic(path: Path, text: str) -> None:
+def write_atomic(path: Path, text: str | bytes) -> None:
     """Write `text` so that `path` is either the old file or the whole new one, even after a crash."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(text.encode("utf-8") if isinstance(text, str) else text)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
@@ -568,7 +568,23 @@ class Store:
                 (endpoint, sha256, owner),
             )
 
-    # URL fetches --------------------------------------------------------------------------------
+    # URL fetches and the extracted text of each page ------------------------------------------
+
+    def blob_path(self, sha256: str) -> Path:
+        return self.home / "blobs" / sha256[:2] / sha256
+
+    def blob(self, sha256: str) -> bytes | None:
+        """A fetched page's extracted bytes, kept so that a 304 rebuilds the same document."""
+        try:
+            return self.blob_path(sha256).read_bytes()
+        except OSError:
+            return None
+
+    def keep_blob(self, sha256: str, data: bytes) -> None:
+        """Keep the bytes under their SHA-256: a file in the data home, written once."""
+        path = self.blob_path(sha256)
+        if not path.exists():
+            write_atomic(path, data)
 
     def last_fetch(self, url: str) -> dict[str, Any] | None:
         row = self.db.execute("SELECT * FROM fetches WHERE url = ?", (url,)).fetchone()

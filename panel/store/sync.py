@@ -1,7 +1,8 @@
 """`panel sync`: copy what one store has and another lacks, so a person's runs join the team's.
 
 Runs (record and index row, with their run ids and `created_at`), votes, the file registry (per API
-endpoint, so the team reuses the uploads) and fetch records go from the source to the target. What
+endpoint, so the team reuses the uploads) and fetch records with their page copies (blobs, so a
+304 rebuilds the document there) go from the source to the target. What
 the target already has is kept as it is: a run by its id, the rest by primary key. Copying twice
 copies nothing the second time, and an interrupted copy is finished by running it again. Upload
 claims and batch jobs are not copied: they belong to the work in progress where they were made.
@@ -9,6 +10,7 @@ claims and batch jobs are not copied: they belong to the work in progress where 
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -53,6 +55,7 @@ class SyncReport(BaseModel):
     votes: Counts = Field(default_factory=Counts)
     files: Counts = Field(default_factory=Counts)
     fetches: Counts = Field(default_factory=Counts)
+    blobs: Counts = Field(default_factory=Counts)  # fetched pages' extracted text
     problems: list[str] = Field(default_factory=list)  # runs whose records could not be copied
 
     def counts(self) -> dict[str, Counts]:
@@ -61,6 +64,7 @@ class SyncReport(BaseModel):
             "votes": self.votes,
             "files": self.files,
             "fetches": self.fetches,
+            "blobs": self.blobs,
         }
 
     @property
@@ -75,6 +79,7 @@ def sync_stores(source: Store, target: Store) -> SyncReport:
     copy_runs(source, target, report)
     for table, (columns, key) in TABLES.items():
         copy_rows(source, target, table, columns, key, getattr(report, table))
+    copy_blobs(source, target, report.blobs)
     return report
 
 
@@ -130,6 +135,23 @@ def copy_rows(
     added = cur.rowcount if cur.rowcount is not None and cur.rowcount >= 0 else len(missing)
     counts.copied += added
     counts.already += len(missing) - added
+
+
+def copy_blobs(source: Store, target: Store, counts: Counts) -> None:
+    """The page copy of each fetch record the source has and the target lacks: without it the
+    target's next fetch of the URL is unconditional."""
+    wanted = set()
+    for (document,) in read_rows(source, "fetches", ("document",)):
+        try:
+            wanted.add(str(json.loads(str(document))["sha256"]))
+        except (KeyError, TypeError, ValueError):  # a record from before copies were kept
+            continue
+    for sha256 in sorted(wanted):
+        if target.blob(sha256) is not None:
+            counts.already += 1
+        elif (data := source.blob(sha256)) is not None:
+            target.keep_blob(sha256, data)
+            counts.copied += 1
 
 
 def read_rows(store: Store, table: str, columns: tuple[str, ...]) -> list[tuple[object, ...]]:
