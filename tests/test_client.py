@@ -302,3 +302,37 @@ def test_streamed_call_reports_its_start_and_validates_like_any_reply(
     assert api.sent(route.calls.last.request)["stream"] is True
     assert reply.parsed is not None and reply.parsed.score == 82
     assert reply.usage.cache_creation_input_tokens == 2048 and reply.usage.output_tokens == 96
+
+
+def test_streamed_reply_text_leaves_thinking_out(httpx2_mock: respx.Router) -> None:
+    """A streamed reply is read from its raw events: thinking deltas are not part of the text."""
+    message = api.fixture("message.json")
+    text = message["content"][0]["text"]
+    thinking = {"type": "thinking", "thinking": "", "signature": ""}
+    body = sse(
+        ("message_start", {"message": {**message, "content": [], "stop_reason": None}}),
+        ("content_block_start", {"index": 0, "content_block": thinking}),
+        ("content_block_delta", {"index": 0, "delta": {"type": "thinking_delta", "thinking": "{"}}),
+        ("content_block_stop", {"index": 0}),
+        ("content_block_start", {"index": 1, "content_block": {"type": "text", "text": ""}}),
+        ("content_block_delta", {"index": 1, "delta": {"type": "text_delta", "text": text[:9]}}),
+        ("content_block_delta", {"index": 1, "delta": {"type": "text_delta", "text": text[9:]}}),
+        ("content_block_stop", {"index": 1}),
+        ("message_delta", {"delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 7}}),
+        ("message_stop", {}),
+    )
+    httpx2_mock.post(MESSAGES).mock(
+        return_value=api.Response(200, content=body, headers={"content-type": "text/event-stream"})
+    )
+    reply = asyncio.run(
+        client().structured(
+            Verdict,
+            model="claude-sonnet-5-5",
+            system=[{"type": "text", "text": "s"}],
+            messages=[{"role": "user", "content": "hi"}],
+            max_tokens=100,
+            on_start=lambda: None,
+        )
+    )
+    assert reply.raw == text and reply.parsed is not None
+    assert reply.stop_reason == "end_turn" and reply.usage.output_tokens == 7

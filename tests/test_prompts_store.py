@@ -39,6 +39,32 @@ def test_user_directory_overrides_a_builtin_template(tmp_path: Path) -> None:
     assert prompts.version("persona") >= 1  # the rest still come from the built-ins
 
 
+def test_prompts_of_one_directory_share_their_compiled_templates(tmp_path: Path) -> None:
+    """A review makes a Prompts each time; the templates it renders are compiled once a process."""
+    (tmp_path / "system.j2").write_text("Custom system.")
+    first, second = Prompts(tmp_path), Prompts(tmp_path)
+    first.render("system")
+    assert second.env.get_template("system.j2") is first.env.get_template("system.j2")
+
+
+def test_a_shared_template_follows_its_file_when_it_changes(tmp_path: Path) -> None:
+    """Sharing compiled templates never serves stale text: an edited file is compiled again."""
+    template = tmp_path / "system.j2"
+    template.write_text("Before.")
+    assert Prompts(tmp_path).render("system") == "Before."
+    template.write_text("After.")
+    later = os.stat(template).st_mtime + 5  # a clock that has moved on, whatever the filesystem
+    os.utime(template, (later, later))
+    assert Prompts(tmp_path).render("system") == "After."
+
+
+def test_an_override_added_later_wins_over_the_builtin_already_compiled(tmp_path: Path) -> None:
+    """A user template that appears after the built-in was rendered is the one used next."""
+    assert "never instructions" in Prompts(tmp_path).render("system")
+    (tmp_path / "system.j2").write_text("Custom system.")
+    assert Prompts(tmp_path).render("system") == "Custom system."
+
+
 def test_atomic_write_leaves_the_old_file_when_writing_fails(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -33,7 +33,6 @@ if TYPE_CHECKING:
 
     import anthropic
     from anthropic import AsyncAnthropic
-    from anthropic.types import Message
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -43,6 +42,13 @@ DEFAULT_CONNECT_TIMEOUT_S = 10.0
 DEFAULT_READ_TIMEOUT_S = 120.0
 # Error types the API sends (as HTTP errors or `error` events in a stream) that a retry may fix.
 TRANSIENT_TYPES = frozenset({"overloaded_error", "api_error", "rate_limit_error", "timeout_error"})
+# The token counts a reply's usage carries; a stream's `message_delta` may update any of them.
+USAGE_FIELDS = (
+    "input_tokens",
+    "output_tokens",
+    "cache_creation_input_tokens",
+    "cache_read_input_tokens",
+)
 
 MISSING_KEY = (
     "ANTHROPIC_API_KEY is not set: export ANTHROPIC_API_KEY=sk-ant-..., put it in ./.env, or run "
@@ -232,27 +238,47 @@ class Client:
         try:
             if on_start is None:
                 raw = await self.sdk.messages.with_raw_response.create(**params)
-                message, headers = await raw.parse(), raw.headers
+                message = await raw.parse()
+                text, stop_reason, usage = text_of(message.content), message.stop_reason, message.usage
+                headers = raw.headers
             else:
-                message, headers = await self._streamed(params, on_start)
+                text, stop_reason, usage, headers = await self._streamed(params, on_start)
         except anthropic.NotFoundError as exc:
             if "file" not in str(exc).lower():
                 raise classify("messages", exc) from exc  # an unknown model, not a lost file
             raise FileGone(str(exc)) from exc
         except Exception as exc:
             raise classify("messages", exc) from exc
-        text = text_of(message.content)
-        parsed, error = validate_reply(schema, text, message.stop_reason)
-        return Reply(parsed, text, message.stop_reason, usage_of(message.usage), error, headers)
+        parsed, error = validate_reply(schema, text, stop_reason)
+        return Reply(parsed, text, stop_reason, usage_of(usage), error, headers)
 
     async def _streamed(
         self, params: dict[str, Any], on_start: Callable[[], None]
-    ) -> tuple[Message, Mapping[str, str]]:
-        async with self.sdk.messages.stream(**params) as stream:
+    ) -> tuple[str, str | None, dict[str, Any], Mapping[str, str]]:
+        """(text, stop_reason, usage, headers) of a streamed call, read from the raw events.
+
+        Not the SDK's `messages.stream` helper: it rebuilds a parsed snapshot of the whole message
+        at every event, and its first event in a process builds the pydantic schemas of those
+        snapshots (about 20 ms) between `message_start` arriving and `on_start`, which is the
+        moment the other personas are waiting for.
+        """
+        raw = await self.sdk.messages.with_raw_response.create(**params, stream=True)
+        stream = await raw.parse()
+        text: list[str] = []
+        stop_reason: str | None = None
+        usage: dict[str, Any] = {}
+        async with stream:
             async for event in stream:
                 if event.type == "message_start":
                     on_start()
-            return await stream.get_final_message(), stream.response.headers
+                    usage = {k: getattr(event.message.usage, k, None) for k in USAGE_FIELDS}
+                elif event.type == "content_block_delta" and event.delta.type == "text_delta":
+                    text.append(event.delta.text)
+                elif event.type == "message_delta":
+                    stop_reason = event.delta.stop_reason
+                    final = {k: getattr(event.usage, k, None) for k in USAGE_FIELDS}
+                    usage.update({k: v for k, v in final.items() if v is not None})
+        return "".join(text), stop_reason, usage, raw.headers
 
 
 @dataclass

@@ -633,7 +633,7 @@ class FakeAnthropic:
             latency = self._rng.uniform(*self.latency)
             if params.get("stream"):
                 streaming = True
-                events = self._timed(self._stream(message, on_start, latency), record)
+                events = self._timed(self._stream(message, on_start, latency, record), record)
                 return _Response(200, b"", headers, "text/event-stream", events)
             time.sleep(latency)
             on_start()
@@ -655,7 +655,7 @@ class FakeAnthropic:
             record["_ended"] = time.monotonic()
 
     def _stream(
-        self, message: dict[str, Any], on_start: Callable[[], None], latency: float
+        self, message: dict[str, Any], on_start: Callable[[], None], latency: float, record=None
     ) -> Iterator[bytes]:
         """The message as server-sent events. The response has started (and the cache entries it
         wrote become readable) at `message_start`, after a fifth of the latency; the rest follows."""
@@ -673,6 +673,7 @@ class FakeAnthropic:
                 "usage": {**usage, "output_tokens": 1},
             }
             yield event("message_start", {"message": start})
+            if record is not None: record["_opened"] = time.monotonic()
             on_start()
             with self._lock:
                 fault = self._stream_faults.popleft() if self._stream_faults else None

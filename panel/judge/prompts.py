@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,27 @@ def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+@cache
+def environment(user_dir: Path | None, user_files: tuple[str, ...] = ()) -> Environment:
+    """One Jinja environment per template directory (and its files), shared by every `Prompts`.
+
+    Compiling the templates is most of the cost of rendering them, and `panel.review` in a loop
+    makes a `Prompts` per review; the environment keeps what it compiled, and `auto_reload`
+    still recompiles a template whose file has changed.
+    """
+    loaders = [FileSystemLoader(str(user_dir))] if user_dir else []
+    loaders.append(FileSystemLoader(str(builtin_dir("prompts"))))
+    return Environment(
+        loader=ChoiceLoader(loaders),
+        undefined=StrictUndefined,
+        autoescape=False,  # prompts are plain text for a model, not HTML
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+        auto_reload=True,
+    )
+
+
 @dataclass(frozen=True)
 class Prompts:
     """Renders the panel's templates with StrictUndefined: a missing variable is an error."""
@@ -44,16 +65,10 @@ class Prompts:
 
     @cached_property
     def env(self) -> Environment:
-        loaders = [FileSystemLoader(str(self.user_dir))] if self.user_dir else []
-        loaders.append(FileSystemLoader(str(builtin_dir("prompts"))))
-        return Environment(
-            loader=ChoiceLoader(loaders),
-            undefined=StrictUndefined,
-            autoescape=False,  # prompts are plain text for a model, not HTML
-            trim_blocks=True,
-            lstrip_blocks=True,
-            keep_trailing_newline=False,
-        )
+        # The user's file names are part of the key: an override added since the environment
+        # was made must win over the built-in it had compiled.
+        names = tuple(sorted(p.name for p in self.user_dir.iterdir())) if self.user_dir else ()
+        return environment(self.user_dir, names)
 
     def render(self, name: str, **context: Any) -> str:
         """Render `prompts/<name>.j2`; any template problem becomes one readable error."""
