@@ -14,7 +14,7 @@ import httpx2
 import pytest
 from pydantic import BaseModel
 
-from tests.fake_anthropic import FakeAnthropic, Reply
+from tests.fake_anthropic import FakeAnthropic, Reply, Timing
 
 MODEL = "claude-sonnet-5-5"
 LONG_DOC = "The quick brown fox reviews the tool carefully. " * 120  # ~1440 tokens
@@ -228,6 +228,34 @@ def test_simultaneous_calls_all_write(fake: FakeAnthropic) -> None:
     assert time.monotonic() - started < 0.6  # concurrent, not serial
     assert all(m.usage.cache_creation_input_tokens > 0 for m in messages)
     assert fake.peak_in_flight == 4
+
+
+def test_timing_charges_prefill_for_fresh_input_and_generation_per_output_token() -> None:
+    """The token model: a cache read shortens time to first token; output sets the rest."""
+    timing = Timing(
+        overhead=0.3, per_input_token=40e-6, per_cached_token=4e-6, per_output_token=0.01
+    )
+    write = {"input_tokens": 200, "cache_creation_input_tokens": 20_000, "output_tokens": 300}
+    read = {"input_tokens": 200, "cache_read_input_tokens": 20_000, "output_tokens": 100}
+    (write_ttft, write_rest), (read_ttft, read_rest) = timing.split(write), timing.split(read)
+    assert write_ttft == pytest.approx(0.3 + 20_200 * 40e-6)
+    assert read_ttft == pytest.approx(0.3 + 200 * 40e-6 + 20_000 * 4e-6)
+    assert (write_rest, read_rest) == (pytest.approx(3.0), pytest.approx(1.0))
+
+
+def test_a_timed_stream_opens_after_its_prefill_and_ends_after_its_output(
+    fake: FakeAnthropic, client: anthropic.Anthropic
+) -> None:
+    """With `timing`, message_start waits for the prefill and the rest for the output tokens."""
+    fake.timing = Timing(
+        overhead=0.05, per_input_token=0, per_cached_token=0, per_output_token=1e-4
+    )
+    params = {"model": MODEL, "max_tokens": 1024, "messages": [{"role": "user", "content": "hi"}]}
+    with client.messages.stream(**params) as stream:  # type: ignore[arg-type]
+        message = stream.get_final_message()
+    record = fake.message_requests[-1]
+    assert record["_opened"] - record["_started"] >= 0.05
+    assert record["_ended"] - record["_opened"] >= message.usage.output_tokens * 1e-4
 
 
 def test_batch_results_shuffled_with_expired(

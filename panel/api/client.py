@@ -239,8 +239,8 @@ class Client:
             if on_start is None:
                 raw = await self.sdk.messages.with_raw_response.create(**params)
                 message = await raw.parse()
-                text, stop_reason, usage = text_of(message.content), message.stop_reason, message.usage
-                headers = raw.headers
+                text, stop_reason = text_of(message.content), message.stop_reason
+                usage, headers = message.usage, raw.headers
             else:
                 text, stop_reason, usage, headers = await self._streamed(params, on_start)
         except anthropic.NotFoundError as exc:

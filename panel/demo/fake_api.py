@@ -129,6 +129,37 @@ class Reply:
         )
 
 
+@dataclass(frozen=True)
+class Timing:
+    """How long a Messages call takes, modelled on the real API rather than one flat latency.
+
+    Time to first token is a fixed overhead plus the prefill of the input, where input read from
+    the cache costs a tenth or less of fresh input; the rest of the call is generation at a steady
+    rate per output token. The defaults are round figures for a Sonnet-class model: a 20k-token
+    prefill in 0.8 s, about 70 output tokens a second.
+    """
+
+    overhead: float = 0.3  # seconds before the first token, whatever the request
+    per_input_token: float = 40e-6  # uncached input and cache writes
+    per_cached_token: float = 4e-6  # input read from the cache
+    per_output_token: float = 1 / 70
+
+    def split(self, usage: dict[str, Any]) -> tuple[float, float]:
+        """(time to first token, generation time) of a reply with this usage."""
+        fresh = usage["input_tokens"] + usage.get("cache_creation_input_tokens", 0)
+        cached = usage.get("cache_read_input_tokens", 0)
+        ttft = self.overhead + fresh * self.per_input_token + cached * self.per_cached_token
+        return ttft, usage["output_tokens"] * self.per_output_token
+
+    def describe(self) -> str:
+        """The model in one line, for a benchmark's output."""
+        return (
+            f"time to first token {self.overhead:g} s + {self.per_input_token * 1e6:g} µs per "
+            f"input token ({self.per_cached_token * 1e6:g} µs cached), then "
+            f"{1 / self.per_output_token:.0f} output tokens/s"
+        )
+
+
 class ApiError(Exception):
     """An error response: the status picks the error type unless one is given."""
 
@@ -368,12 +399,14 @@ class FakeAnthropic:
         *,
         api_key: str = "test-key",
         latency: tuple[float, float] = (0.0, 0.0),
+        timing: Timing | None = None,
         rpm_limit: int | None = None,
         min_cache_tokens: int = 1024,
         seed: int = 0,
     ) -> None:
         self.api_key = api_key
-        self.latency = latency
+        self.latency = latency  # seconds a call takes, drawn in (lo, hi); a stream opens at a fifth
+        self.timing = timing  # when set, durations follow the tokens of each call instead
         self.rpm_limit = rpm_limit
         self.rpm_window = 60.0  # seconds; shorten it in tests that wait for the window
         self.min_cache_tokens = min_cache_tokens
@@ -630,12 +663,12 @@ class FakeAnthropic:
             message, on_start = self.respond(params, service_tier="standard")
             with self._lock:
                 admitted[1] = message["usage"]["output_tokens"]
-            latency = self._rng.uniform(*self.latency)
+            ttft, rest = self._durations(message["usage"])
             if params.get("stream"):
                 streaming = True
-                events = self._timed(self._stream(message, on_start, latency, record), record)
+                events = self._timed(self._stream(message, on_start, ttft, rest, record), record)
                 return _Response(200, b"", headers, "text/event-stream", events)
-            time.sleep(latency)
+            time.sleep(ttft + rest)
             on_start()
             record["_ended"] = time.monotonic()
             return _Response(200, message, headers)
@@ -647,6 +680,13 @@ class FakeAnthropic:
                 with self._lock:
                     self.in_flight -= 1
 
+    def _durations(self, usage: dict[str, Any]) -> tuple[float, float]:
+        """(time to first token, the rest of the call): by `timing` if set, else `latency`."""
+        if self.timing is not None:
+            return self.timing.split(usage)
+        latency = self._rng.uniform(*self.latency)
+        return latency / 5, latency * 4 / 5
+
     @staticmethod
     def _timed(events: Iterator[bytes], record: dict[str, Any]) -> Iterator[bytes]:
         try:
@@ -655,16 +695,22 @@ class FakeAnthropic:
             record["_ended"] = time.monotonic()
 
     def _stream(
-        self, message: dict[str, Any], on_start: Callable[[], None], latency: float, record=None
+        self,
+        message: dict[str, Any],
+        on_start: Callable[[], None],
+        ttft: float,
+        rest: float,
+        record: dict[str, Any],
     ) -> Iterator[bytes]:
         """The message as server-sent events. The response has started (and the cache entries it
-        wrote become readable) at `message_start`, after a fifth of the latency; the rest follows."""
+        wrote become readable) at `message_start`, after `ttft`; the rest follows `rest` later.
+        The record gets `_opened`, when `message_start` was sent."""
 
         def event(kind: str, data: dict[str, Any]) -> bytes:
             return f"event: {kind}\ndata: {json.dumps({'type': kind, **data})}\n\n".encode()
 
         try:
-            time.sleep(latency / 5)
+            time.sleep(ttft)
             usage = message["usage"]
             start = {
                 **message,
@@ -673,7 +719,7 @@ class FakeAnthropic:
                 "usage": {**usage, "output_tokens": 1},
             }
             yield event("message_start", {"message": start})
-            if record is not None: record["_opened"] = time.monotonic()
+            record["_opened"] = time.monotonic()
             on_start()
             with self._lock:
                 fault = self._stream_faults.popleft() if self._stream_faults else None
@@ -683,7 +729,7 @@ class FakeAnthropic:
                 body = {"type": "overloaded_error", "message": "Overloaded"}
                 yield f"event: error\ndata: {json.dumps({'type': 'error', 'error': body})}\n\n".encode()
                 return
-            time.sleep(latency * 4 / 5)
+            time.sleep(rest)
             for index, block in enumerate(message["content"]):
                 if block["type"] == "thinking":
                     empty = {"type": "thinking", "thinking": "", "signature": ""}
@@ -1317,6 +1363,9 @@ class _Handler(BaseHTTPRequestHandler):
     """Turns raw HTTP into a `_Request` for the fake and writes its `_Response` back."""
 
     protocol_version = "HTTP/1.1"
+    # TCP_NODELAY, as API servers set it: otherwise a body written after its headers waits for
+    # the client's delayed ACK, up to 40 ms on every unstreamed answer.
+    disable_nagle_algorithm = True
     server: Any
 
     def _serve(self) -> None:
