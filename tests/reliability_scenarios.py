@@ -141,6 +141,19 @@ SCENARIOS: list[Scenario] = [
         "show names it; history and site leave it out and go on",
         F + "test_a_corrupt_record_is_named_and_reading_goes_on",
     ),
+    Scenario(
+        "Storage",
+        "kill -9 at twelve points of a two-round Message Batches job",
+        "no request sent twice, nothing redone live, one run per tool",
+        "tests/test_kill_e2e.py::"
+        "test_kills_through_both_rounds_of_a_batches_job_send_nothing_twice",
+    ),
+    Scenario(
+        "Storage",
+        "Three machines on one Message Batches job, one killed",
+        "each tool submitted once, collected once, one complete run each",
+        "tests/test_shared_batch_e2e.py::test_three_workers_share_a_message_batches_job",
+    ),
 ]
 
 B = "tests/test_bad_input_backlog.py::"

@@ -54,3 +54,29 @@ def test_twenty_kills_then_resume_keep_every_invariant(
     finally:
         db.close()
     assert len(fake.files) == unique
+
+
+def test_kills_through_both_rounds_of_a_batches_job_send_nothing_twice(
+    fake: FakeAnthropic, tmp_path: Path, isolated_env: Path, panel_cli: Callable[..., Result]
+) -> None:
+    """`--via batches` (warm: two rounds) killed at twelve random points, creates included: no
+    request reaches the API twice, nothing is redone live, each tool has exactly one run."""
+    fake.batch_delay = 0.3
+    fake.batch_create_delay = 0.1
+    backlog, unique = make_backlog(tmp_path, 12)
+    flags = ("--via", "batches", "--poll", "0.05", *FAST)
+    rng = random.Random(20261127)
+    for _ in range(12):
+        proc = spawn_batch(fake, isolated_env, tmp_path, backlog, *flags)
+        time.sleep(rng.uniform(0.2, 1.0))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+    result = panel_cli("batch", str(backlog), "--json", *flags)
+    assert result.code == 0, result.stderr
+    assert result.json()["counts"] == {"done": 12, "failed": 0, "pending": 0}
+    runs = job_runs(isolated_env)
+    assert len(runs) == 12 and len({r["slug"] for r in runs}) == 12
+    sent = [r["custom_id"] for b in fake.batches.values() for r in b["_requests"]]
+    assert len(sent) == len(set(sent)) == 12 * 5
+    assert not [m for m in fake.message_requests if m["_status"] == 200]
+    assert len(fake.files) == unique
