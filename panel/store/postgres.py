@@ -12,17 +12,16 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import psycopg
 from pydantic import ValidationError
 
 from panel.errors import InputError
 from panel.model.run import Run
-from panel.model.votes import Votes
 from panel.store.connection import Connection, SchemaTooNew, SchemaTooOld, redact, scrub
 from panel.store.migrations import MIGRATIONS, SCHEMA_VERSION
-from panel.store.sqlite import BadRecord, RecordNotSaved, Store, _alive
+from panel.store.sqlite import BadRecord, Store, _alive
 
 # Any constant: the advisory lock that serialises concurrent upgrades of one database.
 UPGRADE_LOCK = 0x70616E656C
@@ -78,6 +77,24 @@ class PgStore(Store):
     """The store of a team: `PANEL_DATABASE_URL=postgresql://...`."""
 
     dialect = "postgres"
+    _seq = "seq"  # PostgreSQL has no rowid: a BIGSERIAL numbers the runs
+    # the record itself goes in a jsonb column of the index row (see `_put_record`)
+    _insert_run = """INSERT INTO runs (run_id, slug, name, created_at, model, decision, label,
+                       mean_score, parent_run_id, job_id, record)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb)"""
+    _write_errors = (psycopg.Error,)
+    # SQLite's INSERT OR REPLACE, as PostgreSQL says it
+    _upsert_vote = """INSERT INTO votes VALUES (?, ?, ?, ?) ON CONFLICT (slug, voter)
+                      DO UPDATE SET decision = excluded.decision, voted_at = excluded.voted_at"""
+    _upsert_file = """INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?)
+                      ON CONFLICT (endpoint, sha256) DO UPDATE SET file_id = excluded.file_id,
+                        filename = excluded.filename, mime = excluded.mime,
+                        size_bytes = excluded.size_bytes, uploaded_at = excluded.uploaded_at"""
+    _upsert_fetch = """INSERT INTO fetches VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                       ON CONFLICT (url) DO UPDATE SET final_url = excluded.final_url,
+                         status = excluded.status, etag = excluded.etag,
+                         last_modified = excluded.last_modified, sha256 = excluded.sha256,
+                         fetched_at = excluded.fetched_at, document = excluded.document"""
 
     def __init__(
         self, url: str, home: Path, *, readonly: bool = False, migrating: bool = False
@@ -143,9 +160,6 @@ class PgStore(Store):
     def another(self) -> Store:
         return PgStore(self.url, self.home, readonly=self.readonly)
 
-    def close(self) -> None:
-        self.conn.close()
-
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
         with self.conn.transaction():
@@ -153,41 +167,9 @@ class PgStore(Store):
 
     # runs ---------------------------------------------------------------------------------------
 
-    def save_run(
-        self,
-        run: Run,
-        *,
-        also: Callable[[Connection], None] | None = None,
-        name_check: bool = True,
-    ) -> Path:
-        """Index the run with its record in one transaction (with `also`, a batch item's state)."""
-        if name_check and run.tool.name_given:
-            self.check_name(run.tool.slug, run.tool.name)
-        try:
-            with self.transaction() as db:
-                if also is not None:
-                    also(db)
-                self.conn.execute(
-                    """INSERT INTO runs (run_id, slug, name, created_at, model, decision, label,
-                         mean_score, parent_run_id, job_id, record)
-                       VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb)""",
-                    (
-                        run.run_id,
-                        run.tool.slug,
-                        run.tool.name,
-                        run.created_at,
-                        run.model,
-                        run.panel.decision,
-                        run.panel.label,
-                        run.panel.mean_score,
-                        run.parent_run_id,
-                        run.job_id,
-                        run.model_dump_json(),
-                    ),
-                )
-        except psycopg.Error as exc:
-            raise RecordNotSaved(run, self.where, exc) from exc
-        return self.record_path(run)
+    def _put_record(self, run: Run, path: Path) -> str:
+        """Nothing on disk: the record goes into its index row, in the indexing transaction."""
+        return run.model_dump_json()
 
     def load_run(self, run_id: str) -> Run:
         row = self.conn.execute(
@@ -199,28 +181,6 @@ class PgStore(Store):
             return Run.model_validate_json(row["record"])
         except ValidationError:
             raise BadRecord(run_id, f"{self.where} runs.record", "not a run record") from None
-
-    def run_ids(self, slug: str) -> list[str]:
-        rows = self.conn.execute(
-            "SELECT run_id FROM runs WHERE slug = %s ORDER BY created_at, seq", (slug,)
-        ).fetchall()
-        return [r["run_id"] for r in rows]
-
-    def all_run_ids(self) -> list[str]:
-        rows = self.conn.execute("SELECT run_id FROM runs ORDER BY created_at, seq").fetchall()
-        return [r["run_id"] for r in rows]
-
-    def has_run(self, run_id: str) -> bool:
-        row = self.conn.execute("SELECT 1 FROM runs WHERE run_id = %s", (run_id,)).fetchone()
-        return row is not None
-
-    def names_of(self, slug: str) -> list[str]:
-        rows = self.conn.execute(
-            """SELECT name FROM runs WHERE slug = %s GROUP BY name
-               ORDER BY MIN(created_at), MIN(seq)""",
-            (slug,),
-        ).fetchall()
-        return [r["name"] for r in rows]
 
     def run_ids_starting(self, prefix: str) -> list[str]:
         if not prefix:
@@ -248,43 +208,7 @@ class PgStore(Store):
         ).fetchone()
         return bool(row and row["hit"])
 
-    # community votes --------------------------------------------------------------------------
-
-    def set_vote(self, slug: str, voter: str, decision: Literal["ship", "skip"]) -> None:
-        self.conn.execute(
-            """INSERT INTO votes VALUES (%s, %s, %s, %s) ON CONFLICT (slug, voter)
-               DO UPDATE SET decision = excluded.decision, voted_at = excluded.voted_at""",
-            (slug, voter, decision, now()),
-        )
-
-    def clear_vote(self, slug: str, voter: str) -> bool:
-        cur = self.conn.execute("DELETE FROM votes WHERE slug = %s AND voter = %s", (slug, voter))
-        return cur.rowcount > 0
-
-    def votes(self, slug: str) -> Votes:
-        rows = self.conn.execute(
-            "SELECT decision, COUNT(*) AS n FROM votes WHERE slug = %s GROUP BY decision", (slug,)
-        ).fetchall()
-        return Votes(**{r["decision"]: r["n"] for r in rows})
-
     # the file registry: shared by the team, one upload per content and endpoint -----------------
-
-    def file_id(self, endpoint: str, sha256: str) -> str | None:
-        row = self.conn.execute(
-            "SELECT file_id FROM files WHERE endpoint = %s AND sha256 = %s", (endpoint, sha256)
-        ).fetchone()
-        return row["file_id"] if row else None
-
-    def remember_file(
-        self, endpoint: str, sha256: str, file_id: str, filename: str, mime: str, size: int
-    ) -> None:
-        self.conn.execute(
-            """INSERT INTO files VALUES (%s, %s, %s, %s, %s, %s, %s)
-               ON CONFLICT (endpoint, sha256) DO UPDATE SET file_id = excluded.file_id,
-                 filename = excluded.filename, mime = excluded.mime,
-                 size_bytes = excluded.size_bytes, uploaded_at = excluded.uploaded_at""",
-            (endpoint, sha256, file_id, filename, mime, size, datetime.now(UTC).isoformat()),
-        )
 
     def claim_upload(self, endpoint: str, sha256: str, owner: str, lease_s: float) -> str:
         """As the SQLite store's: the primary key on (endpoint, sha256) makes the claim unique
@@ -315,12 +239,6 @@ class PgStore(Store):
             )
         return "claimed" if mine else "taken_over"
 
-    def release_upload(self, endpoint: str, sha256: str, owner: str) -> None:
-        self.conn.execute(
-            "DELETE FROM upload_claims WHERE endpoint = %s AND sha256 = %s AND owner = %s",
-            (endpoint, sha256, owner),
-        )
-
     # URL fetches and the extracted text of each page ------------------------------------------
 
     def blob(self, sha256: str) -> bytes | None:
@@ -331,27 +249,4 @@ class PgStore(Store):
     def keep_blob(self, sha256: str, data: bytes) -> None:
         self.conn.execute(
             "INSERT INTO blobs VALUES (%s, %s) ON CONFLICT (sha256) DO NOTHING", (sha256, data)
-        )
-
-    def last_fetch(self, url: str) -> dict[str, Any] | None:
-        row = self.conn.execute("SELECT * FROM fetches WHERE url = %s", (url,)).fetchone()
-        return dict(row) if row else None
-
-    def remember_fetch(self, info: dict[str, Any], document_json: str) -> None:
-        self.conn.execute(
-            """INSERT INTO fetches VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
-               ON CONFLICT (url) DO UPDATE SET final_url = excluded.final_url,
-                 status = excluded.status, etag = excluded.etag,
-                 last_modified = excluded.last_modified, sha256 = excluded.sha256,
-                 fetched_at = excluded.fetched_at, document = excluded.document""",
-            (
-                info["url"],
-                info["final_url"],
-                info["status"],
-                info.get("etag"),
-                info.get("last_modified"),
-                info["sha256"],
-                info["fetched_at"],
-                document_json,
-            ),
         )

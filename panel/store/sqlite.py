@@ -206,11 +206,23 @@ class Store:
     """The data home: `panel.db` plus `<slug>/<run_id>.json` records.
 
     The storage interface: `panel.store.postgres.PgStore` keeps the same methods over a shared
-    PostgreSQL database; `panel.store.open` picks one.
+    PostgreSQL database; `panel.store.open` picks one. Where only the SQL or the place of a record
+    differs, PgStore overrides a class attribute or a `_` hook below, not the method.
     """
 
     db: Connection
     dialect = "sqlite"
+    # What PgStore spells differently. The column that numbers the runs in the order they were
+    # indexed (created_at has whole seconds: ties go by it).
+    _seq = "rowid"
+    # The index row of a run; its last column is what `_put_record` returned.
+    _insert_run = "INSERT INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+    # What a failed `save_run` raises: writing the record's file, or indexing it.
+    _write_errors: tuple[type[Exception], ...] = (OSError, sqlite3.Error)
+    # Upserts: the row under the key is replaced by the new one.
+    _upsert_vote = "INSERT OR REPLACE INTO votes VALUES (?,?,?,?)"
+    _upsert_file = "INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?)"
+    _upsert_fetch = "INSERT OR REPLACE INTO fetches VALUES (?,?,?,?,?,?,?,?)"
 
     def __init__(self, home: Path, *, readonly: bool = False) -> None:
         self.home = home
@@ -283,7 +295,8 @@ class Store:
         also: Callable[[Connection], None] | None = None,
         name_check: bool = True,
     ) -> Path:
-        """Write the record, then index it: an indexed run always has its whole record on disk.
+        """Write the record, then index it: an indexed run always has its whole record on disk
+        (or, in a shared database, in its index row: written in the same transaction).
 
         `also` runs inside the indexing transaction (a batch marks its item done there), so a
         kill at any moment leaves both or neither. `name_check=False` files a run recorded
@@ -294,18 +307,22 @@ class Store:
             self.check_name(run.tool.slug, run.tool.name)
         path = self.record_path(run)
         try:
-            write_atomic(path, run.model_dump_json(indent=2) + "\n")
-            self._index(run, path, also)
-        except (OSError, sqlite3.Error) as exc:
-            raise RecordNotSaved(run, self.home, exc) from exc
+            self._index(run, self._put_record(run, path), also)
+        except self._write_errors as exc:
+            raise RecordNotSaved(run, self.where, exc) from exc
         return path
 
-    def _index(self, run: Run, path: Path, also: Callable[[Connection], None] | None) -> None:
+    def _put_record(self, run: Run, path: Path) -> str:
+        """Write the JSON record where this store keeps it; returns what its index row holds."""
+        write_atomic(path, run.model_dump_json(indent=2) + "\n")
+        return str(path.relative_to(self.home))
+
+    def _index(self, run: Run, record: str, also: Callable[[Connection], None] | None) -> None:
         with self.transaction() as db:
             if also is not None:
                 also(db)
             db.execute(
-                "INSERT INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                self._insert_run,
                 (
                     run.run_id,
                     run.tool.slug,
@@ -317,7 +334,7 @@ class Store:
                     run.panel.mean_score,
                     run.parent_run_id,
                     run.job_id,
-                    str(path.relative_to(self.home)),
+                    record,
                 ),
             )
 
@@ -347,14 +364,16 @@ class Store:
     def run_ids(self, slug: str) -> list[str]:
         rows = self.db.execute(
             # created_at has whole seconds: ties go to the order the runs were recorded in
-            "SELECT run_id FROM runs WHERE slug = ? ORDER BY created_at, rowid",
+            f"SELECT run_id FROM runs WHERE slug = ? ORDER BY created_at, {self._seq}",
             (slug,),
         ).fetchall()
         return [r["run_id"] for r in rows]
 
     def all_run_ids(self) -> list[str]:
         """Every run id, in the order the runs were made (recorded, for ties)."""
-        rows = self.db.execute("SELECT run_id FROM runs ORDER BY created_at, rowid").fetchall()
+        rows = self.db.execute(
+            f"SELECT run_id FROM runs ORDER BY created_at, {self._seq}"
+        ).fetchall()
         return [r["run_id"] for r in rows]
 
     def latest_run_id(self, slug: str) -> str | None:
@@ -383,7 +402,8 @@ class Store:
     def names_of(self, slug: str) -> list[str]:
         """Every name the runs under a slug were recorded with, oldest first."""
         rows = self.db.execute(
-            "SELECT name FROM runs WHERE slug = ? GROUP BY name ORDER BY MIN(created_at), MIN(rowid)",
+            f"""SELECT name FROM runs WHERE slug = ? GROUP BY name
+                ORDER BY MIN(created_at), MIN({self._seq})""",
             (slug,),
         ).fetchall()
         return [r["name"] for r in rows]
@@ -502,7 +522,7 @@ class Store:
         """One vote per voter per tool: voting again changes it."""
         with self.transaction() as db:
             db.execute(
-                "INSERT OR REPLACE INTO votes VALUES (?,?,?,?)",
+                self._upsert_vote,
                 (slug, voter, decision, datetime.now(UTC).isoformat(timespec="seconds")),
             )
 
@@ -535,7 +555,7 @@ class Store:
     ) -> None:
         with self.transaction() as db:
             db.execute(
-                "INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?)",
+                self._upsert_file,
                 (endpoint, sha256, file_id, filename, mime, size, datetime.now(UTC).isoformat()),
             )
 
@@ -593,7 +613,7 @@ class Store:
     def remember_fetch(self, info: dict[str, Any], document_json: str) -> None:
         with self.transaction() as db:
             db.execute(
-                "INSERT OR REPLACE INTO fetches VALUES (?,?,?,?,?,?,?,?)",
+                self._upsert_fetch,
                 (
                     info["url"],
                     info["final_url"],
