@@ -82,3 +82,34 @@ def test_a_worker_ending_while_another_holds_items_leaves_the_job_running(
     finally:
         a.store.close()
         b.store.close()
+
+
+def test_a_killed_workers_job_shows_stopped_not_running(
+    make_store: Callable[..., Store], tmp_path: Path
+) -> None:
+    """A worker killed mid-job never writes its end. `panel jobs` tells the truth from the job's
+    lock (this data home) or its items' leases (shared store): `running` while one is held."""
+    import fcntl
+    import os
+
+    from panel.batch.jobs import lock_path
+
+    store = make_store(tmp_path / "home")
+    jobs = opened(store)
+    jobs.set_state("job", "acme", "done")
+    assert [j["status"] for j in jobs.overview()] == ["stopped"]  # opened, then nobody there
+    if store.dialect == "postgres":
+        worker = Jobs(store)
+        assert worker.claim("job", ["zed"]) is not None  # a live lease
+    else:
+        path = lock_path(store.home, "job")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT)
+        fcntl.flock(fd, fcntl.LOCK_EX)  # held by a "worker" (another open file description)
+    try:
+        assert [j["status"] for j in jobs.overview()] == ["running"]
+    finally:
+        if store.dialect == "sqlite":
+            os.close(fd)
+    if store.dialect == "sqlite":
+        assert [j["status"] for j in jobs.overview()] == ["stopped"]

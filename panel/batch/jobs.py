@@ -217,7 +217,19 @@ class Jobs:
                FROM jobs j LEFT JOIN job_items i ON i.job_id = j.job_id
                GROUP BY j.job_id ORDER BY j.created_at"""
         ).fetchall()
-        return [dict(r) for r in rows]
+        jobs = [dict(r) for r in rows]
+        for job in jobs:
+            if job["status"] == "running" and not self.worked_on(job["job_id"]):
+                # a worker killed or interrupted never wrote its end: say what is true now
+                job["status"] = "submitted" if job["open_batches"] else "stopped"
+        return jobs
+
+    def worked_on(self, job_id: str) -> bool:
+        """Whether a worker is on the job now: one holding its lock (this data home), or, on the
+        shared store, a live lease on one of its items."""
+        if self.postgres:
+            return self.leased_elsewhere(job_id) > 0
+        return locked(self.store.home, job_id)
 
     def job_ids(self) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT job_id FROM jobs ORDER BY created_at")]
@@ -653,6 +665,26 @@ def _item(r: Any) -> Item:
     )
 
 
+def lock_path(home: Path, job_id: str) -> Path:
+    return home / ".jobs" / f"{job_id}.lock"
+
+
+def locked(home: Path, job_id: str) -> bool:
+    """Whether a `panel batch` process holds the job's lock (taking it for an instant if not;
+    a lock file that does not exist is held by no one, and is not created by asking)."""
+    try:
+        fd = os.open(lock_path(home, job_id), os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
 @contextmanager
 def exclusive(store: Store, job_id: str, *, shared: bool = False) -> Iterator[None]:
     """One process per job: a second `panel batch` of the same job stops instead of racing.
@@ -662,9 +694,9 @@ def exclusive(store: Store, job_id: str, *, shared: bool = False) -> Iterator[No
     if shared:
         yield
         return
-    folder = store.home / ".jobs"
-    folder.mkdir(parents=True, exist_ok=True)
-    fd = os.open(folder / f"{job_id}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    path = lock_path(store.home, job_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
