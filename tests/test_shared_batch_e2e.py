@@ -45,6 +45,11 @@ def worker(
         )
 
 
+def query_ok(url: str, table: str) -> bool:
+    """Whether `table` exists yet (the first worker sets the database up)."""
+    return bool(query(url, f"SELECT to_regclass('{table}') IS NOT NULL")[0][0])
+
+
 def query(url: str, sql: str) -> list[tuple[object, ...]]:
     with psycopg.connect(url, autocommit=True) as conn:
         return conn.execute(sql).fetchall()
@@ -111,6 +116,91 @@ def test_three_workers_share_a_message_batches_job(
     assert len(sent) == len(set(sent)) == 24 * 5  # builder + card, then three personas
     assert len(fake.uploads) == unique == len({u["sha256"] for u in fake.uploads})
     assert not [m for m in fake.message_requests if m["_status"] == 200]  # nothing redone live
+
+
+BATCH_FLAGS = ("--via", "batches", "--poll", "0.1")
+
+
+def settle(procs: list[subprocess.Popen[bytes]], tmp_path: Path) -> None:
+    codes = [proc.wait(timeout=180) for proc in procs]
+    logs = [p.read_text()[-1500:] for p in sorted(tmp_path.glob("*.log"))]
+    assert codes == [0] * len(procs), logs
+
+
+def assert_each_tool_once(fake: FakeAnthropic, pg_url: str, tools: int, unique: int) -> None:
+    """One complete run per tool, no request (custom_id) or run sent twice, nothing held."""
+    runs = query(pg_url, "SELECT slug FROM runs")
+    assert len(runs) == tools and len(set(runs)) == tools
+    assert query(pg_url, "SELECT state, COUNT(*) FROM job_items GROUP BY state") == [
+        ("done", tools)
+    ]
+    sent = [r["custom_id"] for b in fake.batches.values() for r in b["_requests"]]
+    assert len(sent) == len(set(sent)) == tools * 5
+    assert len(fake.uploads) == unique
+    assert query(pg_url, "SELECT status FROM jobs") == [("complete",)]
+
+
+def test_a_worker_killed_inside_a_batch_create_has_that_batch_adopted(
+    fake: FakeAnthropic, tmp_path: Path, pg_url: str
+) -> None:
+    """kill -9 while the create is in flight (the API makes the batch; its id is never recorded):
+    the other workers, started at once, wait out the dead worker's lease, then one adopts the
+    batch instead of submitting its tools again."""
+    fake.batch_delay = 0.2
+    fake.batch_create_delay = 1.0
+    backlog, unique = make_backlog(tmp_path, 8)
+    first = worker(fake, pg_url, tmp_path / "home0", backlog, *BATCH_FLAGS)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not fake.batch_creates_started:
+        time.sleep(0.01)
+    first.send_signal(signal.SIGKILL)
+    first.wait(timeout=10)
+    fake.batch_create_delay = 0.0
+    others = [worker(fake, pg_url, tmp_path / f"home{i}", backlog, *BATCH_FLAGS) for i in (1, 2)]
+    settle(others, tmp_path)
+    assert fake.batch_creates_started == 2  # the adopted warm-up, then the second round
+    assert_each_tool_once(fake, pg_url, 8, unique)
+
+
+def test_a_submission_longer_than_the_lease_is_not_sent_twice(
+    fake: FakeAnthropic, tmp_path: Path, pg_url: str
+) -> None:
+    """Uploads that take longer than a lease (3 s here): the first worker keeps its tools (the
+    heartbeat runs while it submits), so a second worker started meanwhile submits nothing."""
+    fake.batch_delay = 0.2
+    fake.upload_delay = 6.0
+    backlog, unique = make_backlog(tmp_path, 6)
+    first = worker(fake, pg_url, tmp_path / "home0", backlog, *BATCH_FLAGS)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not query_ok(pg_url, "job_items"):
+        time.sleep(0.05)
+    time.sleep(4.0)  # past the lease, still uploading
+    second = worker(fake, pg_url, tmp_path / "home1", backlog, *BATCH_FLAGS)
+    settle([first, second], tmp_path)
+    assert_each_tool_once(fake, pg_url, 6, unique)
+
+
+def test_a_batches_worker_takes_over_a_dead_workers_tools(
+    fake: FakeAnthropic, tmp_path: Path, pg_url: str
+) -> None:
+    """kill -9 while the first worker uploads: the one started right after waits while the dead
+    worker's leases run, then submits those tools itself; none stays running."""
+    fake.batch_delay = 0.2
+    fake.upload_delay = 1.0
+    backlog, unique = make_backlog(tmp_path, 6)
+    first = worker(fake, pg_url, tmp_path / "home0", backlog, *BATCH_FLAGS)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not fake.uploads:
+        time.sleep(0.01)
+    first.send_signal(signal.SIGKILL)
+    first.wait(timeout=10)
+    fake.upload_delay = 0.0
+    second = worker(fake, pg_url, tmp_path / "home1", backlog, *BATCH_FLAGS)
+    settle([second], tmp_path)
+    runs = query(pg_url, "SELECT slug FROM runs")
+    assert len(runs) == 6 and len(set(runs)) == 6
+    assert query(pg_url, "SELECT state, COUNT(*) FROM job_items GROUP BY state") == [("done", 6)]
+    assert len({u["sha256"] for u in fake.uploads}) == unique
 
 
 def test_two_processes_uploading_one_document_upload_it_once(

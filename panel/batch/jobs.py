@@ -460,11 +460,12 @@ class Jobs:
     def intents(self, job_id: str) -> list[tuple[str, str, list[dict[str, str]]]]:
         """Creates that were started but never recorded: (pending id, started at, requests)."""
         found = []
-        for pending_id, created_at in self.db.execute(
+        for intent in self.db.execute(
             "SELECT batch_id, created_at FROM job_batches WHERE job_id = ? AND state = 'creating'"
             " ORDER BY created_at",
             (job_id,),
         ).fetchall():
+            pending_id, created_at = intent["batch_id"], intent["created_at"]
             rows = self.db.execute(
                 "SELECT custom_id, slug, run_id, persona FROM job_requests WHERE batch_id = ?",
                 (pending_id,),
@@ -496,16 +497,22 @@ class Jobs:
         requests: Sequence[dict[str, str]],
         *,
         replaces: str | None = None,
-    ) -> None:
+    ) -> bool:
         """Called the moment a batch exists: its id, and which item and persona each request is.
+        False when `replaces` is already gone: another worker adopted (or forgot) that intent.
 
         `replaces` is the intent recorded before the create; it goes in the same transaction.
         """
         stamp = now()
         with self.store.transaction() as db:
             if replaces is not None:
+                gone = db.execute(
+                    "DELETE FROM job_batches WHERE batch_id = ? AND state = 'creating'",
+                    (replaces,),
+                )
+                if gone.rowcount == 0:
+                    return False
                 db.execute("DELETE FROM job_requests WHERE batch_id = ?", (replaces,))
-                db.execute("DELETE FROM job_batches WHERE batch_id = ?", (replaces,))
             db.execute(
                 "INSERT INTO job_batches VALUES (?,?,?,?, 'submitted')",
                 (batch_id, job_id, stamp, len(requests)),
@@ -525,6 +532,7 @@ class Jobs:
                 + " WHERE job_id = ? AND slug = ?",
                 [(run_id, stamp, job_id, slug) for slug, run_id in slugs],
             )
+        return True
 
     def open_batches(self, job_id: str) -> list[str]:
         return [

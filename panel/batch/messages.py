@@ -204,9 +204,7 @@ async def submit(ctx: Context, items: Sequence[Item], outcome: Outcome) -> None:
             outcome.status = "budget"
             break
         admitted.append(item)
-    if ctx.jobs.postgres:  # give back what this worker took but will not send
-        for item in items[len(admitted) :]:
-            ctx.jobs.release(ctx.job_id, item.slug)
+    release(ctx, items[len(admitted) :])
     personas, ttl = round_one(ctx)
     await send(ctx, [(item, personas, ttl, None) for item in admitted], outcome)
 
@@ -291,8 +289,8 @@ async def adopt_orphans(ctx: Context, outcome: Outcome) -> None:
         if candidates:
             batch_id = candidates[0][0]
             known.add(batch_id)
-            ctx.jobs.record_batch(ctx.job_id, batch_id, requests, replaces=pending_id)
-            outcome.notes.append(f"adopted batch {batch_id}, created before an interruption")
+            if ctx.jobs.record_batch(ctx.job_id, batch_id, requests, replaces=pending_id):
+                outcome.notes.append(f"adopted batch {batch_id}, created before an interruption")
         else:
             ctx.jobs.forget_intent(pending_id)
 
@@ -415,19 +413,25 @@ async def run_batches(ctx: Context, rows: Sequence[BacklogRow], on_change: Liste
     """Submit what is pending; then, as batches end, send each tool's next round or finish it.
 
     Several workers may share one job on the shared store: each step takes its items first
-    (leased, `SKIP LOCKED`), so no tool is submitted or finished twice, and any worker collects
-    any of the job's batches."""
+    (leased, `SKIP LOCKED`, the leases renewed while this worker holds them), so no tool is
+    submitted or finished twice; any worker collects any of the job's batches; and a worker
+    that runs out of work waits while others hold tools, which come back to it if they die."""
     outcome = Outcome()
     slugs = [r.slug for r in rows]
-    await adopt_orphans(ctx, outcome)
+    shared = ctx.jobs.postgres
     todo(ctx, rows, outcome)  # counts the tools already done
-    pending = ctx.jobs.take_pending(ctx.job_id, slugs)
-    if pending:
-        await submit(ctx, pending, outcome)
-        on_change()
-    beat = asyncio.create_task(heartbeat(ctx)) if ctx.jobs.postgres else None
+    beat = asyncio.create_task(heartbeat(ctx)) if shared else None
     try:
         while True:
+            if shared:  # a dead worker's tools: pending again, or submitted with their requests
+                ctx.jobs.resume_shared(ctx.job_id, retry_failed=False)
+            await adopt_orphans(ctx, outcome)
+            pending = ctx.jobs.take_pending(ctx.job_id, slugs)
+            if pending and outcome.status != "budget":
+                await submit(ctx, pending, outcome)
+                on_change()
+            elif pending:  # the budget is spent: give back what was taken
+                release(ctx, pending)
             await poll(ctx, on_change, once=not ctx.options.wait)
             ready = ctx.jobs.take_ended(ctx.job_id, slugs)
             rest = second_round(ctx, ready)
@@ -436,8 +440,13 @@ async def run_batches(ctx: Context, rows: Sequence[BacklogRow], on_change: Liste
                 on_change()
             later = {item.slug for item, _, _ in rest}
             await finish_all(ctx, [i for i in ready if i.slug not in later], on_change)
-            if not rest or not ctx.options.wait:
+            if not ctx.options.wait:
                 break
+            if rest or (pending and outcome.status != "budget"):
+                continue  # new batches: wait for them
+            if not (shared and others_at_work(ctx, slugs)):
+                break
+            await asyncio.sleep(min(ctx.options.poll_s, ctx.jobs.lease_s / 3))
     finally:
         if beat is not None:
             beat.cancel()
@@ -450,6 +459,23 @@ async def run_batches(ctx: Context, rows: Sequence[BacklogRow], on_change: Liste
             + ", ".join(f"{n} {kind}" for kind, n in sorted(retried.items()))
         )
     return outcome
+
+
+def others_at_work(ctx: Context, slugs: Sequence[str]) -> bool:
+    """Shared store: tools another worker holds, a create it may still be making, or batches
+    still out: all may yet leave work for this worker."""
+    return bool(
+        ctx.jobs.leased_elsewhere(ctx.job_id, slugs)
+        or ctx.jobs.intents(ctx.job_id)
+        or ctx.jobs.open_batches(ctx.job_id)
+    )
+
+
+def release(ctx: Context, items: Sequence[Item]) -> None:
+    """Give back tools this worker took but will not send (shared store; a no-op on SQLite)."""
+    if ctx.jobs.postgres:
+        for item in items:
+            ctx.jobs.release(ctx.job_id, item.slug)
 
 
 async def finish_all(ctx: Context, items: Sequence[Item], on_change: Listener) -> None:
