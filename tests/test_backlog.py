@@ -131,13 +131,23 @@ def test_batches_split_by_count_and_size_keeping_a_tool_together() -> None:
     requests = [
         {"custom_id": custom_id(f"run{t}", p), "params": {"x": "y" * 100}}
         for t in range(7)
-        for p in ("builder", "skeptic", "founder", "futurist", "card")
+        for p in ("builder", "skeptic", "founder", "futurist", "_card")
     ]
     by_count = chunks(requests, max_requests=12)
     assert [len(c) for c in by_count] == [10, 10, 10, 5]
     by_size = chunks(requests, max_bytes=1500)
     assert all(len(c) == 5 for c in by_size)
     assert [r for c in by_count for r in c] == requests
+
+
+def test_a_persona_called_card_is_not_the_card() -> None:
+    """Persona ids may be `card`; the card request's key is one no persona id can be."""
+    from panel.batch.messages import CARD, chunks, custom_id
+
+    ids = {custom_id("20261125T130501-3f9a2c", p) for p in ("card", CARD)}
+    assert len(ids) == 2
+    requests = [{"custom_id": custom_id("run1", p), "params": {}} for p in ("my_lens", CARD)]
+    assert [len(c) for c in chunks(requests, max_requests=1)] == [2]  # one tool stays whole
 
 
 @pytest.mark.parametrize("persona", ["builder", "a.b/c", "x" * 80])

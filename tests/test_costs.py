@@ -60,6 +60,33 @@ def test_list_price_counts_every_input_token_at_the_input_price() -> None:
     assert cost("claude-sonnet-5-5", usage) == pytest.approx((1000 * 2 + 9000 * 0.1 + 1000) / 1e6)
 
 
+def test_a_write_the_api_reports_as_one_hour_is_priced_as_one_whatever_the_job_asked() -> None:
+    """The API splits cache writes by TTL; a job changed from one cache choice to another still
+    prices each write by what it was, and usage without the split falls back to `cache_ttl`."""
+    from panel.api.client import usage_of
+
+    raw = {
+        "input_tokens": 10,
+        "output_tokens": 5,
+        "cache_creation_input_tokens": 1_000_000,
+        "cache_read_input_tokens": 0,
+        "cache_creation": {"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 1_000_000},
+    }
+    usage = usage_of(raw)
+    assert usage.cache_creation_1h_input_tokens == 1_000_000
+    one_hour = prices_for("claude-sonnet-5-5")["cache_write_1h"]  # type: ignore[index]
+    five_min = prices_for("claude-sonnet-5-5")["cache_write_5m"]  # type: ignore[index]
+    write = cost("claude-sonnet-5-5", Usage(cache_creation_input_tokens=1_000_000), cache_ttl="5m")
+    assert write == five_min  # no split recorded: the TTL given
+    split = cost(
+        "claude-sonnet-5-5",
+        usage.model_copy(update={"input_tokens": 0, "output_tokens": 0}),
+        cache_ttl="5m",
+    )
+    assert split == one_hour != five_min
+    assert (usage + usage).cache_creation_1h_input_tokens == 2_000_000
+
+
 def test_an_older_record_loads_with_its_cost_in_usage() -> None:
     """A record from before usage.cost_usd keeps loading, its top-level cost_usd carried over."""
     data = json.loads(make_run("r1", [verdict("builder", 80)]).model_dump_json())

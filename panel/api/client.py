@@ -48,6 +48,7 @@ USAGE_FIELDS = (
     "output_tokens",
     "cache_creation_input_tokens",
     "cache_read_input_tokens",
+    "cache_creation",
 )
 
 MISSING_KEY = (
@@ -114,13 +115,22 @@ def text_of(content: Sequence[Any]) -> str:
 def usage_of(raw_usage: Any) -> Usage:
     if raw_usage is None:
         return Usage()
-    get = raw_usage.get if isinstance(raw_usage, dict) else (lambda k: getattr(raw_usage, k, 0))
+    get = field_of(raw_usage)
+    split = get("cache_creation")  # {ephemeral_5m_input_tokens, ephemeral_1h_input_tokens}
     return Usage(
         input_tokens=get("input_tokens") or 0,
         output_tokens=get("output_tokens") or 0,
         cache_creation_input_tokens=get("cache_creation_input_tokens") or 0,
         cache_read_input_tokens=get("cache_read_input_tokens") or 0,
+        cache_creation_1h_input_tokens=(
+            field_of(split)("ephemeral_1h_input_tokens") or 0 if split is not None else 0
+        ),
     )
+
+
+def field_of(obj: Any) -> Callable[[str], Any]:
+    """A getter for a field of an SDK object or of its dict form (a stream's pieces)."""
+    return obj.get if isinstance(obj, dict) else (lambda k: getattr(obj, k, None))
 
 
 def validate_reply(

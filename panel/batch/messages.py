@@ -69,7 +69,9 @@ MAX_BATCH_BYTES = 256 * 1024 * 1024 - 1024 * 1024  # a megabyte of room for the 
 WARM_TTL = "1h"
 # A warm-up batch created longer ago than this may have entries near their hour: read nothing.
 WARM_FRESH = timedelta(minutes=50)
-CARD = "card"
+# The card request's key among a tool's requests: no persona id starts with "_", so a persona
+# may be called `card` (its custom_id ends `_p-card`, the card's `_card`).
+CARD = "_card"
 # Errors that a second try may fix; anything else (a bad request, a refused key) will not.
 TRANSIENT_ERRORS = {"overloaded_error", "api_error", "rate_limit_error", "timeout_error"}
 UPLOADS_AT_ONCE = 8
@@ -77,7 +79,7 @@ UPLOADS_AT_ONCE = 8
 
 def custom_id(run_id: str, persona: str) -> str:
     """`<run_id>_p-<persona>` (or `_card`): 1-64 characters of [A-Za-z0-9_-], unique per job."""
-    tail = CARD if persona == CARD else "p-" + re.sub(r"[^A-Za-z0-9_-]", "-", persona)
+    tail = "card" if persona == CARD else "p-" + re.sub(r"[^A-Za-z0-9_-]", "-", persona)
     return f"{run_id}_{tail}"[:64]
 
 
@@ -93,7 +95,7 @@ def chunks(
     size = 0
     groups: dict[str, list[dict[str, Any]]] = {}
     for r in requests:
-        groups.setdefault(r["custom_id"].rsplit("_", 1)[0], []).append(r)
+        groups.setdefault(r["custom_id"].split("_", 1)[0], []).append(r)  # the run id
     for group in groups.values():
         group_size = sum(len(json.dumps(r)) + 2 for r in group)
         if current and (len(current) + len(group) > max_requests or size + group_size > max_bytes):

@@ -50,10 +50,14 @@ def cost(model: str, usage: Usage, *, batch: bool = False, cache_ttl: str = "5m"
     prices = prices_for(model)
     if prices is None:
         return None
+    # Writes the API reported as 1-hour ones are priced so; the rest at `cache_ttl` (all of them
+    # for usage recorded without the API's split).
+    hour = min(usage.cache_creation_1h_input_tokens, usage.cache_creation_input_tokens)
     total = (
         usage.input_tokens * prices["input"]
         + usage.output_tokens * prices["output"]
-        + usage.cache_creation_input_tokens * prices[f"cache_write_{cache_ttl}"]
+        + (usage.cache_creation_input_tokens - hour) * prices[f"cache_write_{cache_ttl}"]
+        + hour * prices["cache_write_1h"]
         + usage.cache_read_input_tokens * prices["cache_read"]
     ) / PER_MILLION
     return round(total / 2 if batch else total, 6)
