@@ -63,6 +63,33 @@ def test_a_bad_db_url_is_named_without_its_password(panel_cli: Cli, url: str, sh
     assert "s3cret" not in result.stderr and "s3%cret" not in result.stderr
 
 
+# libpq key=value connection strings, each with the password written another way libpq reads it.
+KEYWORD_STRINGS = [
+    "host=127.0.0.1 port=1 user=u password=s3cret dbname=x",
+    "host=127.0.0.1 port=1 user=u password = s3cret dbname=x",
+    "host=127.0.0.1 port=1 password='a s3cret with spaces' dbname=x",
+    r"host=127.0.0.1 port=1 password='it\'s a s3cret\\' dbname=x",
+    r"host=127.0.0.1 port=1 password=s3cret\ with\ spaces dbname=x",
+    "password=s3cret",
+]
+
+
+@pytest.mark.parametrize("via", ["--db", "PANEL_DATABASE_URL"])
+@pytest.mark.parametrize("conninfo", KEYWORD_STRINGS)
+def test_a_key_value_connection_string_is_refused_without_its_password(
+    panel_cli: Cli, conninfo: str, via: str
+) -> None:
+    """Regression: a libpq key=value string was refused with its password printed in full."""
+    if via == "--db":
+        result = panel_cli("list", "--db", conninfo)
+    else:
+        result = panel_cli("list", env={"PANEL_DATABASE_URL": conninfo})
+    assert result.code == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert f"panel: error: {via}: " in result.stderr
+    assert "password" in result.stderr and "is not a postgresql:// URL" in result.stderr
+    assert "s3cret" not in result.stdout + result.stderr
+
+
 @pytest.mark.parametrize(
     ("url", "shown"),
     [
@@ -81,6 +108,25 @@ def test_a_bad_db_url_is_named_without_its_password(panel_cli: Cli, url: str, sh
 def test_redact_hides_the_password_wherever_the_url_puts_it(url: str, shown: str) -> None:
     """In the authority (even with `/` or `@` in it) or as a parameter; a URL without one is kept."""
     assert redact(url) == shown
+
+
+@pytest.mark.parametrize(
+    ("conninfo", "shown"),
+    [
+        ("host=db user=ana password=pw dbname=team", "host=db user=ana password=*** dbname=team"),
+        ("host=db password = pw dbname=team", "host=db password = *** dbname=team"),
+        ("host=db password='p w' dbname=team", "host=db password=*** dbname=team"),
+        (r"host=db password='p\' w\\' dbname=team", "host=db password=*** dbname=team"),
+        (r"host=db password=p\ w dbname=team", "host=db password=*** dbname=team"),
+        ("host=db password='unterminated p w", "host=db password=***"),
+        ("password=pw", "password=***"),
+        ("host=db user=ana dbname=team", "host=db user=ana dbname=team"),
+        ("host=db passwordfile=x mypassword=y", "host=db passwordfile=x mypassword=y"),
+    ],
+)
+def test_redact_hides_the_password_of_a_key_value_string(conninfo: str, shown: str) -> None:
+    """Unquoted, spaced, quoted (escapes and all) as libpq reads it; other keywords are kept."""
+    assert redact(conninfo) == shown
 
 
 def test_scrub_removes_the_password_from_a_driver_message() -> None:

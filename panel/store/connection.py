@@ -1,6 +1,6 @@
 """What both stores share below the SQL: the connection surface `Jobs` and `save_run(also=...)`
-use, the one-line refusal of a schema newer than this panel knows, and a database URL as messages
-show it (never its password)."""
+use, the one-line refusal of a schema newer than this panel knows, and a database URL or libpq
+connection string as messages show it (never its password)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,12 @@ from panel.errors import InputError
 # The password of a URL: in its authority (up to the last `@` before any query), or a parameter.
 AUTHORITY_PASSWORD = re.compile(r"(://[^:/@?#]*:)([^?#]*)@")
 PARAMETER_PASSWORD = re.compile(r"([?&]password=)([^&#]*)")
+# The password of a libpq key=value string (`password = 'a \\'b'`), read as libpq reads it: spaces
+# around `=`, a value single-quoted or up to the next space, `\\` escaping the next character.
+KEYWORD_PASSWORD = re.compile(
+    r"(?<!\S)(password\s*=\s*)('(?:\\.|[^'\\])*['\\]?|(?:\\.|[^\s\\])*\\?)",
+    re.IGNORECASE | re.DOTALL,
+)
 
 
 class Connection(Protocol):
@@ -51,9 +57,10 @@ class SchemaTooOld(InputError):
 
 
 def redact(url: str) -> str:
-    """The URL as messages show it: never its password."""
+    """The URL (or key=value connection string) as messages show it: never its password."""
     url = AUTHORITY_PASSWORD.sub(r"\1***@", url)
-    return PARAMETER_PASSWORD.sub(r"\1***", url)
+    url = PARAMETER_PASSWORD.sub(r"\1***", url)
+    return KEYWORD_PASSWORD.sub(r"\1***", url)
 
 
 def scrub(message: str, url: str) -> str:
