@@ -9,29 +9,33 @@ The library's public face. Everything else under `panel.` is internal and may mo
     for v in run.verdicts:
         print(v.persona, v.score, v.decision)
 
-Calls that reach the API import the SDK when they run, so `import panel` stays cheap.
+Calls that reach the API import the SDK when they run, and the record models (pydantic) load on
+first use, so `import panel` stays cheap.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Sequence
-from pathlib import Path
-
-from panel.config import VERSION
 from panel.errors import APIError, ConfigError, InputError, PanelError
-from panel.model import (
-    DocumentRef,
-    PanelDecision,
-    Run,
-    ToolCard,
-    ToolInfo,
-    Usage,
-    Verdict,
-    VerdictRecord,
-)
 
-__version__ = VERSION
+# `typing.TYPE_CHECKING` without importing typing: the `panel` console script imports this package
+# before it can catch a Ctrl-C, so what it imports here is kept to what it cannot do without.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from pathlib import Path
+
+    from panel.config import VERSION as __version__
+    from panel.model import (
+        DocumentRef,
+        PanelDecision,
+        Run,
+        ToolCard,
+        ToolInfo,
+        Usage,
+        Verdict,
+        VerdictRecord,
+    )
+
 __all__ = [
     "APIError",
     "ConfigError",
@@ -69,6 +73,7 @@ def review(
     verdict with `status="failed"`, never an exception. `samples` K > 1 asks each persona K times
     and keeps the median score, the majority decision and the spread (`VerdictRecord.spread`).
     """
+    import asyncio
     from dataclasses import replace
 
     from panel.api.client import Client, endpoint
@@ -118,6 +123,7 @@ def rerun(
     Unchanged documents reuse their uploads. Compare with the previous run through `run.parent_run_id`.
     `samples` as in `review`.
     """
+    import asyncio
     from dataclasses import replace
 
     from panel.api.client import Client, endpoint
@@ -166,4 +172,38 @@ def load_run(ref: str, *, home: str | Path | None = None) -> Run:
 
 
 def _path(value: str | Path | None) -> Path | None:
+    from pathlib import Path
+
     return Path(value) if value is not None else None
+
+
+# The record models, imported on first use (PEP 562): pydantic is most of what `import panel` took.
+_MODELS = frozenset(
+    {
+        "DocumentRef",
+        "PanelDecision",
+        "Run",
+        "ToolCard",
+        "ToolInfo",
+        "Usage",
+        "Verdict",
+        "VerdictRecord",
+    }
+)
+
+
+def __getattr__(name: str) -> object:
+    if name == "__version__":
+        from panel.config import VERSION as value
+    elif name in _MODELS:
+        import panel.model
+
+        value = getattr(panel.model, name)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value  # found directly from now on
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

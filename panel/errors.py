@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+# `typing.TYPE_CHECKING` without importing typing: the `panel` console script imports this module
+# before it can catch a Ctrl-C (see `panel.cli.main`).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 
 class PanelError(Exception):

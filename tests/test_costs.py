@@ -212,7 +212,7 @@ def test_dry_run_puts_the_estimate_first_and_prompts_behind_verbose(
 def test_commands_that_call_no_api_do_not_import_the_sdk(tmp_path: Path) -> None:
     """`panel --help`, a keyless --dry-run and the readers never import the SDK (~1 s)."""
     code = (
-        "import sys; from panel.cli import app; from typer.testing import CliRunner; "
+        "import sys; from panel.cli.program import app; from typer.testing import CliRunner; "
         "CliRunner().invoke(app, sys.argv[1:]); "
         "assert 'anthropic' not in sys.modules, 'SDK imported'"
     )

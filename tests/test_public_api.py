@@ -44,6 +44,17 @@ def test_import_panel_does_not_import_the_sdk() -> None:
     assert out.stdout.strip() == "False"
 
 
+def test_import_panel_loads_the_models_on_first_use() -> None:
+    """`import panel` imports no pydantic (the console script runs it before it can catch Ctrl-C);
+    every name in `__all__` still resolves, through `from panel import *` too."""
+    code = (
+        "import sys, panel; print('pydantic' in sys.modules); "
+        "from panel import *; print(set(panel.__all__) <= set(globals()))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True"]
+
+
 @pytest.mark.e2e
 def test_readme_example_runs(fake: FakeAnthropic, tmp_path: Path, isolated_env: Path) -> None:
     """The README's five-line script reviews a file, prints the label and four verdicts."""

@@ -1,97 +1,51 @@
 """The command line: the typer app, its commands, terminal rendering and progress.
 
-It may import every other layer; nothing imports it. Importing it registers every command.
+It may import every other layer; nothing imports it. `panel.cli.program` registers every command
+and holds the typer app; this module holds only the entry point, light enough to catch a Ctrl-C.
 """
 
 from __future__ import annotations
 
-import atexit
-import gc
-import os
 import sys
 
-import typer
-from rich.markup import escape
-from typer._click import exceptions as click  # typer 0.29 carries its own click
+# `typing.TYPE_CHECKING` without importing typing: the console script imports this module before
+# `main` can catch a Ctrl-C, so it imports nothing it can do without.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
-from panel.cli import batch, cost, demo, pages, records, redteam, review, votes  # noqa: F401  (they register commands)
-from panel.cli import db as _db  # noqa: F401  (panel db upgrade)
-from panel.cli import eval as _eval  # noqa: F401  (panel eval)
-from panel.cli import settings as _settings  # noqa: F401  (home, models, keys)
-from panel.cli import sync as _sync  # noqa: F401  (panel sync)
-from panel.cli.app import app, err, plain_help
-from panel.errors import PanelError
-from panel.keys import load_environment
+__all__ = ["main"]
 
-__all__ = ["app", "main"]
-
-# Exit status of an error panel did not anticipate: 2 stays "your input or setup, fix it".
-UNEXPECTED_EXIT = 1
-# Exit status of a usage error (an unknown option, a missing argument), as click has it.
-USAGE_EXIT = 2
+# Exit status of an interrupted command, as a shell reports SIGINT.
+INTERRUPTED_EXIT = 130
 
 
 def main() -> None:
-    """Entry point: every error becomes one line on stderr and a non-zero exit, never a traceback.
-
-    An exception panel did not anticipate is a bug: one line names the command and the exception,
-    exit 1; `PANEL_DEBUG=1` lets it through with its traceback.
-    """
-    atexit.register(quick_teardown)  # registered first, so it runs after every other handler
+    """Entry point of the `panel` console script: the CLI, where Ctrl-C at any moment, even while
+    the imports behind it run, is one line and exit 130, never a traceback."""
     try:
-        load_environment()  # a .env here, then the key `panel keys set` stored; the environment wins
-        command = plain_help(typer.main.get_command(app))
-        code = command.main(prog_name="panel", standalone_mode=False)
-        sys.exit(code if isinstance(code, int) else 0)
-    except click.NoArgsIsHelpError:
-        sys.exit(USAGE_EXIT)  # typer has printed the help
-    except click.UsageError as exc:
-        error(usage_message(exc))
-        sys.exit(USAGE_EXIT)
-    except click.ClickException as exc:  # a bad file argument (click.FileError), and kin
-        error(exc.format_message())
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        err.print("panel: aborted")
-        sys.exit(1)
-    except PanelError as exc:
-        code = exc.exit_code if isinstance(exc, PanelError) else 2
-        error(str(exc))
-        sys.exit(code)
+        run = load()
+        run()
     except KeyboardInterrupt:
-        err.print("panel: interrupted; runs already recorded are kept")
-        sys.exit(130)
-    except Exception as exc:
-        if os.environ.get("PANEL_DEBUG", "") not in ("", "0"):
-            raise
-        reason = (str(exc).strip().splitlines() or [""])[0]
-        command = f"panel {command_name(sys.argv[1:])}".strip()
-        error(
-            f"`{command}` failed unexpectedly: "
-            f"{type(exc).__name__}{': ' if reason else ''}{reason} "
-            "(a bug in panel; run it again with PANEL_DEBUG=1 to see the traceback)"
-        )
-        sys.exit(UNEXPECTED_EXIT)
+        sys.stderr.write("panel: interrupted\n")
+        sys.exit(INTERRUPTED_EXIT)
 
 
-def quick_teardown() -> None:
-    """At exit, once the command has returned (every record written): flush what was printed,
-    then freeze the heap so the interpreter's final garbage collection skips it (~0.4 s saved)."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    gc.freeze()
+def load() -> Callable[[], None]:
+    """The CLI (`panel.cli.program.run`), imported (~0.3 s) with a Ctrl-C noted, then raised once
+    the imports are done: raised inside them, pydantic would report it as a schema error, and an
+    import-lock callback would swallow it."""
+    import signal
 
-
-def error(message: str) -> None:
-    err.print(f"panel: error: {escape(message)}", highlight=False, soft_wrap=True)
-
-
-def usage_message(exc: click.UsageError) -> str:
-    """A click usage error as one line, naming the command and where its help is."""
-    command = exc.ctx.command_path if exc.ctx is not None else "panel"
-    return f"{command}: {exc.format_message()} (see `{command} --help`)"
-
-
-def command_name(args: list[str]) -> str:
-    """The subcommand in argv: the root takes only flags (--version, --help), never values."""
-    return next((a for a in args if not a.startswith("-")), "")
+    noted: list[int] = []
+    ours = signal.getsignal(signal.SIGINT) is signal.default_int_handler  # not if ignored
+    if ours:
+        signal.signal(signal.SIGINT, lambda signum, frame: noted.append(signum))
+    try:
+        from panel.cli.program import run
+    finally:
+        if ours:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+    if noted:
+        raise KeyboardInterrupt
+    return run

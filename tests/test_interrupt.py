@@ -1,0 +1,59 @@
+"""Ctrl-C while `panel` starts: one line and exit 130, never a traceback from an import."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PANEL
+
+# What the console script imports before any command runs, the third of a second a Ctrl-C is
+# most likely to land in. Each is shadowed by a module that interrupts its own process, then
+# loads the real one.
+STARTUP_IMPORTS = ["asyncio", "pydantic", "typer", "rich", "jinja2", "platformdirs"]
+
+INTERRUPTING_MODULE = """\
+import importlib, os, signal, sys
+
+os.kill(os.getpid(), signal.SIGINT)  # a real Ctrl-C, delivered while this import runs
+# then the real module in this one's place, so startup goes on as it would
+here = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [p for p in sys.path if os.path.abspath(p) != here]
+del sys.modules[__name__]
+sys.modules[__name__] = importlib.import_module(__name__)
+"""
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("module", STARTUP_IMPORTS)
+def test_ctrl_c_during_a_startup_import_is_one_line_and_exit_130(
+    module: str, tmp_path: Path
+) -> None:
+    """Regression: Ctrl-C in the first ~0.1 s printed a KeyboardInterrupt traceback, exit -2."""
+    (tmp_path / f"{module}.py").write_text(INTERRUPTING_MODULE)
+    path = os.pathsep.join(p for p in (str(tmp_path), os.environ.get("PYTHONPATH")) if p)
+    proc = subprocess.run(
+        [PANEL, "--help"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": path},
+        timeout=60,
+        check=False,
+    )
+    assert (proc.returncode, proc.stderr, proc.stdout) == (130, "panel: interrupted\n", "")
+
+
+def test_the_console_script_loads_no_dependency_before_main_can_catch_ctrl_c() -> None:
+    """`from panel.cli import main`, all the script runs before `main`, imports only panel's
+    entry point and errors: an interrupt before `main` has a window of a few milliseconds."""
+    code = (
+        "import json, sys; before = set(sys.modules); from panel.cli import main; "
+        "print(json.dumps(sorted(set(sys.modules) - before)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout) == ["__future__", "panel", "panel.cli", "panel.errors"]
