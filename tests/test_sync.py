@@ -260,3 +260,17 @@ def test_the_command_refuses_in_one_line(home: Path, tmp_path: Path) -> None:
         "--to: 'mysql://db/panel' is not a postgresql:// URL",
     )
     one_line_error(panel("sync", "--from", str(tmp_path / "none"), "--to", str(home)), "no runs in")
+
+
+@pytest.mark.parametrize("option", ["--to", "--from"])
+def test_a_key_value_connection_string_is_refused_not_made_a_folder(
+    home: Path, tmp_path: Path, option: str
+) -> None:
+    """`host=... password=...` is not a path: refused in one line, its password hidden, and no
+    folder of that name appears."""
+    dsn = "host=127.0.0.1 port=1 user=u password=s3cret dbname=x"
+    args = ["--to", dsn, "--from", str(home)] if option == "--to" else ["--from", dsn]
+    proc = panel("sync", *args, env={"PANEL_DATABASE_URL": "postgresql://u@127.0.0.1:1/x"})
+    one_line_error(proc, f"{option}: 'host=127.0.0.1 port=1 user=u password=*** dbname=x'")
+    assert "s3cret" not in proc.stderr + proc.stdout
+    assert not list(Path.cwd().glob("host=*")) and not list(tmp_path.glob("host=*"))

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -18,10 +19,17 @@ from panel.store.open import DATABASE_URL_ENV, existing_store, open_store
 from panel.store.sqlite import Store
 from panel.store.sync import is_url, same_location, sync_stores
 
+# A libpq key=value connection string (`host=db user=u password=...`): not a path to create.
+KEY_VALUE = re.compile(r"^\s*(host|hostaddr|port|dbname|user|password|service)\s*=", re.I)
+
 
 def checked(location: str, option: str) -> str:
-    """A store as given: a postgresql:// URL, or a data home path (never a URL of another kind)."""
-    if is_url(location) and not location.startswith(("postgresql://", "postgres://")):
+    """A store as given: a postgresql:// URL, or a data home path (never a URL of another kind,
+    nor a key=value connection string, which would otherwise become a folder's name)."""
+    url = is_url(location)
+    if (url and not location.startswith(("postgresql://", "postgres://"))) or KEY_VALUE.match(
+        location
+    ):
         raise InputError(
             f"{option}: {shown(location)!r} is not a postgresql:// URL or a data home path"
         )
@@ -29,8 +37,8 @@ def checked(location: str, option: str) -> str:
 
 
 def shown(location: str) -> str:
-    """A store as messages name it: a URL without its password."""
-    return redact(location) if is_url(location) else location
+    """A store as messages name it: never a password (a URL's, or a key=value string's)."""
+    return redact(location)
 
 
 def open_source(location: str, home: Path) -> Store:
