@@ -21,9 +21,10 @@ from panel.errors import APIError, ConfigError, InputError, PanelError
 # before it can catch a Ctrl-C, so what it imports here is kept to what it cannot do without.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Awaitable, Sequence
     from pathlib import Path
 
+    from panel.api.client import Client
     from panel.config import VERSION as __version__
     from panel.model import (
         DocumentRef,
@@ -65,6 +66,7 @@ def review(
     personas_dir: str | Path | None = None,
     allow_private: bool = False,
     samples: int = 1,
+    db: str | None = None,
 ) -> Run:
     """Review a tool from files, URLs and/or a pasted description; the run is recorded and returned.
 
@@ -72,6 +74,7 @@ def review(
     environment variables over defaults. Bad input raises `InputError`; a persona that fails is a
     verdict with `status="failed"`, never an exception. `samples` K > 1 asks each persona K times
     and keeps the median score, the majority decision and the spread (`VerdictRecord.spread`).
+    `db` names a team's shared store (`postgresql://...`; default `PANEL_DATABASE_URL`).
     """
     import asyncio
     from dataclasses import replace
@@ -91,17 +94,20 @@ def review(
     )
     settings = replace(settings, samples=samples)
     client = Client()
-    store = open_store(settings.home)
+    store = open_store(settings.home, url=db)
     try:
         return asyncio.run(
-            review_run(
-                Request(sources=list(sources), description=description, name=name),
-                settings=settings,
-                personas=load_personas(settings.personas_dir),
-                prompts=Prompts(settings.prompts_dir),
-                client=client,
-                store=store,
-                endpoint=endpoint(),
+            _closing(
+                client,
+                review_run(
+                    Request(sources=list(sources), description=description, name=name),
+                    settings=settings,
+                    personas=load_personas(settings.personas_dir),
+                    prompts=Prompts(settings.prompts_dir),
+                    client=client,
+                    store=store,
+                    endpoint=endpoint(),
+                ),
             )
         )
     finally:
@@ -117,11 +123,12 @@ def rerun(
     home: str | Path | None = None,
     allow_private: bool = False,
     samples: int = 1,
+    db: str | None = None,
 ) -> Run:
     """Review TOOL again with its previous sources, plus `sources`, minus `drop`.
 
     Unchanged documents reuse their uploads. Compare with the previous run through `run.parent_run_id`.
-    `samples` as in `review`.
+    `samples` and `db` as in `review`.
     """
     import asyncio
     from dataclasses import replace
@@ -138,37 +145,49 @@ def rerun(
         raise InputError(f"samples={samples}: must be 1 or more (calls per persona)")
     settings = resolve(home=_path(home), allow_private=allow_private)
     client = Client()
-    store = open_store(settings.home)
+    store = open_store(settings.home, url=db)
     try:
         previous = previous_run(store, tool)
         settings = replace(settings, model=model or previous.model, samples=samples)
         changes = Changes(sources=list(sources), drop=list(drop), description=description)
         return asyncio.run(
-            review_run(
-                rerun_request(previous),
-                settings=settings,
-                personas=load_personas(settings.personas_dir),
-                prompts=Prompts(settings.prompts_dir),
-                client=client,
-                store=store,
-                endpoint=endpoint(),
-                docs=rerun_documents(previous, changes, settings, store),
+            _closing(
+                client,
+                review_run(
+                    rerun_request(previous),
+                    settings=settings,
+                    personas=load_personas(settings.personas_dir),
+                    prompts=Prompts(settings.prompts_dir),
+                    client=client,
+                    store=store,
+                    endpoint=endpoint(),
+                    docs=rerun_documents(previous, changes, settings, store),
+                ),
             )
         )
     finally:
         store.close()
 
 
-def load_run(ref: str, *, home: str | Path | None = None) -> Run:
-    """A recorded run by its id, or a tool's name or slug for its latest run; no API call."""
+def load_run(ref: str, *, home: str | Path | None = None, db: str | None = None) -> Run:
+    """A recorded run by its id, or a tool's name or slug for its latest run; no API call.
+    `db` as in `review`."""
     from panel.config import resolve
     from panel.store.open import existing_store
 
-    store = existing_store(resolve(home=_path(home)).home)
+    store = existing_store(resolve(home=_path(home)).home, url=db)
     try:
         return store.run_for(ref)
     finally:
         store.close()
+
+
+async def _closing(client: Client, work: Awaitable[Run]) -> Run:
+    """The work's run, with the client's connections closed after it, however it ends."""
+    try:
+        return await work
+    finally:
+        await client.close()
 
 
 def _path(value: str | Path | None) -> Path | None:

@@ -88,3 +88,24 @@ def test_load_run_never_creates_a_home(tmp_path: Path) -> None:
     with pytest.raises(panel.InputError, match="no runs"):
         panel.load_run("anything", home=tmp_path / "nowhere")
     assert not (tmp_path / "nowhere").exists()
+
+
+@pytest.mark.e2e
+def test_the_library_reviews_into_a_shared_store(
+    fake: FakeAnthropic,
+    tmp_path: Path,
+    isolated_env: Path,
+    pg_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`db=` names the team's store, as `--db` does: the run lands there, not in the data home,
+    and `load_run(..., db=)` reads it back."""
+    monkeypatch.setenv("ANTHROPIC_API_KEY", FAKE_KEY)
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", fake.url)
+    notes = tmp_path / "notes.md"
+    notes.write_text("# Notes CLI\n\nNotes CLI keeps notes in git.\n" * 20)
+    run = panel.review(str(notes), name="Notes CLI", db=pg_url)
+    assert panel.load_run("notes-cli", db=pg_url).run_id == run.run_id
+    assert not (isolated_env / "panel.db").exists()
+    with pytest.raises(panel.InputError):
+        panel.load_run("notes-cli")  # the data home has no runs

@@ -182,6 +182,10 @@ class Client:
             )
         self.sdk = sdk
 
+    async def close(self) -> None:
+        """Close the HTTP connections: a library call must not leave sockets behind it."""
+        await self.sdk.close()
+
     async def count_tokens(
         self, *, model: str, system: list[dict[str, Any]], messages: list[dict[str, Any]]
     ) -> int:
