@@ -13,6 +13,7 @@ from feedgen.feed import FeedGenerator
 
 from panel.model import Run
 from panel.pages import links
+from panel.pages.escaping import without_controls
 from panel.pages.views import card_view, score_text
 
 FEED_ID = "urn:panel:feed:verdicts"
@@ -23,6 +24,11 @@ def _when(iso: str) -> datetime:
     """A run's timestamp as an aware datetime (a naive one is taken as UTC, as runs are written)."""
     when = datetime.fromisoformat(iso)
     return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def text(value: str) -> str:
+    """Model-written or fetched text as XML allows it: no control characters."""
+    return str(without_controls(value))
 
 
 def _link(page: str, site_url: str | None) -> str:
@@ -47,11 +53,11 @@ def atom_feed(runs: Sequence[Run], *, site_url: str | None = None) -> bytes:
         when = _when(run.created_at)
         entry = fg.add_entry(order="append")
         entry.id(f"urn:panel:run:{run.run_id}")
-        entry.title(f"{card.name}: {run.panel.label}")
+        entry.title(text(f"{card.name}: {run.panel.label}"))
         entry.link(href=_link(links.tool_page(run.tool.slug), site_url), rel="alternate")
         entry.published(when)
         entry.updated(when)
-        entry.category(term=card.category)
+        entry.category(term=text(card.category))
         summary = f"{run.panel.label}. Mean score {score_text(run.panel.mean_score)}."
-        entry.summary(f"{card.tagline} {summary}".strip())
+        entry.summary(text(f"{card.tagline} {summary}".strip()))
     return fg.atom_str(pretty=True)

@@ -21,7 +21,7 @@ from panel.config import DEFAULT_QUORUM, DEFAULT_SHIP_THRESHOLD
 from panel.judge.personas import Persona
 from panel.model import Run, Votes
 from panel.pages import links
-from panel.pages.escaping import md_cell, md_text
+from panel.pages.escaping import md_cell, md_text, without_controls
 from panel.pages.overview import index_view, methodology_view
 from panel.pages.views import compare_view, review_view
 
@@ -39,6 +39,7 @@ def html_env() -> Environment:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=without_controls,  # every value printed, before it is escaped
     )
 
 
@@ -51,6 +52,7 @@ def markdown_env() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        finalize=without_controls,
     )
     env.filters.update(md=md_text, cell=md_cell, mdurl=links.markdown_url)
     return env
