@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PANEL
+from tests.conftest import FAKE_KEY, PANEL
+from tests.fake_anthropic import FakeAnthropic
 
 # What the console script imports before any command runs, the third of a second a Ctrl-C is
 # most likely to land in. Each is shadowed by a module that interrupts its own process, then
@@ -57,3 +58,35 @@ def test_the_console_script_loads_no_dependency_before_main_can_catch_ctrl_c() -
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout) == ["__future__", "panel", "panel.cli", "panel.errors"]
+
+
+@pytest.mark.e2e
+def test_ctrl_c_while_a_review_waits_on_the_api_is_one_line(
+    fake: FakeAnthropic, tmp_path: Path, isolated_env: Path
+) -> None:
+    """Ctrl-C once the review's calls are out (typer makes it an exit 130 of its own): the
+    line saying so, exit 130, no traceback, and no half-written run."""
+    import signal
+    import time
+
+    fake.latency = (20.0, 20.0)
+    page = tmp_path / "tool.md"
+    page.write_text("# Tool\n\nTool does one thing well.\n" * 20)
+    env = {
+        **os.environ,
+        "ANTHROPIC_API_KEY": FAKE_KEY,
+        "ANTHROPIC_BASE_URL": fake.url,
+        "PANEL_HOME": str(isolated_env),
+    }
+    proc = subprocess.Popen(
+        [PANEL, "review", str(page)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not fake.message_requests:
+        time.sleep(0.02)
+    assert fake.message_requests, "the review never called the API"
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 130
+    assert b"panel: interrupted" in stderr and b"Traceback" not in stderr
+    assert not list(isolated_env.glob("*/*.json"))

@@ -12,7 +12,7 @@ import typer
 from rich.markup import escape
 from typer._click import exceptions as click  # typer 0.29 carries its own click
 
-from panel.cli import batch, cost, demo, pages, records, redteam, review, votes  # noqa: F401  (they register commands)
+from panel.cli import INTERRUPTED_EXIT, batch, cost, demo, pages, records, redteam, review, votes  # noqa: F401  (they register commands)
 from panel.cli import db as _db  # noqa: F401  (panel db upgrade)
 from panel.cli import eval as _eval  # noqa: F401  (panel eval)
 from panel.cli import settings as _settings  # noqa: F401  (home, models, keys)
@@ -40,6 +40,8 @@ def run() -> None:
         load_environment()  # a .env here, then the key `panel keys set` stored; the environment wins
         command = plain_help(typer.main.get_command(app))
         code = command.main(prog_name="panel", standalone_mode=False)
+        if code == INTERRUPTED_EXIT:  # typer turns a Ctrl-C inside a command into Exit(130)
+            raise KeyboardInterrupt
         sys.exit(code if isinstance(code, int) else 0)
     except click.NoArgsIsHelpError:
         sys.exit(USAGE_EXIT)  # typer has printed the help
@@ -58,7 +60,7 @@ def run() -> None:
         sys.exit(code)
     except KeyboardInterrupt:
         err.print("panel: interrupted; runs already recorded are kept")
-        sys.exit(130)
+        sys.exit(INTERRUPTED_EXIT)
     except Exception as exc:
         if os.environ.get("PANEL_DEBUG", "") not in ("", "0"):
             raise
