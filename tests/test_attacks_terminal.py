@@ -149,3 +149,15 @@ def test_every_renderer_strips_control_characters() -> None:
         text = render(renderable)
         assert "Evil" in text or "Builder" in text
         assert not CONTROL.search(text.replace("\n", "")), repr(text)
+
+
+def test_dry_run_prints_no_control_characters(panel_cli: Cli, tmp_path: Path) -> None:
+    """The plan names the tool from the file's heading and shows the prompts: cleaned too."""
+    page = tmp_path / "pwn\x1b[2J.md"
+    page.write_text("# Pwn\x1b]0;owned\x07\x1b[2J Tool\n\nIt does a thing.\n" * 5)
+    shown = panel_cli(
+        "review", str(page), "--dry-run", "--verbose", env={**NO_COLOR, "ANTHROPIC_API_KEY": ""}
+    )
+    assert shown.code == 0, shown.stderr
+    assert "Pwn" in shown.stdout
+    assert not CONTROL.search(shown.stdout.replace("\n", "").replace("\t", "")), repr(shown.stdout)

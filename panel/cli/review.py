@@ -22,7 +22,7 @@ from panel.cli.app import (
     json_flag,
     out,
 )
-from panel.cli.render import diff_view, persona_names, print_run
+from panel.cli.render import clean, diff_view, persona_names, print_run
 from panel.config import DEFAULT_SAMPLES, Settings, model_id, resolve
 from panel.errors import InputError
 from panel.judge.personas import Persona, load_personas
@@ -344,19 +344,25 @@ def print_plan(
         print(dumps(plan_json(p)))
         return
     out.print(plan_estimate(p), soft_wrap=True)
-    out.print(f"\n[bold]Dry run[/]: {escape(p.name)} ({p.slug}) with {p.model}; nothing is sent.")
+    # names and prompts carry text from the documents: no control character reaches the terminal
+    out.print(
+        f"\n[bold]Dry run[/]: {escape(clean(p.name))} ({p.slug}) with {escape(p.model)}; "
+        "nothing is sent."
+    )
     how = "sent inline as text" if inline else "uploaded once each, referenced by every call"
     out.print(f"[bold]Documents[/] ({how}):")
     for d in p.documents:
-        out.print(f"  {escape(d.name)}  {d.mime}  {len(d.data):,} bytes  sha256 {d.sha256[:16]}…")
+        out.print(
+            f"  {escape(clean(d.name))}  {d.mime}  {len(d.data):,} bytes  sha256 {d.sha256[:16]}…"
+        )
     if not verbose:
         out.print("\nThe prompts: --verbose.", style="dim")
         return
     out.print("\n[bold]System prompt[/] (identical for every persona):")
-    out.print(escape(p.system), highlight=False)
+    out.print(escape(clean(p.system)), highlight=False)
     for pid, text in p.instructions.items():
         out.print(f"\n[bold]{pid}[/]:")
-        out.print(escape(text), highlight=False)
+        out.print(escape(clean(text)), highlight=False)
 
 
 def plan_estimate(p: Plan) -> str:
