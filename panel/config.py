@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
@@ -48,6 +49,31 @@ DEFAULT_MIN_CACHE_TOKENS = 1024
 
 class SettingError(ConfigError):
     """A setting that cannot be used, named the way the user gave it (`--home`, `PANEL_*`)."""
+
+
+def env_number(
+    name: str,
+    default: float,
+    *,
+    minimum: float = 0.0,
+    above: bool = False,
+    env: Mapping[str, str] | None = None,
+) -> float:
+    """A number from `PANEL_*`, else `default`: finite (no `nan` or `inf`, which would wait
+    forever or never) and at least `minimum` (more than it, with `above`)."""
+    raw = (os.environ if env is None else env).get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingError(f"{name}={raw!r}: not a number") from None
+    if not math.isfinite(value):
+        raise SettingError(f"{name}={raw!r}: must be a finite number")
+    if value < minimum or (above and value == minimum):
+        bound = "more than" if above else "at least"
+        raise SettingError(f"{name}={raw!r}: must be {bound} {minimum:g}")
+    return value
 
 
 @dataclass(frozen=True)

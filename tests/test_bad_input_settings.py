@@ -12,6 +12,7 @@ import pytest
 import panel.cli.review
 from panel.cli import main
 from panel.config import DEFAULT_SHIP_THRESHOLD, SettingError, resolve
+from tests.fake_anthropic import FakeAnthropic
 
 Cli = Callable[..., Any]
 DRY_RUN = ("review", "--dry-run", "--description", "Acme is a tool that reviews tools.")
@@ -138,3 +139,29 @@ def test_keyboard_interrupt_keeps_its_message_and_exit_130(
         main()
     assert exit_info.value.code == 130
     assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("PANEL_TIMEOUT", "nan", "PANEL_TIMEOUT='nan': must be a finite number"),
+        ("PANEL_TIMEOUT", "0", "PANEL_TIMEOUT='0': must be more than 0"),
+        ("PANEL_MAX_WAIT", "inf", "PANEL_MAX_WAIT='inf': must be a finite number"),
+        ("PANEL_BACKOFF", "nan", "PANEL_BACKOFF='nan': must be a finite number"),
+        ("PANEL_ATTEMPTS", "0", "PANEL_ATTEMPTS='0': must be at least 1"),
+        ("PANEL_LEASE_S", "abc", "PANEL_LEASE_S='abc': not a number"),
+        ("PANEL_LEASE_S", "-5", "PANEL_LEASE_S='-5': must be at least 1"),
+        ("PANEL_LEASE_S", "nan", "PANEL_LEASE_S='nan': must be a finite number"),
+    ],
+)
+def test_a_number_setting_that_cannot_work_is_one_line(
+    panel_cli: Cli, fake: FakeAnthropic, tmp_path: Path, name: str, value: str, message: str
+) -> None:
+    """`nan` and `inf` pass a bare `float()`: they would wait forever (or never); refused, with
+    a lease that would be renewed in a busy loop."""
+    backlog = tmp_path / "tools.jsonl"
+    backlog.write_text('{"name": "Acme", "description": "A tool that does one thing."}\n')
+    result = panel_cli("batch", str(backlog), env={name: value})
+    assert result.code == 2, result.stderr
+    assert result.stderr == f"panel: error: {message}\n"
+    assert not [m for m in fake.message_requests if m["_status"] == 200]

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from panel.config import env_number
 from panel.errors import APIError, ConfigError, PanelError, RateLimited, Retryable
 from panel.model.verdict import Usage
 
@@ -416,14 +417,7 @@ def retry_after(headers: Mapping[str, str]) -> float | None:
 
 def read_timeout() -> float:
     """`PANEL_TIMEOUT` (seconds of silence before a call is abandoned), else the default."""
-    raw = os.environ.get("PANEL_TIMEOUT", "").strip()
-    try:
-        value = float(raw) if raw else DEFAULT_READ_TIMEOUT_S
-    except ValueError:
-        raise ConfigError(f"PANEL_TIMEOUT={raw!r}: not a number of seconds") from None
-    if value <= 0:
-        raise ConfigError(f"PANEL_TIMEOUT={raw!r}: must be more than 0")
-    return value
+    return env_number("PANEL_TIMEOUT", DEFAULT_READ_TIMEOUT_S, above=True)
 
 
 def classify(what: str, exc: Exception) -> Exception:

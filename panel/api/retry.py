@@ -21,7 +21,8 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from panel.errors import APIError, ConfigError, Retryable
+from panel.config import env_number
+from panel.errors import APIError, Retryable
 
 T = TypeVar("T")
 
@@ -55,26 +56,13 @@ class RetryPolicy:
         return float(wait_random_exponential(multiplier=self.backoff, max=self.max_wait)(state))
 
 
-def _number(env: Mapping[str, str], name: str, default: float, *, minimum: float) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name}={raw!r}: not a number") from None
-    if value < minimum:
-        raise ConfigError(f"{name}={raw!r}: must be at least {minimum:g}")
-    return value
-
-
 def policy_from_env(env: Mapping[str, str] | None = None, **overrides: object) -> RetryPolicy:
     """`PANEL_ATTEMPTS`, `PANEL_MAX_WAIT` and `PANEL_BACKOFF` over the defaults."""
     env = os.environ if env is None else env
     policy = RetryPolicy(
-        attempts=int(_number(env, "PANEL_ATTEMPTS", DEFAULT_ATTEMPTS, minimum=1)),
-        max_wait=_number(env, "PANEL_MAX_WAIT", DEFAULT_MAX_WAIT_S, minimum=0),
-        backoff=_number(env, "PANEL_BACKOFF", DEFAULT_BACKOFF_S, minimum=0),
+        attempts=int(env_number("PANEL_ATTEMPTS", DEFAULT_ATTEMPTS, minimum=1, env=env)),
+        max_wait=env_number("PANEL_MAX_WAIT", DEFAULT_MAX_WAIT_S, env=env),
+        backoff=env_number("PANEL_BACKOFF", DEFAULT_BACKOFF_S, env=env),
     )
     return replace(policy, **overrides)  # type: ignore[arg-type]
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from panel.batch.backlog import BacklogRow
+from panel.config import env_number
 from panel.errors import InputError, PanelError
 from panel.model.run import Run
 from panel.sources.documents import slugify
@@ -124,7 +125,8 @@ class Jobs:
         self.db = store.db
         self.postgres = store.dialect == "postgres"
         self.owner = claim_owner()  # this worker, in the items it leases (shared store)
-        self.lease_s = float(os.environ.get("PANEL_LEASE_S") or DEFAULT_LEASE_S)
+        # a lease shorter than a second would be renewed in a busy loop and lost between beats
+        self.lease_s = env_number("PANEL_LEASE_S", DEFAULT_LEASE_S, minimum=1)
         # reading (`panel jobs`) never creates or migrates anything
         if not store.readonly and not self.postgres:
             self.db.executescript(SCHEMA)
