@@ -128,7 +128,8 @@ def test_panel_debug_lets_the_unexpected_exception_through(
 def test_keyboard_interrupt_keeps_its_message_and_exit_130(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Scenario: Ctrl-C is not reported as a bug: typer still turns it into a quiet exit 130."""
+    """Scenario: Ctrl-C is not reported as a bug: typer turns it into an exit 130, which says so
+    in one line."""
 
     def interrupted(directory: Path | None = None) -> list[Any]:
         raise KeyboardInterrupt
@@ -138,7 +139,7 @@ def test_keyboard_interrupt_keeps_its_message_and_exit_130(
     with pytest.raises(SystemExit) as exit_info:
         main()
     assert exit_info.value.code == 130
-    assert capsys.readouterr().err == ""
+    assert capsys.readouterr().err == "panel: interrupted; runs already recorded are kept\n"
 
 
 @pytest.mark.parametrize(
