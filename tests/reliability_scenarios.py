@@ -78,7 +78,7 @@ SCENARIOS: list[Scenario] = [
     Scenario(
         "Waits and retries",
         "An unknown model (404 without a file)",
-        "an API error, never mistaken for a lost file",
+        "one line naming the model, exit 2, no run recorded; never mistaken for a lost file",
         C + "test_an_unknown_model_is_not_a_lost_file",
     ),
     Scenario(

@@ -100,7 +100,8 @@ def test_a_dropped_connection_is_retryable(httpx2_mock: respx.Router) -> None:
 
 
 def test_an_unknown_model_is_not_a_lost_file(httpx2_mock: respx.Router) -> None:
-    """A 404 that names no file (an unknown model) is an API error, never a re-upload."""
+    """A 404 that names no file but a model is a setup error (one line, no call will work),
+    never a re-upload."""
     httpx2_mock.post(MESSAGES).mock(
         return_value=api.Response(
             404,
@@ -110,7 +111,7 @@ def test_an_unknown_model_is_not_a_lost_file(httpx2_mock: respx.Router) -> None:
             },
         )
     )
-    with pytest.raises(APIError, match="claude-nope") as info:
+    with pytest.raises(ConfigError, match="does not serve the model") as info:
         ask(client())
     assert not isinstance(info.value, FileGone)
 

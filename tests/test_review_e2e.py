@@ -323,3 +323,16 @@ def test_small_prefix_is_not_held_back(
     panel_cli("review", str(Path(sources[0]).parent / "tiny.md"), "--json")
     assert not any(r.get("stream") for r in fake.message_requests)
     assert fake.peak_in_flight >= 2
+
+
+def test_a_model_the_api_does_not_serve_is_one_line_and_no_run(
+    panel_cli: Cli, fake: FakeAnthropic, sources: list[str], isolated_env: Path
+) -> None:
+    """`--model claude-nope`: the first persona's 404 names the model; nothing else is asked of
+    it, the command says so in one line (exit 2) and records no failed run."""
+    result = panel_cli("review", *sources, "--model", "claude-nope")
+    assert result.code == 2, result.stderr
+    assert result.stderr.startswith("panel: error: the API does not serve the model 'claude-nope'")
+    assert result.stderr.count("\n") == 1
+    assert len([r for r in persona_requests(fake) if r["model"] == "claude-nope"]) == 1
+    assert not list(isolated_env.glob("*/*.json"))

@@ -259,9 +259,14 @@ class Client:
             else:
                 text, stop_reason, usage, headers = await self._streamed(params, on_start)
         except anthropic.NotFoundError as exc:
-            if "file" not in str(exc).lower():
-                raise classify("messages", exc) from exc  # an unknown model, not a lost file
-            raise FileGone(str(exc)) from exc
+            if "file" in str(exc).lower():
+                raise FileGone(str(exc)) from exc
+            if "model" in str(exc).lower():  # no call with this model will work: stop, in one line
+                raise ConfigError(
+                    f"the API does not serve the model {params.get('model')!r} "
+                    "(set it with --model or PANEL_MODEL; `panel models` lists the aliases)"
+                ) from exc
+            raise classify("messages", exc) from exc
         except Exception as exc:
             raise classify("messages", exc) from exc
         parsed, error = validate_reply(schema, text, stop_reason)
