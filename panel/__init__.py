@@ -80,15 +80,14 @@ def review(
     from dataclasses import replace
 
     from panel.api.client import Client, endpoint
-    from panel.config import resolve
+    from panel.config import check_samples, resolve
     from panel.judge.personas import load_personas
     from panel.judge.prompts import Prompts
     from panel.judge.review import Request
     from panel.judge.review import review as review_run
     from panel.store.open import open_store
 
-    if samples < 1:
-        raise InputError(f"samples={samples}: must be 1 or more (calls per persona)")
+    check_samples(samples, "samples=")
     settings = resolve(
         home=_path(home), model=model, personas_dir=_path(personas_dir), allow_private=allow_private
     )
@@ -134,15 +133,14 @@ def rerun(
     from dataclasses import replace
 
     from panel.api.client import Client, endpoint
-    from panel.config import resolve
+    from panel.config import check_samples, resolve
     from panel.judge.personas import load_personas
     from panel.judge.prompts import Prompts
     from panel.judge.rerun import Changes, previous_run, rerun_documents, rerun_request
     from panel.judge.review import review as review_run
     from panel.store.open import open_store
 
-    if samples < 1:
-        raise InputError(f"samples={samples}: must be 1 or more (calls per persona)")
+    check_samples(samples, "samples=")
     settings = resolve(home=_path(home), allow_private=allow_private)
     client = Client()
     store = open_store(settings.home, url=db)

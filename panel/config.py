@@ -19,7 +19,7 @@ from pathlib import Path
 
 import platformdirs
 
-from panel.errors import ConfigError
+from panel.errors import ConfigError, InputError
 
 VERSION = "0.1.0"
 
@@ -39,12 +39,21 @@ DEFAULT_SHIP_THRESHOLD = 70.0
 DEFAULT_QUORUM = 3
 # Calls per persona in a review (`--samples K`): above 1, each verdict is the median of K samples.
 DEFAULT_SAMPLES = 1
+# More samples than this buy no steadier median, only a bill (a typo of 99999 would be $2,000+).
+MAX_SAMPLES = 25
 # Largest local file we read (the Files API takes up to 500 MB; a review never needs that much).
 DEFAULT_MAX_FILE_BYTES = 32 * 1024 * 1024
 # `panel redteam`: cases reviewed at once (each is two reviews of one call per persona, in turn).
 DEFAULT_REDTEAM_CONCURRENCY = 2
 # The shortest prompt prefix any current model caches; below it `cache_control` does nothing.
 DEFAULT_MIN_CACHE_TOKENS = 1024
+
+
+def check_samples(samples: int, name: str = "--samples") -> int:
+    """Calls per persona: from 1 to MAX_SAMPLES, or one line saying so."""
+    if not 1 <= samples <= MAX_SAMPLES:
+        raise InputError(f"{name} {samples}: must be from 1 to {MAX_SAMPLES} (calls per persona)")
+    return samples
 
 
 class SettingError(ConfigError):

@@ -77,11 +77,12 @@ def test_one_sample_by_default_records_no_ensemble(
     assert "±" not in panel_cli("show", "longdoc").stdout
 
 
-@pytest.mark.parametrize("k", ["0", "-2"])
-def test_samples_below_one_is_refused_in_one_line(
+@pytest.mark.parametrize("k", ["0", "-2", "26", "99999"])
+def test_samples_outside_one_to_twenty_five_is_refused_in_one_line(
     panel_cli: Cli, fake: FakeAnthropic, k: str
 ) -> None:
-    """--samples 0 is bad input (exit 2), refused before any call."""
+    """--samples 0 (or 99999, a typo worth $2,000) is bad input (exit 2), refused before any
+    call."""
     result = panel_cli("review", "--description", "A tool.", "--samples", k)
     assert result.code == 2
     assert result.stderr.strip().count("\n") == 0 and f"--samples {k}" in result.stderr

@@ -23,7 +23,7 @@ from panel.cli.app import (
     out,
 )
 from panel.cli.render import clean, diff_view, persona_names, print_run
-from panel.config import DEFAULT_SAMPLES, Settings, model_id, resolve
+from panel.config import DEFAULT_SAMPLES, Settings, check_samples, model_id, resolve
 from panel.errors import InputError
 from panel.judge.personas import Persona, load_personas
 from panel.judge.prompts import Prompts
@@ -193,11 +193,6 @@ def run_panel(
 def check_max_cost(max_cost: float | None) -> None:
     if max_cost is not None and not max_cost > 0:
         raise InputError(f"--max-cost {max_cost}: must be more than 0 (USD)")
-
-
-def check_samples(samples: int) -> None:
-    if samples < 1:
-        raise InputError(f"--samples {samples}: must be 1 or more (calls per persona)")
 
 
 def refuse_over_budget(
