@@ -41,6 +41,8 @@ DEFAULT_QUORUM = 3
 DEFAULT_SAMPLES = 1
 # More samples than this buy no steadier median, only a bill (a typo of 99999 would be $2,000+).
 MAX_SAMPLES = 25
+# The context window of every current model, in tokens: documents past it cannot be sent at all.
+CONTEXT_TOKENS = 1_000_000
 # Largest local file we read (the Files API takes up to 500 MB; a review never needs that much).
 DEFAULT_MAX_FILE_BYTES = 32 * 1024 * 1024
 # `panel redteam`: cases reviewed at once (each is two reviews of one call per persona, in turn).

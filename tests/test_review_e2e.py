@@ -252,6 +252,7 @@ def test_missing_key_is_one_line_and_uploads_nothing(
         (["tool.exe"], "unsupported file type '.exe'"),
         ([], "nothing to review"),
         (["big.txt"], "MB is over the"),
+        (["long.md"], "more than a model's context window (1,000,000)"),
     ],
 )
 def test_bad_input_is_one_line_exit_2(
@@ -260,6 +261,8 @@ def test_bad_input_is_one_line_exit_2(
     (tmp_path / "tool.exe").write_bytes(b"MZ")
     with (tmp_path / "big.txt").open("wb") as fh:
         fh.truncate(50 * 1024 * 1024)
+    if args == ["long.md"]:  # under the file limit, over any context window: not uploaded
+        (tmp_path / "long.md").write_text("# Long\n\n" + "Many words about one tool.\n" * 200_000)
     result = panel_cli("review", *args)
     assert result.code == 2
     assert message in result.stderr

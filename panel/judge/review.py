@@ -14,12 +14,12 @@ from pathlib import Path
 from panel.api.client import Client
 from panel.api.registry import Registry
 from panel.api.scheduler import Scheduler
-from panel.config import DEFAULT_CARD_MAX_TOKENS, Settings
+from panel.config import CONTEXT_TOKENS, DEFAULT_CARD_MAX_TOKENS, Settings
 from panel.errors import InputError
 from panel.judge.decision import decide
 from panel.judge.estimate import Calls, calls_for, estimate, exact_counts, rough_counts
 from panel.judge.personas import Persona
-from panel.judge.pricing import charge, cost
+from panel.judge.pricing import charge, cost, estimate_tokens
 from panel.judge.prompts import Prompts, sha256_text
 from panel.judge.session import (
     GivenName,
@@ -80,7 +80,20 @@ def load_documents(request: Request, settings: Settings, store: Store | None) ->
     unique: dict[str, Document] = {}
     for doc in docs:
         unique.setdefault(doc.sha256, doc)
-    return list(unique.values())
+    return check_fits(list(unique.values()))
+
+
+def check_fits(docs: list[Document]) -> list[Document]:
+    """Refuse, before any upload or call, text that could not fit the model's context window
+    (PDFs are left to the API: their bytes say little about their tokens)."""
+    text = sum(len(d.data) for d in docs if d.mime == "text/plain")
+    tokens = estimate_tokens(text)
+    if tokens > CONTEXT_TOKENS:
+        raise InputError(
+            f"the documents come to about {tokens:,} tokens, more than a model's context window "
+            f"({CONTEXT_TOKENS:,}); review a shorter extract"
+        )
+    return docs
 
 
 def tool_names(request: Request, docs: Sequence[Document]) -> tuple[str, str]:
