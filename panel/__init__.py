@@ -21,11 +21,13 @@ from panel.errors import APIError, ConfigError, InputError, PanelError
 # before it can catch a Ctrl-C, so what it imports here is kept to what it cannot do without.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Sequence
+    from collections.abc import Sequence
     from pathlib import Path
 
     from panel.api.client import Client
     from panel.config import VERSION as __version__
+    from panel.config import Settings
+    from panel.judge.review import Request
     from panel.model import (
         DocumentRef,
         PanelDecision,
@@ -36,6 +38,8 @@ if TYPE_CHECKING:
         Verdict,
         VerdictRecord,
     )
+    from panel.sources.documents import Document
+    from panel.store.sqlite import Store
 
 __all__ = [
     "APIError",
@@ -76,15 +80,11 @@ def review(
     and keeps the median score, the majority decision and the spread (`VerdictRecord.spread`).
     `db` names a team's shared store (`postgresql://...`; default `PANEL_DATABASE_URL`).
     """
-    import asyncio
     from dataclasses import replace
 
-    from panel.api.client import Client, endpoint
+    from panel.api.client import Client
     from panel.config import check_samples, resolve
-    from panel.judge.personas import load_personas
-    from panel.judge.prompts import Prompts
     from panel.judge.review import Request
-    from panel.judge.review import review as review_run
     from panel.store.open import open_store
 
     check_samples(samples, "samples=")
@@ -95,20 +95,8 @@ def review(
     client = Client()
     store = open_store(settings.home, url=db)
     try:
-        return asyncio.run(
-            _closing(
-                client,
-                review_run(
-                    Request(sources=list(sources), description=description, name=name),
-                    settings=settings,
-                    personas=load_personas(settings.personas_dir),
-                    prompts=Prompts(settings.prompts_dir),
-                    client=client,
-                    store=store,
-                    endpoint=endpoint(),
-                ),
-            )
-        )
+        request = Request(sources=list(sources), description=description, name=name)
+        return _reviewed(client, store, request, settings)
     finally:
         store.close()
 
@@ -129,15 +117,11 @@ def rerun(
     Unchanged documents reuse their uploads. Compare with the previous run through `run.parent_run_id`.
     `samples` and `db` as in `review`.
     """
-    import asyncio
     from dataclasses import replace
 
-    from panel.api.client import Client, endpoint
+    from panel.api.client import Client
     from panel.config import check_samples, resolve
-    from panel.judge.personas import load_personas
-    from panel.judge.prompts import Prompts
     from panel.judge.rerun import Changes, previous_run, rerun_documents, rerun_request
-    from panel.judge.review import review as review_run
     from panel.store.open import open_store
 
     check_samples(samples, "samples=")
@@ -148,21 +132,8 @@ def rerun(
         previous = previous_run(store, tool)
         settings = replace(settings, model=model or previous.model, samples=samples)
         changes = Changes(sources=list(sources), drop=list(drop), description=description)
-        return asyncio.run(
-            _closing(
-                client,
-                review_run(
-                    rerun_request(previous),
-                    settings=settings,
-                    personas=load_personas(settings.personas_dir),
-                    prompts=Prompts(settings.prompts_dir),
-                    client=client,
-                    store=store,
-                    endpoint=endpoint(),
-                    docs=rerun_documents(previous, changes, settings, store),
-                ),
-            )
-        )
+        docs = rerun_documents(previous, changes, settings, store)
+        return _reviewed(client, store, rerun_request(previous), settings, docs)
     finally:
         store.close()
 
@@ -180,12 +151,38 @@ def load_run(ref: str, *, home: str | Path | None = None, db: str | None = None)
         store.close()
 
 
-async def _closing(client: Client, work: Awaitable[Run]) -> Run:
-    """The work's run, with the client's connections closed after it, however it ends."""
-    try:
-        return await work
-    finally:
-        await client.close()
+def _reviewed(
+    client: Client,
+    store: Store,
+    request: Request,
+    settings: Settings,
+    docs: Sequence[Document] | None = None,
+) -> Run:
+    """One review through the judge; the client's connections are closed however it ends (a
+    library call leaves no socket behind)."""
+    import asyncio
+
+    from panel.api.client import endpoint
+    from panel.judge.personas import load_personas
+    from panel.judge.prompts import Prompts
+    from panel.judge.review import review as review_run
+
+    async def run() -> Run:
+        try:
+            return await review_run(
+                request,
+                settings=settings,
+                personas=load_personas(settings.personas_dir),
+                prompts=Prompts(settings.prompts_dir),
+                client=client,
+                store=store,
+                endpoint=endpoint(),
+                docs=docs,
+            )
+        finally:
+            await client.close()
+
+    return asyncio.run(run())
 
 
 def _path(value: str | Path | None) -> Path | None:

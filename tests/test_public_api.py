@@ -98,14 +98,17 @@ def test_the_library_reviews_into_a_shared_store(
     pg_url: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """`db=` names the team's store, as `--db` does: the run lands there, not in the data home,
-    and `load_run(..., db=)` reads it back."""
+    """`db=` names the team's store, as `--db` does: the run (and a rerun of it) lands there, not
+    in the data home, and `load_run(..., db=)` reads it back; no socket is left open."""
     monkeypatch.setenv("ANTHROPIC_API_KEY", FAKE_KEY)
     monkeypatch.setenv("ANTHROPIC_BASE_URL", fake.url)
     notes = tmp_path / "notes.md"
     notes.write_text("# Notes CLI\n\nNotes CLI keeps notes in git.\n" * 20)
     run = panel.review(str(notes), name="Notes CLI", db=pg_url)
     assert panel.load_run("notes-cli", db=pg_url).run_id == run.run_id
+    again = panel.rerun("notes-cli", db=pg_url)
+    assert again.parent_run_id == run.run_id
+    assert panel.load_run("notes-cli", db=pg_url).run_id == again.run_id
     assert not (isolated_env / "panel.db").exists()
     with pytest.raises(panel.InputError):
         panel.load_run("notes-cli")  # the data home has no runs
