@@ -314,3 +314,9 @@ def test_an_unknown_batch_cache_choice_is_one_line(panel_cli: Cli, how: str) -> 
     result = panel_cli("batch", "b.csv", "--via", "batches", *args, env=env)
     assert result.code == 2 and result.stderr.count("\n") == 1
     assert "PANEL_BATCH_CACHE" in result.stderr and "warm, none, 5m, 1h" in result.stderr
+
+
+def test_a_usage_error_at_the_root_names_panel_once(panel_cli: Cli) -> None:
+    result = panel_cli("--bogus")
+    assert result.code == 2
+    assert result.stderr == "panel: error: No such option: --bogus (see `panel --help`)\n"

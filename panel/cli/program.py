@@ -87,9 +87,11 @@ def error(message: str) -> None:
 
 
 def usage_message(exc: click.UsageError) -> str:
-    """A click usage error as one line, naming the command and where its help is."""
+    """A click usage error as one line, naming the subcommand (the line already starts with
+    `panel`) and where its help is."""
     command = exc.ctx.command_path if exc.ctx is not None else "panel"
-    return f"{command}: {exc.format_message()} (see `{command} --help`)"
+    named = "" if command == "panel" else f"{command}: "
+    return f"{named}{exc.format_message()} (see `{command} --help`)"
 
 
 def command_name(args: list[str]) -> str:
