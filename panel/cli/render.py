@@ -7,7 +7,6 @@ read as markup.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from rich.console import Console, Group, RenderableType
@@ -17,6 +16,7 @@ from rich.text import Text
 
 from panel.judge.personas import Persona
 from panel.model.run import Run
+from panel.sources.text import strip_control_chars
 from panel.store.diff import RunDiff
 from panel.store.history import History, HistoryEntry, sparkline
 from panel.store.sqlite import ToolRow
@@ -24,15 +24,10 @@ from panel.store.sqlite import ToolRow
 DECISION_STYLE = {"ship": "bold green", "skip": "bold red", "incomplete": "bold yellow"}
 INJECTION_MARK = "⚠ injection"
 
-# C0 controls but \n and \t (ESC, BEL, backspace, carriage return, ...), DEL, C1 controls (8-bit
-# CSI and OSC) and bidi overrides: none may move the cursor, clear the screen, ring the bell,
-# open a hyperlink or reorder a line of what `panel` prints.
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-
 
 def clean(text: object) -> str:
     """Untrusted text as it may reach the terminal: without control characters but \n and \t."""
-    return _CONTROL.sub("", str(text))
+    return strip_control_chars(str(text))
 
 
 def suspected(run: Run) -> bool:

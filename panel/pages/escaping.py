@@ -11,10 +11,7 @@ import re
 
 from markupsafe import Markup
 
-# C0 controls but tab, newline and carriage return; DEL and C1 controls; bidi overrides. None is
-# allowed in XML (the feed refuses them), none belongs in a page, and bidi overrides would
-# reorder what a reader sees.
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+from panel.sources.text import strip_control_chars
 
 # The characters that can start markup inline; `&` too, so `&lt;` stays literal text.
 _INLINE = re.compile(r"([\\`*_\[\]<>|~&])")
@@ -26,7 +23,7 @@ def without_controls(value: object) -> object:
     """A value as a page may show it: a string without control characters; anything else as it
     is (our own markup, marked safe, included)."""
     if isinstance(value, str) and not isinstance(value, Markup):
-        return _CONTROL.sub("", value)
+        return strip_control_chars(value)
     return value
 
 

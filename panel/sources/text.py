@@ -21,3 +21,15 @@ INVISIBLE_CHARS = re.compile(
 def strip_invisible_chars(text: str) -> str:
     """`text` without the characters that render as nothing (see INVISIBLE_CHARS)."""
     return INVISIBLE_CHARS.sub("", text)
+
+
+# C0 controls but \n and \t (ESC, BEL, backspace, carriage return, ...), DEL, C1 controls (8-bit
+# CSI and OSC) and bidi overrides: none may move a terminal's cursor, clear its screen or ring its
+# bell; XML (the feed) refuses them; and a bidi override reorders what a reader sees.
+CONTROL_CHARS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def strip_control_chars(text: str) -> str:
+    """Untrusted text as a terminal or a page may show it: without control characters but
+    newline and tab (see CONTROL_CHARS)."""
+    return CONTROL_CHARS.sub("", text)
