@@ -17,10 +17,12 @@ from pytest_socket import socket_allow_hosts
 from panel.store.open import open_store
 from panel.store.sqlite import Store
 from tests.fake_anthropic import FakeAnthropic
+from tests.netguard_site import loopback_guard
 from tests.pages import PageServer
 from tests.pgcluster import Cluster, available
 
 ROOT = Path(__file__).resolve().parent.parent
+GUARD_SITE = Path(__file__).resolve().parent / "netguard_site"
 FAKE_KEY = "sk-ant-test-0123456789"
 # The console script installed beside this interpreter: the real `panel` command.
 PANEL = str(Path(sys.executable).parent / "panel")
@@ -37,6 +39,10 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     # the user data and config directories (platformdirs honours XDG): never the developer's own
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+    # every Python subprocess (the `panel` command above all) loads the loopback guard at start-up
+    path = os.environ.get("PYTHONPATH")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(GUARD_SITE), path])))
+    monkeypatch.setenv("PANEL_TEST_NETGUARD", "1")
     return home
 
 
@@ -56,8 +62,10 @@ def site() -> Iterator[PageServer]:
 
 @pytest.fixture(autouse=True)
 def loopback_only() -> None:
-    """Nothing may connect anywhere but loopback (127.0.0.0/8 covers the rebinding tests' 127.0.0.2)."""
+    """Nothing may connect anywhere but loopback (127.0.0.0/8 covers the rebinding tests' 127.0.0.2),
+    and no name is looked up in DNS: only loopback names and address literals resolve."""
     socket_allow_hosts(["127.0.0.0/8", "::1"])
+    loopback_guard.install()
 
 
 @pytest.fixture
@@ -77,9 +85,9 @@ class Result:
         return json.loads(self.stdout)
 
 
-@pytest.fixture
-def panel_cli(fake: FakeAnthropic, isolated_env: Path, tmp_path: Path) -> Callable[..., Result]:
-    """Run the installed `panel` command as a subprocess against the fake API."""
+def cli_runner(fake_url: str, home: Path, cwd: Path, **homes: Path) -> Callable[..., Result]:
+    """A function that runs the installed `panel` command as a subprocess against the fake API at
+    `fake_url`, with `home` as its data home (and any XDG_* folders given in `homes`)."""
 
     def run(
         *args: str,
@@ -91,8 +99,9 @@ def panel_cli(fake: FakeAnthropic, isolated_env: Path, tmp_path: Path) -> Callab
         full_env = {
             **os.environ,
             "ANTHROPIC_API_KEY": FAKE_KEY,
-            "ANTHROPIC_BASE_URL": fake.url,
-            "PANEL_HOME": str(isolated_env),
+            "ANTHROPIC_BASE_URL": fake_url,
+            "PANEL_HOME": str(home),
+            **{name: str(path) for name, path in homes.items()},
             "COLUMNS": "120",
             **(env or {}),
         }
@@ -102,18 +111,48 @@ def panel_cli(fake: FakeAnthropic, isolated_env: Path, tmp_path: Path) -> Callab
             capture_output=True,
             text=True,
             env=full_env,
-            cwd=cwd or tmp_path,
+            cwd=cwd or default_cwd,
             timeout=timeout,
         )
         return Result(proc.returncode, proc.stdout, proc.stderr)
 
+    default_cwd = cwd
     return run
+
+
+@pytest.fixture
+def panel_cli(fake: FakeAnthropic, isolated_env: Path, tmp_path: Path) -> Callable[..., Result]:
+    """Run the installed `panel` command as a subprocess against the fake API."""
+    return cli_runner(fake.url, isolated_env, tmp_path)
+
+
+@pytest.fixture(scope="module")
+def module_fake() -> Iterator[FakeAnthropic]:
+    """A fake Anthropic API shared by a module's tests (for state built once, read by many)."""
+    with FakeAnthropic(api_key=FAKE_KEY) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def module_cli(
+    module_fake: FakeAnthropic, tmp_path_factory: pytest.TempPathFactory
+) -> Callable[..., Result]:
+    """`panel_cli` with one data home and one fake for a whole module: fixtures that make several
+    reviews or a site once, for tests that only read them, use it instead of redoing the work."""
+    top = tmp_path_factory.mktemp("module-home")
+    return cli_runner(
+        module_fake.url,
+        top / "home",
+        top,
+        XDG_DATA_HOME=top / "xdg-data",
+        XDG_CONFIG_HOME=top / "xdg-config",
+    )
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """A test that runs the real command or the fake API is end to end, whatever its file says."""
     for item in items:
-        if {"panel_cli", "fake"} & set(getattr(item, "fixturenames", ())):
+        if {"panel_cli", "fake", "module_cli", "module_fake"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.e2e)
 
 

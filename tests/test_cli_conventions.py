@@ -93,11 +93,14 @@ def test_reading_commands_never_create_the_user_data_home(panel_cli: Cli, tmp_pa
 # names ----------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def three_runs(panel_cli: Cli, doc: Path) -> list[str]:
+@pytest.fixture(scope="module")
+def three_runs(module_cli: Cli, tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    """Three reviews of Acme in the module's data home, made once for the tests that read them."""
+    doc = tmp_path_factory.mktemp("acme") / "acme.md"
+    doc.write_text("# Acme CLI\n\nAcme turns a backlog into reviews.\n" * 40)
     for _ in range(3):
-        assert panel_cli("review", str(doc), "--name", "Acme").code == 0
-    ids = run_ids(panel_cli, "Acme")
+        assert module_cli("review", str(doc), "--name", "Acme").code == 0
+    ids = run_ids(module_cli, "Acme")
     assert len(ids) == 3
     return ids
 
@@ -106,13 +109,13 @@ def three_runs(panel_cli: Cli, doc: Path) -> list[str]:
     ("ref", "index"), [("acme", -1), ("Acme", -1), ("acme~1", -2), ("Acme~2", -3)]
 )
 def test_show_takes_a_tool_or_tool_tilde_n(
-    panel_cli: Cli, three_runs: list[str], ref: str, index: int
+    module_cli: Cli, three_runs: list[str], ref: str, index: int
 ) -> None:
     """A name or slug is the latest run; TOOL~N is the run N before it."""
-    assert panel_cli("show", ref, "-j").json()["run_id"] == three_runs[index]
+    assert module_cli("show", ref, "-j").json()["run_id"] == three_runs[index]
 
 
-def test_show_takes_a_unique_run_id_prefix(panel_cli: Cli, three_runs: list[str]) -> None:
+def test_show_takes_a_unique_run_id_prefix(module_cli: Cli, three_runs: list[str]) -> None:
     """The shortest unambiguous start of a run id names it."""
     target = three_runs[0]
     prefix = next(
@@ -120,30 +123,30 @@ def test_show_takes_a_unique_run_id_prefix(panel_cli: Cli, three_runs: list[str]
         for n in range(1, len(target))
         if sum(r.startswith(target[:n]) for r in three_runs) == 1
     )
-    assert panel_cli("show", prefix, "-j").json()["run_id"] == target
+    assert module_cli("show", prefix, "-j").json()["run_id"] == target
 
 
 def test_an_ambiguous_prefix_is_one_line_listing_candidates(
-    panel_cli: Cli, three_runs: list[str]
+    module_cli: Cli, three_runs: list[str]
 ) -> None:
     """A prefix of several run ids fails with one line naming them, exit 2."""
-    result = panel_cli("show", three_runs[0][:4])
+    result = module_cli("show", three_runs[0][:4])
     assert result.code == 2 and result.stderr.count("\n") == 1
     assert "is the start of 3 run ids" in result.stderr
     assert all(run_id in result.stderr for run_id in three_runs)
 
 
-def test_tilde_past_the_oldest_run_is_one_line(panel_cli: Cli, three_runs: list[str]) -> None:
-    result = panel_cli("show", "acme~3")
+def test_tilde_past_the_oldest_run_is_one_line(module_cli: Cli, three_runs: list[str]) -> None:
+    result = module_cli("show", "acme~3")
     assert result.code == 2 and "has 3 run(s), so ~2 is the oldest" in result.stderr
 
 
 def test_diff_of_a_tool_alone_compares_its_last_two_runs(
-    panel_cli: Cli, three_runs: list[str]
+    module_cli: Cli, three_runs: list[str]
 ) -> None:
     """`panel diff TOOL` is `panel diff TOOL~1 TOOL`."""
-    alone = panel_cli("diff", "acme", "-j").json()
-    explicit = panel_cli("diff", "acme~1", "acme", "--json").json()
+    alone = module_cli("diff", "acme", "-j").json()
+    explicit = module_cli("diff", "acme~1", "acme", "--json").json()
     assert alone == explicit
     assert alone["old_run_id"] == three_runs[1] and alone["new_run_id"] == three_runs[2]
 

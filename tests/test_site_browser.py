@@ -47,9 +47,15 @@ def artifacts() -> Path:
     return path
 
 
-@pytest.fixture
-def site_dir(panel_cli: Callable[..., Result], fake: FakeAnthropic, tmp_path: Path) -> Path:
-    """Three tools reviewed (one with hostile model output), two votes, a comparison, the site."""
+@pytest.fixture(scope="module")
+def site_dir(
+    module_cli: Callable[..., Result],
+    module_fake: FakeAnthropic,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Path:
+    """Three tools reviewed (one with hostile model output), two votes, a comparison, the site:
+    built once for the module's tests, which only read it."""
+    panel_cli, fake, tmp_path = module_cli, module_fake, tmp_path_factory.mktemp("site")
     (tmp_path / "zed.md").write_text(
         "# Zed\n\nZed is a fast collaborative editor written in Rust.\n"
     )
@@ -74,7 +80,7 @@ def site_dir(panel_cli: Callable[..., Result], fake: FakeAnthropic, tmp_path: Pa
     return out
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 

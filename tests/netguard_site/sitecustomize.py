@@ -1,0 +1,14 @@
+"""Loaded at start-up by every Python subprocess the tests start (their PYTHONPATH names this folder).
+
+With PANEL_TEST_NETGUARD=1 the process gets the pytest process's guard: no DNS query and no connect
+beyond loopback (see loopback_guard.py).
+"""
+
+from __future__ import annotations
+
+import os
+
+if os.environ.get("PANEL_TEST_NETGUARD") == "1":
+    import loopback_guard
+
+    loopback_guard.install()
