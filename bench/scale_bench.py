@@ -45,10 +45,30 @@ from panel.store.sqlite import Store  # noqa: E402
 PANEL = str(Path(sys.executable).with_name("panel"))
 PERSONAS = ("builder", "skeptic", "founder", "futurist")
 MODEL = "claude-sonnet-5-5"
-WORDS = (
-    "fast reliable pricing docs onboarding api teams latency scale secure simple stack deploy "
-    "plugin ecosystem migration support cost open source cloud local"
-).split()
+WORDS = [
+    "fast",
+    "reliable",
+    "pricing",
+    "docs",
+    "onboarding",
+    "api",
+    "teams",
+    "latency",
+    "scale",
+    "secure",
+    "simple",
+    "stack",
+    "deploy",
+    "plugin",
+    "ecosystem",
+    "migration",
+    "support",
+    "cost",
+    "open",
+    "source",
+    "cloud",
+    "local",
+]
 READ = """
 import json, sqlite3, sys
 from pathlib import Path
@@ -142,11 +162,12 @@ def seed(home: Path, tools: int) -> int:
             path = store.record_path(run)
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(run.model_dump_json(indent=2) + "\n", encoding="utf-8")
-            p = run.panel
+            p, where = run.panel, str(path.relative_to(home))
+            tool, when, model = run.tool, run.created_at, run.model
             rows.append(
-                (run.run_id, run.tool.slug, run.tool.name, run.created_at, run.model)
-                + (p.decision, p.label, p.mean_score, None, None, str(path.relative_to(home)))
+                (run.run_id, tool.slug, tool.name, when, model, p.decision, p.label, p.mean_score)
             )
+            rows[-1] = (*rows[-1], None, None, where)
     with store.transaction() as db:
         db.executemany(Store._insert_run, rows)
     store.close()

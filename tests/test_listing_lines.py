@@ -79,7 +79,9 @@ def spend(runs: int, usd: float) -> Spend:
 def test_cost_lines_keep_every_label_whole_in_sections():
     """Tools, then models, then the total, a blank line between; no label is cut."""
     tools = {f"tool-{i:05d}-with-a-long-slug": spend(1, 0.0421) for i in range(3)}
-    report = Report(tools=tools, models={"claude-sonnet-5-5": spend(3, 0.1263)}, total=spend(3, 0.1263))
+    report = Report(
+        tools=tools, models={"claude-sonnet-5-5": spend(3, 0.1263)}, total=spend(3, 0.1263)
+    )
     out = cost_lines(report)
     assert [line for line in out if not line.strip()] == ["", ""]
     assert all(any(line.startswith(slug) for line in out) for slug in tools)

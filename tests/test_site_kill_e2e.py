@@ -24,13 +24,14 @@ from tests.runs import make_run, verdict
 pytestmark = pytest.mark.e2e
 TOOLS = 400
 STARTED = 20  # tool pages in the staging folder before the kill: the build is under way
+PERSONAS = ("builder", "skeptic", "founder", "futurist")
 
 
 def seed(home: Path, first: int, count: int) -> None:
     store = Store(home)
     for i in range(first, first + count):
         scores = (80, 40 + i % 50, 70, 65)
-        verdicts = [verdict(p, s) for p, s in zip(("builder", "skeptic", "founder", "futurist"), scores)]
+        verdicts = [verdict(p, s) for p, s in zip(PERSONAS, scores, strict=True)]
         store.save_run(make_run(f"r-{i:04d}", verdicts, slug=f"tool-{i:04d}"))
     store.close()
 

@@ -89,8 +89,8 @@ def fingerprints(
         sa, sb = cat.slug_of[a], cat.slug_of[b]
         for slug in (sa, sb):
             linked.setdefault(slug, []).append(stamped)
-        votes = (cat.votes_of(sa).model_dump(), cat.votes_of(sb).model_dump())
-        fps[links.compare_page(sa, sb)] = digest(base, "compare", stamped, votes)
+        both = (cat.votes_of(sa).model_dump(), cat.votes_of(sb).model_dump())
+        fps[links.compare_page(sa, sb)] = digest(base, "compare", stamped, both)
     for slug in cat.order:
         runs = [cat.stamped(r) for r in cat.runs[slug]]
         votes = cat.votes_of(slug).model_dump()

@@ -179,9 +179,7 @@ class _Renderer:
         """A page's bytes (None: not published) and the problems its records had."""
         pages: dict[str, Callable[[], str | bytes]] = {
             links.INDEX: lambda: render.index_html(self.latest(), self.pairs),
-            links.METHODOLOGY: lambda: render.methodology_html(
-                self.personas, self.prompt_versions
-            ),
+            links.METHODOLOGY: lambda: render.methodology_html(self.personas, self.prompt_versions),
             links.FEED: lambda: atom_feed(self.latest(), site_url=self.site_url),
         }
         if rel in self.tool_of:

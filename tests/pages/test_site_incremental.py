@@ -39,13 +39,16 @@ def out(tmp_path) -> Path:
     return tmp_path / "site"
 
 
+PERSONAS = ("builder", "skeptic", "founder", "futurist")
+
+
 def build(store, out, personas, pairs=PAIRS, versions=None, site_url=None):
     versions = versions or {"system": 1, "persona": 1}
     return build_site(store, out, personas, versions, list(pairs), site_url=site_url)
 
 
 def four(scores=(82, 74, 78, 80)):
-    return [verdict(p, s) for p, s in zip(("builder", "skeptic", "founder", "futurist"), scores)]
+    return [verdict(p, s) for p, s in zip(PERSONAS, scores, strict=True)]
 
 
 def gamma(created_at="2026-11-27T10:00:00+00:00"):
