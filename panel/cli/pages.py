@@ -157,7 +157,9 @@ def site_cmd(
 ) -> None:
     """Write a static site: index, every tool's page, comparisons, methodology and an Atom feed.
 
-    It opens from file:// and works offline. Only pages whose content changed are rewritten.
+    It opens from file:// and works offline. OUT is a link to the latest complete build (kept in
+    .OUT.builds/ beside it), swapped in whole, so readers never see half a site; only the pages
+    whose records, votes, personas or templates changed are rendered again.
     """
     from panel.pages import build_site, parse_pairs
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from rich.console import RenderableType
 from rich.markup import escape
 
+from panel.cli import lines
 from panel.cli.app import DbOpt, HomeOpt, PersonasOpt, app, err, json_flag, out
 from panel.cli.pages import OutOpt, PageFormat, show_page
 from panel.cli.render import (
@@ -19,6 +20,7 @@ from panel.cli.render import (
     persona_names,
     scorecard,
     suspected,
+    tools_lines,
     tools_view,
 )
 from panel.config import resolve
@@ -110,19 +112,29 @@ def history_cmd(
 @app.command("list")
 def list_cmd(
     json_out: Annotated[bool, json_flag("Print the tools as a JSON array.")] = False,
+    limit: Annotated[
+        int | None,
+        typer.Option("--limit", "-n", min=1, help="Only the N most recently reviewed tools."),
+    ] = None,
     home: HomeOpt = None,
     db: DbOpt = None,
 ) -> None:
-    """Every tool reviewed, with its latest label, mean score and date; calls no API."""
+    """Every tool reviewed, with its latest label, mean score and date; calls no API.
+
+    A table on a terminal; plain aligned lines into a pipe or a file, or past 200 tools.
+    """
     settings = resolve(home=home)
     has_runs = database_url(db) is not None or (settings.home / DB_NAME).exists()
     rows = existing_store(settings.home, url=db).tool_rows() if has_runs else []
+    rows = rows[:limit] if limit is not None else rows
     if json_out:
         print(dumps([r.model_dump() for r in rows]))
     elif not rows:
         err.print("panel: no runs yet; start with `panel review FILE|URL`")
-    else:
+    elif lines.as_table(out, len(rows)):
         out.print(tools_view(rows))
+    else:
+        lines.write(tools_lines(rows, out.width))
 
 
 @app.command("diff")

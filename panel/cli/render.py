@@ -14,6 +14,7 @@ from rich.panel import Panel as Box
 from rich.table import Table
 from rich.text import Text
 
+from panel.cli import lines
 from panel.judge.personas import Persona
 from panel.model.run import Run
 from panel.sources.text import strip_control_chars
@@ -272,6 +273,32 @@ def tools_view(rows: Sequence[ToolRow]) -> RenderableType:
             Text(clean(when(r.created_at))),
         )
     return table
+
+
+TOOL_COLUMNS = (
+    lines.Column("tool", shrink=True),
+    lines.Column("slug"),  # the key a command takes: never cut
+    lines.Column("panel"),
+    lines.Column("mean", right=True),
+    lines.Column("runs", right=True),
+    lines.Column("last run"),
+)
+
+
+def tools_lines(rows: Sequence[ToolRow], width: int) -> list[str]:
+    """`panel list` as plain aligned lines, the table's columns and marks without its drawing."""
+    cells = [
+        [
+            clean(r.name),
+            clean(r.slug),
+            clean(r.label) + (f"  {INJECTION_MARK}" if r.injection_suspected else ""),
+            "—" if r.mean_score is None else f"{r.mean_score:g}",
+            str(r.runs),
+            clean(when(r.created_at)),
+        ]
+        for r in rows
+    ]
+    return lines.render(TOOL_COLUMNS, cells, width)
 
 
 def leaderboard(board: Sequence[dict[str, object]], title: str = "leaderboard") -> Table:

@@ -31,6 +31,8 @@ from panel.store.connection import Connection, SchemaTooNew
 DB_NAME = "panel.db"
 # The schema this panel writes; a data home recorded by a newer one is refused, not guessed at.
 SCHEMA_VERSION = 1
+# A verdict's flag set, in a record's JSON (keys are never escaped there, whatever the text says).
+_SUSPECTED = re.compile(rb'"injection_suspected"\s*:\s*true')
 # How many candidates an ambiguous run-id prefix lists.
 AMBIGUOUS_SHOWN = 5
 SCHEMA = """
@@ -489,6 +491,8 @@ class Store:
 
     def tool_rows(self) -> list[ToolRow]:
         """Each tool's latest run with its run count, most recently reviewed first."""
+        counts = self.db.execute("SELECT slug, COUNT(*) AS n FROM runs GROUP BY slug").fetchall()
+        runs = {r["slug"]: r["n"] for r in counts}
         return [
             ToolRow(
                 slug=r["slug"],
@@ -498,7 +502,7 @@ class Store:
                 mean_score=r["mean_score"],
                 created_at=r["created_at"],
                 run_id=r["run_id"],
-                runs=len(self.run_ids(r["slug"])),
+                runs=runs[r["slug"]],
                 injection_suspected=self.injection_suspected(r["run_id"]),
             )
             for r in self.tools()
@@ -510,9 +514,12 @@ class Store:
         Read from the JSON record (the index has no column for it, so older data homes need no
         migration); an unreadable record says nothing, and `show` names its problem.
         """
-        try:
+        row = self.db.execute("SELECT path FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+        try:  # most records say no in their text: only a `true` is worth parsing the record for
+            if row is None or not _SUSPECTED.search((self.home / row["path"]).read_bytes()):
+                return False
             run = self.load_run(run_id)
-        except BadRecord:
+        except (OSError, BadRecord):
             return False
         return any(v.injection_suspected for v in run.verdicts)
 
