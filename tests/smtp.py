@@ -46,7 +46,7 @@ def authenticate(server: Any, session: Any, envelope: Any, mechanism: str, data:
         USER.encode(),
         PASSWORD.encode(),
     )
-    return AuthResult(success=ok)
+    return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd answers the 535
 
 
 class _Controller(Controller):

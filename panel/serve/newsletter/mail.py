@@ -139,15 +139,20 @@ def connect(config: SmtpConfig) -> smtplib.SMTP:
             client = smtplib.SMTP(config.host, config.port, timeout=config.timeout)
             if config.security == "starttls":
                 client.starttls(context=context)
-        if config.username is not None:
-            client.login(config.username, config.password or "")
-    except smtplib.SMTPAuthenticationError as exc:
-        _close(client)
-        raise MailError(f"{config.where} refused the login (SMTP {exc.smtp_code})") from None
     except (OSError, smtplib.SMTPException) as exc:
         _close(client)
         reason = getattr(exc, "strerror", None) or type(exc).__name__
         raise MailError(f"{config.where}: cannot send mail ({reason})") from None
+    if config.username is None:
+        return client
+    try:
+        client.login(config.username, config.password or "")
+    except (OSError, smtplib.SMTPException) as exc:  # a refusal may also drop the connection
+        _close(client)
+        code = getattr(exc, "smtp_code", None)
+        raise MailError(
+            f"{config.where} refused the login" + (f" (SMTP {code})" if code else "")
+        ) from None
     return client
 
 
