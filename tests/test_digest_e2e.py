@@ -45,7 +45,9 @@ def seeded(isolated_env: Path) -> Path:
     ok = [verdict(p, s, f"{p} says <b>bold</b>") for p, s in scores.items()]
     weak = [verdict(p, s - 30) for p, s in scores.items()]
     card = dict(CARD, name="Kestrel", tagline="Queues <script>alert(1)</script> for builders.")
-    store.save_run(make_run("r-kestrel-1", weak, slug="kestrel", card=card, created_at=ago(days=20)))
+    store.save_run(
+        make_run("r-kestrel-1", weak, slug="kestrel", card=card, created_at=ago(days=20))
+    )
     store.save_run(make_run("r-kestrel-2", ok, slug="kestrel", card=card, created_at=ago(days=2)))
     tern = dict(CARD, name="Tern", category="Project Management")
     store.save_run(make_run("r-tern", weak, slug="tern", card=tern, created_at=ago(hours=30)))

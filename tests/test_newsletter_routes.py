@@ -67,7 +67,9 @@ def subscribe(client: TestClient, email: str, **extra: str) -> object:
     form = client.get("/newsletter")
     token = CSRF.search(form.text)
     assert token is not None
-    return client.post("/newsletter/subscribe", data={"csrf": token.group(1), "email": email, **extra})
+    return client.post(
+        "/newsletter/subscribe", data={"csrf": token.group(1), "email": email, **extra}
+    )
 
 
 def path_of(url: str) -> str:

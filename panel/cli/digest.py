@@ -127,7 +127,10 @@ def digest_cmd(
         return
     preview = site.rstrip("/") + "/" + PREVIEW_UNSUBSCRIBE
     if outdir is not None:
-        for name, body in (("digest.html", digest.html(preview)), ("digest.txt", digest.text(preview))):
+        for name, body in (
+            ("digest.html", digest.html(preview)),
+            ("digest.txt", digest.text(preview)),
+        ):
             try:
                 write_atomic(outdir / name, body)
             except OSError as exc:

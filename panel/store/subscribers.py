@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
@@ -107,7 +107,18 @@ class Subscribers:
                        WHERE id = ?""",
                     (fresh, _iso(now), row.id),
                 )
-                return Subscription(self._get(db, fresh), True)
+                return Subscription(
+                    replace(
+                        row,
+                        id=fresh,
+                        status="pending",
+                        created_at=_iso(now),
+                        confirmed_at=None,
+                        unsubscribed_at=None,
+                        mailed_at=None,
+                    ),
+                    True,
+                )
         if row.status == "confirmed":
             return Subscription(row, False)
         due = row.mailed_at is None or datetime.fromisoformat(row.mailed_at) + resend <= now

@@ -16,12 +16,12 @@ from panel.errors import InputError
 from panel.judge.personas import Persona
 from panel.model import Run
 from panel.pages import links
-from panel.pages.views import WORDS, card_view, day, scorecard, score_text
+from panel.pages.views import WORDS, card_view, day, score_text, scorecard
 from panel.serve.newsletter import render
 from panel.store.sqlite import Store
 
 # `--since`: a number and a unit (hours, days, weeks), from an hour to a year.
-_SPAN = re.compile(r"^\s*(\d{1,6})\s*([hdw])\s*$", re.IGNORECASE)
+_SPAN = re.compile(r"^\s*(\d{1,6})\s*([hdw])\s*$", re.IGNORECASE | re.ASCII)
 UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
 MIN_SINCE = timedelta(hours=1)
 MAX_SINCE = timedelta(days=365)
