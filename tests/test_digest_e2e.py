@@ -14,6 +14,7 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from panel.serve.newsletter import newsletter_routes
+from panel.store.open import open_store
 from panel.store.sqlite import Store
 from panel.store.subscribers import Subscribers
 from tests.conftest import Result
@@ -38,9 +39,12 @@ def smtp() -> Iterator[SmtpSink]:
 
 
 @pytest.fixture
-def seeded(isolated_env: Path) -> Path:
-    """Three tools: two reviewed this week (one of them twice), one a month ago."""
-    store = Store(isolated_env)
+def seeded(isolated_env: Path, request: pytest.FixtureRequest) -> Path:
+    """Three tools: two reviewed this week (one of them twice), one a month ago; in the store of
+    the test's backend when it has one (PANEL_DATABASE_URL, set before the store opens)."""
+    if "backend" in request.fixturenames:
+        request.getfixturevalue("backend")
+    store = open_store(isolated_env)
     scores = {"builder": 82, "skeptic": 55, "founder": 74, "futurist": 68}
     ok = [verdict(p, s, f"{p} says <b>bold</b>") for p, s in scores.items()]
     weak = [verdict(p, s - 30) for p, s in scores.items()]
@@ -60,7 +64,7 @@ def seeded(isolated_env: Path) -> Path:
 @pytest.fixture
 def reader(seeded: Path, smtp: SmtpSink) -> Iterator[Callable[[str, bool], None]]:
     """Subscribe an address through the routes (and confirm it, or not)."""
-    store = Store(seeded)
+    store = open_store(seeded)
     app = Starlette(
         routes=newsletter_routes(store, secret=SECRET.encode(), smtp_url=smtp.url, base_url=BASE)
     )
@@ -93,6 +97,7 @@ def digests(smtp: SmtpSink) -> list:  # type: ignore[type-arg]
 
 
 def test_digest_goes_to_confirmed_readers_only_until_they_unsubscribe(
+    backend: str,
     panel_cli: Callable[..., Result],
     smtp: SmtpSink,
     reader: Callable[[str, bool], None],

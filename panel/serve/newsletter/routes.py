@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -98,21 +99,25 @@ def checked_email(raw: str) -> str:
     return str(checked.normalized).lower()
 
 
-class _PerThread:
-    """The store on the calling thread: the one given on its own thread, a second connection
-    (`Store.another`) on any other, as an SQLite connection serves only the thread that made it."""
+class _Held:
+    """The store for one operation: the one given on its own thread; on any other thread a second
+    connection (`Store.another`), closed after the operation, as an SQLite connection serves only
+    the thread that made it. Subscriptions are rare: a connection each costs nothing that counts."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
         self.owner = threading.get_ident()
-        self.local = threading.local()
 
-    def subscribers(self) -> Subscribers:
+    @contextmanager
+    def subscribers(self) -> Iterator[Subscribers]:
         if threading.get_ident() == self.owner:
-            return Subscribers(self.store)
-        if not hasattr(self.local, "subscribers"):
-            self.local.subscribers = Subscribers(self.store.another())
-        return self.local.subscribers  # type: ignore[no-any-return]
+            yield Subscribers(self.store)
+            return
+        other = self.store.another()
+        try:
+            yield Subscribers(other)
+        finally:
+            other.close()
 
 
 def newsletter_routes(
@@ -128,7 +133,7 @@ def newsletter_routes(
     config = smtp_config(smtp_url) if smtp_url else None
     tokens = Tokens(secret)
     guard = Guard(secret)
-    held = _PerThread(store)
+    held = _Held(store)
     home = base_url.rstrip("/") + "/"
     secure = base_url.lower().startswith("https://")
 
@@ -181,8 +186,8 @@ def newsletter_routes(
             email = checked_email(form.get("email", ""))
         except ValueError as exc:
             return form_page(request, str(exc), 400)
-        subscribers = held.subscribers()
-        done = subscribers.subscribe(email)
+        with held.subscribers() as subscribers:
+            done = subscribers.subscribe(email)
         sid = done.subscriber.id
         if done.send_confirmation:
             mail = confirmation_mail(config, tokens, base_url, sid, email)
@@ -197,7 +202,8 @@ def newsletter_routes(
                     ("We could not send the confirmation mail just now; please try again later.",),
                     503,
                 )
-            subscribers.mailed(sid)
+            with held.subscribers() as subscribers:
+                subscribers.mailed(sid)
             log.info("newsletter: confirmation mailed to subscriber %s", sid)
         return message(
             "Check your inbox",
@@ -209,7 +215,11 @@ def newsletter_routes(
 
     async def confirm(request: Request) -> Response:
         sid = tokens.confirmed_id(request.path_params["token"])
-        if sid is None or held.subscribers().confirm(sid) is None:
+        confirmed = None
+        if sid is not None:
+            with held.subscribers() as subscribers:
+                confirmed = subscribers.confirm(sid)
+        if sid is None or confirmed is None:
             return message("Link not valid", BAD_LINK, 400)
         log.info("newsletter: subscriber %s confirmed", sid)
         return message(
@@ -219,7 +229,10 @@ def newsletter_routes(
 
     def unsubscribe_target(request: Request) -> str | None:
         sid = tokens.unsubscribed_id(request.path_params["token"])
-        return sid if sid is not None and held.subscribers().get(sid) is not None else None
+        if sid is None:
+            return None
+        with held.subscribers() as subscribers:
+            return sid if subscribers.get(sid) is not None else None
 
     async def unsubscribe_form(request: Request) -> Response:
         # a GET changes nothing: mail scanners open links; the button (or one-click) POSTs
@@ -236,7 +249,8 @@ def newsletter_routes(
         sid = unsubscribe_target(request)
         if sid is None:
             return message("Link not valid", ("This unsubscribe link is not valid.",), 400)
-        held.subscribers().unsubscribe(sid)
+        with held.subscribers() as subscribers:
+            subscribers.unsubscribe(sid)
         log.info("newsletter: subscriber %s unsubscribed", sid)
         return message("Unsubscribed", ("You will get no more mail from us.",))
 
