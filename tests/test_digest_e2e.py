@@ -171,9 +171,10 @@ def test_a_since_out_of_bounds_is_one_line(panel_cli: Callable[..., Result], sin
 
 
 def test_a_wider_since_reaches_older_runs(panel_cli: Callable[..., Result], seeded: Path) -> None:
-    """--since 45d includes last month's tool."""
+    """--since 45d includes last month's tool, and says its span."""
     result = panel_cli("digest", "--since", "45d")
     assert result.code == 0 and "Oldie:" in result.stdout
+    assert result.stdout.startswith("panel: The verdicts of the last 45d, ")
 
 
 @pytest.mark.parametrize(
@@ -242,6 +243,15 @@ def test_send_needs_the_signing_secret(
     env = {"PANEL_SMTP_URL": smtp.url, "PANEL_BASE_URL": BASE}
     result = panel_cli("digest", "--send", env=env)
     assert result.code == 2 and "PANEL_SECRET_KEY is not set" in result.stderr
+
+
+def test_send_needs_the_sites_public_url(
+    panel_cli: Callable[..., Result], smtp: SmtpSink, seeded: Path
+) -> None:
+    """Mailed links must point at the live site: --send without --base-url is one line."""
+    env = {"PANEL_SMTP_URL": smtp.url, "PANEL_SECRET_KEY": SECRET}
+    result = panel_cli("digest", "--send", env=env)
+    assert result.code == 2 and "--base-url or PANEL_BASE_URL" in result.stderr
 
 
 def test_nothing_reviewed_in_the_span_sends_nothing(

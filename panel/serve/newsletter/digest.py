@@ -79,9 +79,14 @@ class Digest:
     pairs: list[DigestPair]
 
     @property
+    def heading(self) -> str:
+        week = parse_since(self.since) == timedelta(weeks=1)
+        return "This week's verdicts" if week else f"The verdicts of the last {self.since}"
+
+    @property
     def subject(self) -> str:
         tools = f"{len(self.items)} tool{'s' if len(self.items) != 1 else ''}"
-        return f"panel: this week's verdicts ({tools}, to {self.end})"
+        return f"panel: {self.heading[0].lower()}{self.heading[1:]} ({tools}, to {self.end})"
 
     def text(self, unsubscribe_url: str) -> str:
         return render.text("digest.txt", digest=self, unsubscribe_url=unsubscribe_url)
