@@ -313,6 +313,21 @@ def test_without_a_mail_server_the_form_says_it_is_not_set_up(
     assert client.post("/newsletter/subscribe", data={"email": ADDRESS}).status_code == 503
 
 
+@pytest.mark.parametrize(
+    ("secret", "base_url", "error"),
+    [
+        (b"short", BASE, "at least 16 bytes"),
+        (SECRET, "javascript:alert(1)", "absolute http"),
+    ],
+)
+def test_a_weak_secret_or_bad_base_url_fails_when_the_routes_are_made(
+    store: Store, secret: bytes, base_url: str, error: str
+) -> None:
+    """A guessable secret or a base URL that is no http(s) URL is refused at start-up."""
+    with pytest.raises(ConfigError, match=error):
+        newsletter_routes(store, secret=secret, smtp_url=None, base_url=base_url)
+
+
 def test_a_malformed_mail_url_fails_when_the_routes_are_made(store: Store) -> None:
     """A bad smtp_url is refused at start-up, without its password."""
     with pytest.raises(ConfigError, match=r"scheme must be smtp") as info:

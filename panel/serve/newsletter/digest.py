@@ -18,7 +18,7 @@ from panel.model import Run
 from panel.pages import links
 from panel.pages.views import WORDS, card_view, day, score_text, scorecard
 from panel.serve.newsletter import render
-from panel.store.sqlite import Store
+from panel.store.sqlite import BadRecord, Store
 
 # `--since`: a number and a unit (hours, days, weeks), from an hour to a year.
 _SPAN = re.compile(r"^\s*(\d{1,6})\s*([hdw])\s*$", re.IGNORECASE | re.ASCII)
@@ -96,27 +96,29 @@ class Digest:
 
 
 def runs_since(store: Store, start: datetime) -> list[str]:
-    """The latest run of each tool made at or after `start`, oldest first (index rows only)."""
-    rows = store.db.execute(
-        f"SELECT run_id, slug, created_at FROM runs ORDER BY created_at, {store._seq}"
-    ).fetchall()
-    latest: dict[str, str] = {}
-    for row in rows:
-        when = _when(row["created_at"])
-        if when is not None and when >= start:
-            latest.pop(row["slug"], None)  # re-inserted, so the order is that of the last run
-            latest[row["slug"]] = row["run_id"]
-    return list(latest.values())
+    """Each tool's latest run when it was made at or after `start`, newest first."""
+    return [
+        row["run_id"]
+        for row in store.tools()
+        if (when := _when(row["created_at"])) is not None and when >= start
+    ]
+
+
+def _previous_label(store: Store, run: Run) -> str:
+    """The label of the tool's run before `run`, or "" (none, or its record is unreadable)."""
+    ids = store.run_ids(run.tool.slug)
+    before = ids[: ids.index(run.run_id)] if run.run_id in ids else []
+    if not before:
+        return ""
+    try:
+        return store.load_run(before[-1]).panel.label
+    except BadRecord:
+        return ""
 
 
 def _item(store: Store, run: Run, personas: Sequence[Persona], site: str) -> DigestItem:
     card = card_view(run)
-    ids = store.run_ids(run.tool.slug)
-    before = ids[: ids.index(run.run_id)] if run.run_id in ids else []
-    was = ""
-    if before:
-        row = store.db.execute("SELECT label FROM runs WHERE run_id = ?", (before[-1],)).fetchone()
-        was = row["label"] if row else ""
+    was = _previous_label(store, run)
     return DigestItem(
         name=card.name,
         url=site + links.tool_page(run.tool.slug),
@@ -151,7 +153,7 @@ def build_digest(
     site = base_url.rstrip("/") + "/"
     problems = [] if problems is None else problems
     runs = store.readable_runs(runs_since(store, start), problems)
-    items = [_item(store, run, personas, site) for run in reversed(runs)]  # newest first
+    items = [_item(store, run, personas, site) for run in runs]
     recent = {run.tool.slug for run in runs}
     found: list[DigestPair] = []
     for name_a, name_b in pairs:

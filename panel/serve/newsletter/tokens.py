@@ -12,6 +12,8 @@ from datetime import timedelta
 
 from itsdangerous import BadData, URLSafeSerializer, URLSafeTimedSerializer
 
+from panel.errors import ConfigError
+
 # How long a confirmation link works; after it, subscribing again mails a new one.
 DEFAULT_CONFIRM_MAX_AGE = timedelta(hours=48)
 # The shortest secret we sign with: anything less can be guessed offline from one link.
@@ -29,7 +31,7 @@ class Tokens:
         self, secret: bytes, *, confirm_max_age: timedelta = DEFAULT_CONFIRM_MAX_AGE
     ) -> None:
         if len(secret) < MIN_SECRET_BYTES:
-            raise ValueError(f"the newsletter secret must be at least {MIN_SECRET_BYTES} bytes")
+            raise ConfigError(f"the newsletter secret must be at least {MIN_SECRET_BYTES} bytes")
         signer = {"digest_method": hashlib.sha256}
         self._confirm = URLSafeTimedSerializer(secret, salt=CONFIRM_SALT, signer_kwargs=signer)
         self._unsubscribe = URLSafeSerializer(secret, salt=UNSUBSCRIBE_SALT, signer_kwargs=signer)
