@@ -30,6 +30,7 @@ COMMANDS = [
     ["site", "public"],
     ["vote", "acme", "ship", "--voter", "ana"],
     ["db", "upgrade"],
+    ["digest"],
 ]
 
 

@@ -111,6 +111,19 @@ MIGRATIONS: list[str] = [
         data BYTEA NOT NULL
     );
     """,
+    # 3: the newsletter's subscribers (double opt-in); links carry `id`, never the address (SQLite
+    # creates the same table in `panel.store.subscribers`)
+    """
+    CREATE TABLE subscribers (
+        id TEXT PRIMARY KEY,
+        email TEXT NOT NULL UNIQUE,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'confirmed', 'unsubscribed')),
+        created_at TEXT NOT NULL,
+        confirmed_at TEXT,
+        unsubscribed_at TEXT,
+        mailed_at TEXT
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
