@@ -65,7 +65,7 @@ def loopback_only() -> None:
     """Nothing may connect anywhere but loopback (127.0.0.0/8 covers the rebinding tests' 127.0.0.2),
     and no name is looked up in DNS: only loopback names and address literals resolve."""
     socket_allow_hosts(["127.0.0.0/8", "::1"])
-    loopback_guard.install()
+    loopback_guard.install(connect=False)
 
 
 @pytest.fixture

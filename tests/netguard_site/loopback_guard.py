@@ -31,6 +31,8 @@ def is_loopback(host: object) -> bool:
 
 
 def _is_literal(host: object) -> bool:
+    """An address the resolver reads without DNS: IPv4/IPv6 text, and the numeric forms
+    inet_aton takes (`2130706433`, `0x7f000001`, `127.1`), which the SSRF tests rely on."""
     if isinstance(host, bytes):
         host = host.decode("ascii", "replace")
     if not isinstance(host, str):
@@ -38,7 +40,10 @@ def _is_literal(host: object) -> bool:
     try:
         ipaddress.ip_address(host.split("%", 1)[0])
     except ValueError:
-        return False
+        try:
+            socket.inet_aton(host)
+        except OSError:
+            return False
     return True
 
 
@@ -67,8 +72,10 @@ def guarded_connect_ex(self: socket.socket, address: Any) -> int:
     return _real_connect_ex(self, address)
 
 
-def install() -> None:
-    """Patch the socket module of this interpreter (idempotent)."""
+def install(*, connect: bool = True) -> None:
+    """Patch the socket module of this interpreter (idempotent). The pytest process keeps
+    pytest-socket's connect guard (`connect=False`); subprocesses get this one."""
     socket.getaddrinfo = guarded_getaddrinfo
-    socket.socket.connect = guarded_connect  # type: ignore[method-assign]
-    socket.socket.connect_ex = guarded_connect_ex  # type: ignore[method-assign]
+    if connect:
+        socket.socket.connect = guarded_connect  # type: ignore[method-assign]
+        socket.socket.connect_ex = guarded_connect_ex  # type: ignore[method-assign]
