@@ -18,6 +18,7 @@ from panel.judge.personas import Persona
 from panel.model import Run
 from panel.pages import links, render
 from panel.pages.feed import atom_feed
+from panel.store.pairs import latest_pairwise
 from panel.store.sqlite import Store
 
 _VS = re.compile(r"(?:^|\s+)vs\.?(?:\s+|$)", re.IGNORECASE)
@@ -110,7 +111,12 @@ def site_pages(
         )
     for ra, rb in resolved:
         pages[links.compare_page(ra.tool.slug, rb.tool.slug)] = render.compare_html(
-            ra, rb, personas, store.votes(ra.tool.slug), store.votes(rb.tool.slug)
+            ra,
+            rb,
+            personas,
+            store.votes(ra.tool.slug),
+            store.votes(rb.tool.slug),
+            latest_pairwise(store, ra.tool.slug, rb.tool.slug),
         )
     return {p: v if isinstance(v, bytes) else v.encode("utf-8") for p, v in pages.items()}
 
