@@ -22,13 +22,18 @@ FILLER = "It is described in plain words, one claim after another, for a careful
 
 
 @pytest.fixture
-def two_tools(panel_cli, tmp_path: Path) -> None:
-    """Zed and Kestrel reviewed, each from a document long enough for the prompt cache."""
+def two_tools(fake, isolated_env: Path, tmp_path: Path, monkeypatch) -> None:
+    """Zed and Kestrel reviewed (in-process, against the fake), each from a document long
+    enough for the prompt cache."""
+    import panel
+
+    monkeypatch.setenv("ANTHROPIC_API_KEY", fake.api_key)
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", fake.url)
     for name, text in (("Zed", ZED), ("Kestrel", KESTREL)):
         path = tmp_path / f"{name.lower()}.md"
         path.write_text(text + FILLER * 60, encoding="utf-8")
-        result = panel_cli("review", str(path), "--name", name)
-        assert result.code == 0, result.stderr
+        run = panel.review(str(path), name=name, home=isolated_env)
+        assert run.panel.decision != "incomplete"
 
 
 def pairwise_calls(fake: FakeAnthropic) -> list[dict]:
