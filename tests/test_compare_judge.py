@@ -40,9 +40,8 @@ def pairwise_calls(fake: FakeAnthropic) -> list[dict]:
     return [
         r
         for r in fake.message_requests
-        if "pick" in r.get("output_config", {}).get("format", {}).get("schema", {}).get(
-            "properties", {}
-        )
+        if "pick"
+        in r.get("output_config", {}).get("format", {}).get("schema", {}).get("properties", {})
     ]
 
 

@@ -30,7 +30,7 @@ def vote(ab: str, ba: str, persona: str = "builder") -> PairwiseVote:
     ],
 )
 def test_side_of_maps_positions_to_tools(position, order, side):
-    """"first" names A when A's documents came first, and B when B's did."""
+    """ "first" names A when A's documents came first, and B when B's did."""
     assert side_of(position, order) == side
 
 

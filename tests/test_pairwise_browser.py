@@ -45,7 +45,11 @@ def test_compare_page_shows_pairwise_verdict(judged_site: Path, browser: object)
     url = (judged_site / "compare" / "zed-vs-kestrel.html").as_uri()
     for width in WIDTHS:
         page, problems = open_page(browser, width, url)
-        for text in ("Which should you ship?", "Zed · 4 of 4 reviewers, order-stable", "Pick Kestrel if"):
+        for text in (
+            "Which should you ship?",
+            "Zed · 4 of 4 reviewers, order-stable",
+            "Pick Kestrel if",
+        ):
             assert page.get_by_text(text, exact=False).first.is_visible(), (width, text)
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"the page is {overflow}px wider than {width}px"

@@ -10,7 +10,8 @@ from panel.store.pairs import latest_pairwise, save_pairwise
 def record(pair_id: str, created_at: str, position: str = "first") -> Pairwise:
     answer = PairwisePick(pick=position, reason="r", pick_first_if="x", pick_second_if="y")
     other = "second" if position == "first" else "first"
-    votes = [vote_of("builder", 1, [ask_of("ab", answer), ask_of("ba", answer.model_copy(update={"pick": other}))])]
+    swapped = answer.model_copy(update={"pick": other})
+    votes = [vote_of("builder", 1, [ask_of("ab", answer), ask_of("ba", swapped)])]
     return Pairwise(
         pair_id=pair_id,
         created_at=created_at,

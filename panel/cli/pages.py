@@ -134,8 +134,15 @@ def compare_cmd(
     personas = load_personas(settings.personas_dir)
     if judge:
         prompts = Prompts(settings.prompts_dir)
-        kw = {"settings": settings, "personas": personas, "prompts": prompts, "store": store}
-        if not judge_pairs([(a, b)], max_cost=max_cost, dry_run=dry_run, **kw):
+        if not judge_pairs(
+            [(a, b)],
+            settings=settings,
+            personas=personas,
+            prompts=prompts,
+            store=store,
+            max_cost=max_cost,
+            dry_run=dry_run,
+        ):
             return  # a dry run: the estimate was the answer
     pairwise = latest_pairwise(store, a.tool.slug, b.tool.slug)
     votes_a, votes_b = store.votes(a.tool.slug), store.votes(b.tool.slug)
@@ -201,9 +208,16 @@ def site_cmd(
     prompts = Prompts(settings.prompts_dir)
     if judge:
         runs = [two_runs(store, x, y) for x, y in pairs]
-        kw = {"settings": settings, "personas": load_personas(settings.personas_dir)}
-        if not judge_pairs(runs, prompts=prompts, store=store, max_cost=max_cost, dry_run=dry_run, **kw):
-            return
+        if not judge_pairs(
+            runs,
+            settings=settings,
+            personas=load_personas(settings.personas_dir),
+            prompts=prompts,
+            store=store,
+            max_cost=max_cost,
+            dry_run=dry_run,
+        ):
+            return  # a dry run
     versions = {name: prompts.version(name) for name in PROMPTS}
     try:
         report = build_site(

@@ -1069,10 +1069,13 @@ class FakeAnthropic:
     def _pairwise_answer(self, params: dict[str, Any], text: str) -> dict[str, str]:
         """Which of two document groups a persona would ship: a stable preference per persona and
         pair of tools (the same whichever group comes first), unless a knob says otherwise."""
-        groups = (self._document_groups(params) + [[], []])[:2]
+        groups = [*self._document_groups(params), [], []][:2]
         found = PERSONA_IN_TEXT.search(text)
         persona = (found.group(1) if found else "").lower()
-        names = [_group_subject(g) or f"the {p} tool" for g, p in zip(groups, ("first", "second"))]
+        positions = ("first", "second")
+        names = [
+            _group_subject(g) or f"the {p} tool" for g, p in zip(groups, positions, strict=True)
+        ]
         if self.pairwise_bias == "first":
             pick = "first"
         elif self.pairwise_prefer is not None:

@@ -97,8 +97,10 @@ class Matchup:
         """A file_id for every document: the registry's, else one upload of the document read again."""
         for side in ("a", "b"):
             for ref in self.refs(side):
-                known = None if self.registry.inline else self.store.file_id(
-                    self.registry.endpoint, ref.sha256
+                known = (
+                    None
+                    if self.registry.inline
+                    else self.store.file_id(self.registry.endpoint, ref.sha256)
                 )
                 if known:
                     self.ids[ref.sha256] = known

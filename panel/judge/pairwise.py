@@ -17,6 +17,7 @@ from panel.model.pairwise import (
     PairwiseVote,
     Position,
     Side,
+    Winner,
 )
 
 ORDERS: tuple[Order, Order] = ("ab", "ba")
@@ -91,10 +92,7 @@ def decide_pair(votes: Sequence[PairwiseVote], name_a: str, name_b: str) -> Pair
     flipped = sum(v.pick == "tie" and not v.order_stable for v in ok)
     counts = {"a": a, "b": b, "ties": ties, "flipped": flipped, "answered": len(ok)}
     failed = len(votes) - len(ok)
-    if not ok:
-        winner = "incomplete"
-    else:
-        winner = "a" if a > b else "b" if b > a else "tie"
+    winner: Winner = "incomplete" if not ok else "a" if a > b else "b" if b > a else "tie"
     label = pair_label(winner, name_a, name_b, a=a, b=b, ties=ties, flipped=flipped, failed=failed)
     return PairwiseDecision(winner=winner, failed=failed, label=label, **counts)
 

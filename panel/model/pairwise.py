@@ -33,15 +33,15 @@ class PairwisePick(BaseModel):
     )
     reason: str = Field(
         min_length=1,
-        description="Two or three sentences through your lens naming the difference that decides it.",
+        description="Two or three sentences through your lens: the difference that decides it.",
     )
     pick_first_if: str = Field(
         min_length=1,
-        description="One line ending the sentence 'Pick the first tool if ...': who or what it suits better.",
+        description="One line ending 'Pick the first tool if ...': who or what it suits better.",
     )
     pick_second_if: str = Field(
         min_length=1,
-        description="One line ending the sentence 'Pick the second tool if ...': who or what it suits better.",
+        description="One line ending 'Pick the second tool if ...': who or what it suits better.",
     )
 
 

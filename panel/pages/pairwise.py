@@ -71,7 +71,10 @@ def pairwise_view(
                 PairwiseRow(persona, "failed", f"failed: {vote.error or 'no answer'}", "", "", [])
             )
             continue
-        lines = [(f"Pick {names['a']} if", vote.pick_a_if), (f"Pick {names['b']} if", vote.pick_b_if)]
+        lines = [
+            (f"Pick {names['a']} if", vote.pick_a_if),
+            (f"Pick {names['b']} if", vote.pick_b_if),
+        ]
         rows.append(
             PairwiseRow(
                 persona,

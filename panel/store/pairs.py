@@ -11,8 +11,8 @@ import sqlite3
 
 from pydantic import ValidationError
 
-from panel.model.pairwise import Pairwise
 from panel.errors import PanelError
+from panel.model.pairwise import Pairwise
 from panel.store.sqlite import BadRecord, Store, write_atomic
 
 SQLITE_TABLE = """

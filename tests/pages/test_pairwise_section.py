@@ -16,7 +16,9 @@ HOSTILE = "<script>alert(1)</script>"
 
 def answer(position: str, first_if: str = "you need speed", second_if: str = "you need phones"):
     return PairwisePick(
-        pick=position, reason=f"It decides it {HOSTILE}.", pick_first_if=first_if,
+        pick=position,
+        reason=f"It decides it {HOSTILE}.",
+        pick_first_if=first_if,
         pick_second_if=second_if,
     )
 
@@ -25,10 +27,14 @@ def answer(position: str, first_if: str = "you need speed", second_if: str = "yo
 def record(acme, beta) -> Pairwise:
     """Three personas pick Acme in both orders; the Futurist picks whichever came first."""
     votes = [
-        vote_of(p, 1, [ask_of("ab", answer("first")), ask_of("ba", answer("second", "phones", "speed"))])
+        vote_of(
+            p, 1, [ask_of("ab", answer("first")), ask_of("ba", answer("second", "phones", "speed"))]
+        )
         for p in ("builder", "skeptic", "founder")
     ]
-    votes.append(vote_of("futurist", 1, [ask_of("ab", answer("first")), ask_of("ba", answer("first"))]))
+    votes.append(
+        vote_of("futurist", 1, [ask_of("ab", answer("first")), ask_of("ba", answer("first"))])
+    )
     return Pairwise(
         pair_id="20261201T000000-abcd",
         model="claude-sonnet-5-5",
@@ -52,11 +58,14 @@ def test_section_shows_each_persona_pick(acme, beta, personas, parse, record):
     """Each persona's pick reads with its stability; a flipped pick says which way it went."""
     text = parse(compare_html(acme, beta, personas, Votes(), Votes(), record)).text
     assert "Builder Acme order-stable: the same pick in both orders" in text
-    assert "Futurist Tie flipped with the order: Acme when Acme came first, Beta when Beta came first" in text
+    assert (
+        "Futurist Tie flipped with the order: Acme when Acme came first, Beta when Beta came first"
+        in text
+    )
 
 
 def test_pick_if_lines_in_page_order(acme, beta, personas, parse, record):
-    """"Pick A if" comes before "Pick B if", in the page's order, whichever way the record has them."""
+    """ "Pick A if" comes before "Pick B if", in the page's order, whichever way the record has them."""
     for first, second in ((acme, beta), (beta, acme)):
         text = parse(compare_html(first, second, personas, Votes(), Votes(), record)).text
         lead = f"Pick {first.tool.name} if"
@@ -72,7 +81,10 @@ def test_model_text_is_escaped(acme, beta, personas, record):
 
 def test_no_record_no_section(acme, beta, personas, parse):
     """Without a stored comparison the page has no pairwise section."""
-    assert "Which should you ship?" not in parse(compare_html(acme, beta, personas, Votes(), Votes())).text
+    assert (
+        "Which should you ship?"
+        not in parse(compare_html(acme, beta, personas, Votes(), Votes())).text
+    )
 
 
 def test_markdown_section(acme, beta, personas, record):
