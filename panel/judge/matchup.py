@@ -86,11 +86,11 @@ class Matchup:
         return self.runs[side].documents
 
     async def load(self, side: str, ref: DocumentRef) -> Document:
-        """A stored document read again from its source (a file, a URL, the record's text)."""
-        if ref.sha256 not in self.loaded:
+        """A stored document read again from its source (a file, a URL, the record's text). One
+        that cannot be read stops `prepare` before any call, and fails as data after a 404."""
+        if ref.sha256 not in self.loaded:  # on this thread: the store's connection is its own
             run = self.runs[side]
-            doc = await asyncio.to_thread(reload, ref, run.run_id, self.settings, self.store)
-            self.loaded[ref.sha256] = doc
+            self.loaded[ref.sha256] = reload(ref, run.run_id, self.settings, self.store)
         return self.loaded[ref.sha256]
 
     async def prepare(self) -> None:
