@@ -74,9 +74,11 @@ def test_a_database_from_before_blobs_is_upgraded_deliberately(panel_cli: Cli, p
     refused = panel_cli("list", env=env)
     assert refused.code == 2 and refused.stderr.count("\n") == 1
     assert (
-        "schema version 1 is older than this panel's (2); run `panel db upgrade`" in refused.stderr
+        f"schema version 1 is older than this panel's ({SCHEMA_VERSION}); run `panel db upgrade`"
+        in refused.stderr
     )
-    assert panel_cli("db", "upgrade", env=env).stdout.endswith("schema version 1 -> 2\n")
+    upgraded = panel_cli("db", "upgrade", env=env).stdout
+    assert upgraded.endswith(f"schema version 1 -> {SCHEMA_VERSION}\n")
     with psycopg.connect(pg_url, autocommit=True) as conn:
         assert conn.execute("SELECT COUNT(*) FROM blobs").fetchone() == (0,)
         assert conn.execute("SELECT voter FROM votes").fetchall() == [("bo",)]

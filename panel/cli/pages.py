@@ -14,7 +14,8 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from panel.cli.app import DbOpt, HomeOpt, PersonasOpt, app, err, out
+from panel.cli.app import DbOpt, HomeOpt, ModelOpt, PersonasOpt, app, err, out
+from panel.cli.judging import DryRunOpt, JudgeOpt, MaxCostOpt, judge_pairs, pairwise_table
 from panel.cli.render import DECISION_STYLE, clean
 from panel.config import resolve
 from panel.errors import InputError
@@ -24,6 +25,7 @@ from panel.model.run import Run
 from panel.pages.links import safe_href
 from panel.pages.views import CompareView, compare_view
 from panel.store.open import existing_store
+from panel.store.pairs import latest_pairwise
 from panel.store.sqlite import Store, write_atomic
 
 PROMPTS = ("system", "persona", "card", "repair")
@@ -95,6 +97,8 @@ def compare_table(view: CompareView) -> RenderableType:
             for row in (pair.a, pair.b)
         ]
         scorecard.add_row(Text(clean(pair.name)), *cells)
+    if view.pairwise is not None:
+        return Group(decision, Text(""), pairwise_table(view.pairwise), Text(""), scorecard)
     return Group(decision, Text(""), scorecard)
 
 
@@ -110,27 +114,51 @@ def compare_cmd(
     ] = CompareFormat.text,
     json_out: Annotated[bool, typer.Option("--json", "-j", help="Same as --format json.")] = False,
     dest: OutOpt = None,
+    judge: JudgeOpt = False,
+    dry_run: DryRunOpt = False,
+    max_cost: MaxCostOpt = None,
+    model: ModelOpt = None,
     home: HomeOpt = None,
     db: DbOpt = None,
     personas_dir: PersonasOpt = None,
 ) -> None:
-    """A vs B: which should you ship? Both panels side by side, from the records; no API call."""
+    """A vs B: which should you ship? Both panels side by side, from the records, with the latest
+    pairwise verdict if one is stored; `--judge` asks the panel for a new one (API calls)."""
     from panel.pages import compare_html, compare_markdown
 
-    settings = resolve(home=home, personas_dir=personas_dir)
-    store = existing_store(settings.home, url=db)
+    if (dry_run or max_cost is not None or model is not None) and not judge:
+        raise InputError("--dry-run, --max-cost and --model go with --judge")
+    settings = resolve(home=home, model=model, personas_dir=personas_dir)
+    store = existing_store(settings.home, writable=judge and not dry_run, url=db)
     a, b = two_runs(store, tool_a, tool_b)
     personas = load_personas(settings.personas_dir)
+    if judge:
+        prompts = Prompts(settings.prompts_dir)
+        if not judge_pairs(
+            [(a, b)],
+            settings=settings,
+            personas=personas,
+            prompts=prompts,
+            store=store,
+            max_cost=max_cost,
+            dry_run=dry_run,
+        ):
+            return  # a dry run: the estimate was the answer
+    pairwise = latest_pairwise(store, a.tool.slug, b.tool.slug)
     votes_a, votes_b = store.votes(a.tool.slug), store.votes(b.tool.slug)
     fmt = CompareFormat.json if json_out else fmt
     if fmt is CompareFormat.html:
-        emit_page(compare_html(a, b, personas, votes_a, votes_b), dest)
+        emit_page(compare_html(a, b, personas, votes_a, votes_b, pairwise), dest)
     elif fmt is CompareFormat.md:
-        emit_page(compare_markdown(a, b, personas, votes_a, votes_b), dest)
+        emit_page(compare_markdown(a, b, personas, votes_a, votes_b, pairwise), dest)
     else:
-        view = compare_view(a, b, personas, votes_a, votes_b)
+        view = compare_view(a, b, personas, votes_a, votes_b, pairwise)
         if fmt is CompareFormat.json:
-            data = {"runs": [a.run_id, b.run_id], **dataclasses.asdict(view)}
+            data = {
+                "runs": [a.run_id, b.run_id],
+                **dataclasses.asdict(view),
+                "pairwise_record": None if pairwise is None else pairwise.model_dump(mode="json"),
+            }
             emit_page(json.dumps(data, indent=2, ensure_ascii=False), dest)
         elif dest is not None:
             raise InputError("--out needs --format html, md or json")
@@ -151,6 +179,10 @@ def site_cmd(
             "--site-url", help="Where the site will live, for absolute links in the feed."
         ),
     ] = None,
+    judge: JudgeOpt = False,
+    dry_run: DryRunOpt = False,
+    max_cost: MaxCostOpt = None,
+    model: ModelOpt = None,
     home: HomeOpt = None,
     db: DbOpt = None,
     personas_dir: PersonasOpt = None,
@@ -160,17 +192,34 @@ def site_cmd(
     It opens from file:// and works offline. OUT is a link to the latest complete build (kept in
     .OUT.builds/ beside it), swapped in whole, so readers never see half a site; only the pages
     whose records, votes, personas or templates changed are rendered again.
+    With --judge, each comparison in --pairs is first asked of the panel and recorded.
     """
     from panel.pages import build_site, parse_pairs
 
-    settings = resolve(home=home, personas_dir=personas_dir)
-    store = existing_store(settings.home, url=db)
+    if judge and pairs_file is None:
+        raise InputError("--judge compares the pairs in --pairs FILE: give one")
+    if (dry_run or max_cost is not None or model is not None) and not judge:
+        raise InputError("--dry-run, --max-cost and --model go with --judge")
+    settings = resolve(home=home, model=model, personas_dir=personas_dir)
+    store = existing_store(settings.home, writable=judge and not dry_run, url=db)
     if site_url is not None and safe_href(site_url) is None:
         raise InputError(f"--site-url {site_url!r}: give an absolute http(s) URL")
     pairs = parse_pairs(pairs_file) if pairs_file is not None else []
     if outdir.exists() and not outdir.is_dir():
         raise InputError(f"{outdir}: exists and is not a directory")
     prompts = Prompts(settings.prompts_dir)
+    if judge:
+        runs = [two_runs(store, x, y) for x, y in pairs]
+        if not judge_pairs(
+            runs,
+            settings=settings,
+            personas=load_personas(settings.personas_dir),
+            prompts=prompts,
+            store=store,
+            max_cost=max_cost,
+            dry_run=dry_run,
+        ):
+            return  # a dry run
     versions = {name: prompts.version(name) for name in PROMPTS}
     try:
         report = build_site(

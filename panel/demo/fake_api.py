@@ -391,6 +391,36 @@ class _SchemaFaker:
         return " ".join(parts)
 
 
+def _is_pairwise(schema: dict[str, Any]) -> bool:
+    """A schema asking which of two tools to pick by position (panel's PairwisePick)."""
+    pick = (schema.get("properties") or {}).get("pick") or {}
+    return {"first", "second"} <= set(pick.get("enum") or ())
+
+
+def _group_subject(texts: list[str]) -> str | None:
+    """What a reader calls the tool a group of documents is about: its first heading."""
+    for text in texts:
+        heading = DOCUMENT_HEADING.search(text)
+        if heading:
+            return heading.group(1).strip()
+        sentence = SENTENCE_SUBJECT.match(text)
+        if sentence:
+            return sentence.group(1)
+    return None
+
+
+def _first_fact(texts: list[str]) -> str:
+    """The first sentence of a group's documents that reads like a claim, as a clause."""
+    for text in texts:
+        body = " ".join(
+            line for line in text.splitlines() if line.strip() and not HEADING_LINE.match(line)
+        )
+        for sentence in SENTENCE_SPLIT.split(" ".join(body.split())):
+            if 6 <= len(sentence.split()) <= 40:
+                return sentence.rstrip()
+    return "the documents say little about it."
+
+
 class FakeAnthropic:
     """The fake server plus the state tests script and inspect (all access under one lock)."""
 
@@ -438,6 +468,11 @@ class FakeAnthropic:
         self.files_api = True
         self.token_counts = 0  # requests to /v1/messages/count_tokens
         self.thinking = True  # a third of default replies start with a thinking block
+        # Pairwise answers (a schema with a first/second `pick`): by default each persona prefers
+        # one tool's documents whatever their order; "first" picks whichever came first (a
+        # position bias); `pairwise_prefer` makes the group whose documents contain it win.
+        self.pairwise_bias: str | None = None
+        self.pairwise_prefer: str | None = None
         self._stream_faults: deque[str] = deque()  # "overloaded" | "cut", for the next streams
         self._upload_drops = 0  # uploads stored, then the connection reset before the answer
         self._message_dead: set[str] = set()  # expired files: metadata readable, messages 404
@@ -945,6 +980,8 @@ class FakeAnthropic:
         if fmt is None:
             return " ".join(rng.sample(SENTENCES, 2))
         schema = fmt["schema"]
+        if _is_pairwise(schema):
+            return json.dumps(self._pairwise_answer(params, text))
         found = SUBJECT.search(text)
         subject = found.group(1).strip() if found else None
         if subject is None or subject == UNNAMED_SUBJECT:
@@ -1002,6 +1039,67 @@ class FakeAnthropic:
                 if sentence:
                     subjects.append(sentence.group(1))
         return subjects[0] if subjects else None
+
+    def _document_groups(self, params: dict[str, Any]) -> list[list[str]]:
+        """The documents of a request in groups, each opened by a text block (pairwise calls put
+        "The documents about the first tool follow." before each tool's documents)."""
+        groups: list[list[str]] = []
+        opened = False
+        for message in params.get("messages") or []:
+            content = message.get("content") if isinstance(message, dict) else None
+            for block in content if isinstance(content, list) else []:
+                if not isinstance(block, dict):
+                    continue
+                source = block.get("source") or {}
+                inline = str(block.get("text", "")) if block.get("type") == "text" else ""
+                if inline.startswith("<document"):
+                    data = inline.split("\n", 1)[-1].encode()
+                elif block.get("type") == "document" and source.get("type") == "file":
+                    with self._lock:
+                        data = self._file_bytes.get(source.get("file_id", ""), b"")
+                else:
+                    opened = block.get("type") == "text"
+                    continue
+                if opened or not groups:
+                    groups.append([])
+                    opened = False
+                groups[-1].append(data.decode("utf-8", "replace")[:20_000])
+        return groups
+
+    def _pairwise_answer(self, params: dict[str, Any], text: str) -> dict[str, str]:
+        """Which of two document groups a persona would ship: a stable preference per persona and
+        pair of tools (the same whichever group comes first), unless a knob says otherwise."""
+        groups = [*self._document_groups(params), [], []][:2]
+        found = PERSONA_IN_TEXT.search(text)
+        persona = (found.group(1) if found else "").lower()
+        positions = ("first", "second")
+        names = [
+            _group_subject(g) or f"the {p} tool" for g, p in zip(groups, positions, strict=True)
+        ]
+        if self.pairwise_bias == "first":
+            pick = "first"
+        elif self.pairwise_prefer is not None:
+            hits = [any(self.pairwise_prefer in t for t in g) for g in groups]
+            pick = "tie" if hits[0] == hits[1] else "first" if hits[0] else "second"
+        else:
+            marks = [
+                hashlib.sha256(f"{self.seed}:{persona}:{sorted(g)}".encode()).hexdigest()
+                for g in groups
+            ]
+            pick = "tie" if marks[0] == marks[1] else "first" if marks[0] > marks[1] else "second"
+        won = names[0] if pick == "first" else names[1]
+        facts = [_first_fact(g) for g in groups]
+        reason = (
+            f"Through this lens {won} is the stronger ship: {facts[0 if pick == 'first' else 1]}"
+            if pick != "tie"
+            else "Through this lens neither tool pulls ahead: both cover the same ground."
+        )
+        return {
+            "pick": pick,
+            "reason": reason,
+            "pick_first_if": f"you want what {names[0]} leads with: {facts[0]}",
+            "pick_second_if": f"you want what {names[1]} leads with: {facts[1]}",
+        }
 
     # -- token counting and prompt caching -----------------------------------------------
 

@@ -130,3 +130,20 @@ def estimate(counts: Counts, settings: Settings) -> RunUsage:
     charge(shares, settings.model, personas, cost(settings.model, personas))
     charge(shares, settings.card_model, card, cost(settings.card_model, card))
     return RunUsage.of(shares)
+
+
+def estimate_pairwise(prefix: int, instructions: Sequence[int], settings: Settings) -> RunUsage:
+    """A pairwise comparison's usage and cost: each persona asked in both orders of the two
+    tools' documents. Each order is its own cached prefix (system and both tools' documents):
+    when it is long enough to cache, its first call writes it and the others read it."""
+    cached = prefix >= DEFAULT_MIN_CACHE_TOKENS
+    out = settings.max_tokens // 3
+    total = Usage()
+    for _order in ("ab", "ba"):
+        for i, tokens in enumerate(instructions):
+            if cached:
+                kind = "cache_creation_input_tokens" if i == 0 else "cache_read_input_tokens"
+                total = total + Usage(input_tokens=tokens, output_tokens=out, **{kind: prefix})
+            else:
+                total = total + Usage(input_tokens=prefix + tokens, output_tokens=out)
+    return RunUsage.of(charge({}, settings.model, total, cost(settings.model, total)))

@@ -6,6 +6,7 @@ Pure pydantic models; this package imports nothing of panel's but itself.
 from __future__ import annotations
 
 from panel.model.decision import PanelDecision
+from panel.model.pairwise import Pairwise, PairwiseDecision, PairwisePick, PairwiseVote
 from panel.model.run import (
     DocumentRef,
     FetchInfo,
@@ -22,6 +23,10 @@ __all__ = [
     "DocumentRef",
     "FetchInfo",
     "ModelUsage",
+    "Pairwise",
+    "PairwiseDecision",
+    "PairwisePick",
+    "PairwiseVote",
     "PanelDecision",
     "Run",
     "RunUsage",

@@ -74,8 +74,10 @@ def fingerprints(
     prompt_versions: Mapping[str, int],
     pairs: Sequence[tuple[str, str]],
     site_url: str | None,
+    judged: Sequence[str] = (),
 ) -> dict[str, str]:
-    """Every page's fingerprint by its site-relative path; `pairs` are run ids."""
+    """Every page's fingerprint by its site-relative path; `pairs` are run ids, and `judged` the
+    id of each pair's latest stored pairwise verdict ("" for none)."""
     base = digest(MANIFEST_VERSION, code_hash(), [p.model_dump(mode="json") for p in personas])
     listing = [(slug, cat.stamped(cat.runs[slug][-1])) for slug in cat.order]
     pair_runs = [(cat.stamped(a), cat.stamped(b)) for a, b in pairs]
@@ -85,12 +87,13 @@ def fingerprints(
         links.METHODOLOGY: digest(base, "methodology", sorted(prompt_versions.items())),
     }
     linked: dict[str, list[tuple[str, str]]] = {}
-    for (a, b), stamped in zip(pairs, pair_runs, strict=True):
+    verdicts = list(judged) or [""] * len(pairs)
+    for (a, b), stamped, verdict in zip(pairs, pair_runs, verdicts, strict=True):
         sa, sb = cat.slug_of[a], cat.slug_of[b]
         for slug in (sa, sb):
             linked.setdefault(slug, []).append(stamped)
         both = (cat.votes_of(sa).model_dump(), cat.votes_of(sb).model_dump())
-        fps[links.compare_page(sa, sb)] = digest(base, "compare", stamped, both)
+        fps[links.compare_page(sa, sb)] = digest(base, "compare", stamped, both, verdict)
     for slug in cat.order:
         runs = [cat.stamped(r) for r in cat.runs[slug]]
         votes = cat.votes_of(slug).model_dump()

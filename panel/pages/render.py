@@ -19,7 +19,7 @@ from markupsafe import Markup
 
 from panel.config import DEFAULT_QUORUM, DEFAULT_SHIP_THRESHOLD
 from panel.judge.personas import Persona
-from panel.model import Run, Votes
+from panel.model import Pairwise, Run, Votes
 from panel.pages import links
 from panel.pages.escaping import md_cell, md_text, without_controls
 from panel.pages.overview import index_view, methodology_view
@@ -149,19 +149,29 @@ def _compare_links(a: Run, b: Run) -> tuple[str, dict[str, str]]:
 
 
 def compare_html(
-    a: Run, b: Run, personas: Sequence[Persona], votes_a: Votes, votes_b: Votes
+    a: Run,
+    b: Run,
+    personas: Sequence[Persona],
+    votes_a: Votes,
+    votes_b: Votes,
+    pairwise: Pairwise | None = None,
 ) -> str:
     """The side-by-side page of two tools' latest runs."""
     page, to = _compare_links(a, b)
-    v = compare_view(a, b, personas, votes_a, votes_b)
+    v = compare_view(a, b, personas, votes_a, votes_b, pairwise)
     return html_page("compare.html", page, v.title, v=v, links=to)
 
 
 def compare_markdown(
-    a: Run, b: Run, personas: Sequence[Persona], votes_a: Votes, votes_b: Votes
+    a: Run,
+    b: Run,
+    personas: Sequence[Persona],
+    votes_a: Votes,
+    votes_b: Votes,
+    pairwise: Pairwise | None = None,
 ) -> str:
     page, to = _compare_links(a, b)
-    v = compare_view(a, b, personas, votes_a, votes_b)
+    v = compare_view(a, b, personas, votes_a, votes_b, pairwise)
     return markdown_page("compare.md", page, v=v, links=to)
 
 

@@ -16,11 +16,12 @@ from pathlib import Path
 
 from panel.errors import InputError
 from panel.judge.personas import Persona
-from panel.model import Run
+from panel.model import Pairwise, Run
 from panel.pages import links, publish, render
 from panel.pages.feed import atom_feed
 from panel.pages.manifest import Entry, fingerprints, load_manifest, manifest_json
 from panel.store.catalog import Catalog, catalog
+from panel.store.pairs import latest_pairwise
 from panel.store.sqlite import BadRecord, Store
 
 _VS = re.compile(r"(?:^|\s+)vs\.?(?:\s+|$)", re.IGNORECASE)
@@ -85,8 +86,14 @@ def build_site(
     publish.check_target(outdir)
     cat = catalog(store)
     resolved = resolve_pairs(store, cat, pairs)
+    judged = [latest_pairwise(store, a.tool.slug, b.tool.slug) for a, b in resolved]
     fps = fingerprints(
-        cat, personas, prompt_versions, [(a.run_id, b.run_id) for a, b in resolved], site_url
+        cat,
+        personas,
+        prompt_versions,
+        [(a.run_id, b.run_id) for a, b in resolved],
+        site_url,
+        [j.pair_id if j is not None else "" for j in judged],
     )
     with publish.locked(outdir) as builds:
         current = publish.current_build(outdir)
@@ -101,7 +108,7 @@ def build_site(
             publish.tidy(outdir, builds)
             return report
         staged = publish.staging(builds)
-        pages = _Renderer(store, cat, personas, prompt_versions, resolved, site_url)
+        pages = _Renderer(store, cat, personas, prompt_versions, resolved, site_url, judged)
         entries: dict[str, Entry] = {}
         for rel in sorted(fps):
             if rel in same:
@@ -167,11 +174,15 @@ class _Renderer:
         prompt_versions: Mapping[str, int],
         pairs: list[tuple[Run, Run]],
         site_url: str | None,
+        judged: Sequence[Pairwise | None],
     ) -> None:
         self.store, self.cat, self.personas = store, cat, personas
         self.prompt_versions, self.pairs, self.site_url = prompt_versions, pairs, site_url
         self.tool_of = {links.tool_page(slug): slug for slug in cat.order}
-        self.compare_of = {links.compare_page(a.tool.slug, b.tool.slug): (a, b) for a, b in pairs}
+        self.compare_of = {
+            links.compare_page(a.tool.slug, b.tool.slug): (a, b, j)
+            for (a, b), j in zip(pairs, judged, strict=True)
+        }
         self._latest: list[Run] | None = None
         self._by_id: dict[str, Run] = {}  # the latest runs, once read for the index or feed
 
@@ -185,9 +196,10 @@ class _Renderer:
         if rel in self.tool_of:
             return self.tool(self.tool_of[rel])
         if rel in self.compare_of:
-            a, b = self.compare_of[rel]
+            a, b, judged = self.compare_of[rel]
             votes_a, votes_b = self.cat.votes_of(a.tool.slug), self.cat.votes_of(b.tool.slug)
-            return _bytes(render.compare_html(a, b, self.personas, votes_a, votes_b)), []
+            page = render.compare_html(a, b, self.personas, votes_a, votes_b, judged)
+            return _bytes(page), []
         return _bytes(pages[rel]()), []
 
     def tool(self, slug: str) -> tuple[bytes | None, list[str]]:

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from panel.judge.personas import Persona
-from panel.model import Run, ToolCard, VerdictRecord, Votes
+from panel.model import Pairwise, Run, ToolCard, VerdictRecord, Votes
 from panel.pages.charts import ChartView, score_chart
 from panel.pages.links import safe_href
+from panel.pages.pairwise import PairwiseView, pairwise_view
 from panel.store.history import history
 
 NOT_STATED = "Not stated"
@@ -109,6 +110,7 @@ class CompareView:
     b: ReviewView
     decision_rows: list[tuple[str, str, str]]
     personas: list[PersonaPair]
+    pairwise: PairwiseView | None = None  # the stored "which should you ship?" verdict, if any
 
 
 def badge(name: str) -> str:
@@ -272,7 +274,12 @@ def review_view(
 
 
 def compare_view(
-    a: Run, b: Run, personas: Sequence[Persona], votes_a: Votes, votes_b: Votes
+    a: Run,
+    b: Run,
+    personas: Sequence[Persona],
+    votes_a: Votes,
+    votes_b: Votes,
+    pairwise: Pairwise | None = None,
 ) -> CompareView:
     """Two tools side by side, in the seed's order: cards, the Decision table, the scorecard."""
     va = review_view(a, [a], personas, votes_a)
@@ -296,4 +303,5 @@ def compare_view(
         ("Best for", va.card.best_for, vb.card.best_for),
         ("Category", va.card.category, vb.card.category),
     ]
-    return CompareView(f"{va.card.name} vs {vb.card.name}", va, vb, rows, pairs)
+    pick = pairwise_view(pairwise, a, b, names) if pairwise is not None else None
+    return CompareView(f"{va.card.name} vs {vb.card.name}", va, vb, rows, pairs, pick)

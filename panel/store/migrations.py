@@ -124,6 +124,22 @@ MIGRATIONS: list[str] = [
         mailed_at TEXT
     );
     """,
+    # 4: pairwise comparisons (`panel compare A B --judge`), each record in its index row
+    """
+    CREATE TABLE pairwise (
+        seq BIGSERIAL UNIQUE,
+        pair_id TEXT PRIMARY KEY,
+        slug_a TEXT NOT NULL,
+        slug_b TEXT NOT NULL,
+        run_a TEXT NOT NULL,
+        run_b TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        model TEXT NOT NULL,
+        label TEXT NOT NULL,
+        record JSONB NOT NULL
+    );
+    CREATE INDEX pairwise_by_pair ON pairwise (slug_a, slug_b, created_at, seq);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
