@@ -15,14 +15,16 @@ from panel.model.run import (
     Timings,
     ToolInfo,
 )
-from panel.model.verdict import ToolCard, Usage, Verdict, VerdictRecord
+from panel.model.verdict import Evidence, Quote, ToolCard, Usage, Verdict, VerdictRecord
 from panel.model.votes import Votes
 
 __all__ = [
     "DocumentRef",
+    "Evidence",
     "FetchInfo",
     "ModelUsage",
     "PanelDecision",
+    "Quote",
     "Run",
     "RunUsage",
     "Timings",
