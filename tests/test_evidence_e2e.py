@@ -1,0 +1,88 @@
+"""Evidence end to end: the real `panel` command records each verdict's quotes with what the check
+found, against the fake API quoting the documents it was sent (or, when told, inventing one)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Result
+from tests.fake_anthropic import FakeAnthropic
+from tests.pages import PageServer
+
+pytestmark = pytest.mark.e2e
+Cli = Callable[..., Result]
+INVENTED = "It is the only tool that ever needs zero configuration on every platform."
+
+
+@pytest.fixture
+def notes(tmp_path: Path) -> Path:
+    path = tmp_path / "acme.md"
+    path.write_text(
+        "# Acme CLI\n\nAcme turns a backlog of tools into written reviews.\n"
+        "It runs the four   reviewers at once and keeps\nevery run in SQLite.\n"
+        "Teams pay twenty dollars per seat after the free tier.\n"
+    )
+    return path
+
+
+def test_review_records_evidence_and_show_json_has_it(
+    panel_cli: Cli, fake: FakeAnthropic, notes: Path
+) -> None:
+    """Each verdict keeps its quotes with a status; an invented quote is `not found`."""
+    fake.invent_quote("as the Skeptic")
+    result = panel_cli("review", str(notes), "--name", "Acme", "--json")
+    assert result.code == 0, result.stderr
+    shown = panel_cli("show", "acme", "--json")
+    assert shown.code == 0, shown.stderr
+    record = shown.json()
+    assert record["schema_version"] == 2
+    by_persona = {v["persona"]: v["evidence"] for v in record["verdicts"]}
+    for persona, evidence in by_persona.items():
+        real = [e for e in evidence if e["quote"] != INVENTED]
+        assert real and all(e["status"] == "verified" for e in real), persona
+        assert all(e["document_index"] == 0 and e["document"] == "acme.md" for e in real)
+        assert all(e["quote"].rstrip(".") in " ".join(notes.read_text().split()) for e in real)
+    (invented,) = [e for e in by_persona["skeptic"] if e["quote"] == INVENTED]
+    assert invented["status"] == "not found"
+    assert all(INVENTED not in json.dumps(by_persona[p]) for p in ("builder", "founder"))
+    assert result.json()["verdicts"] == record["verdicts"]
+
+
+def test_scorecard_says_how_many_quotes_were_found(
+    panel_cli: Cli, fake: FakeAnthropic, notes: Path
+) -> None:
+    """`panel show` prints each quote under its paragraph and flags the invented one."""
+    fake.invent_quote("as the Builder")
+    assert panel_cli("review", str(notes), "--name", "Acme").code == 0
+    out = panel_cli("show", "acme").stdout
+    assert "✗ not found:" in out and INVENTED[:40] in out
+    assert "✓" in out and " quotes found in the sources" in out
+
+
+def test_quote_from_a_fetched_page_names_the_page(
+    panel_cli: Cli, fake: FakeAnthropic, site: PageServer
+) -> None:
+    """A page's quotes are verified against the text extracted from it and point at its URL."""
+    result = panel_cli("review", f"{site.url}/product", "--allow-private", "--json")
+    assert result.code == 0, result.stderr
+    out = result.json()
+    (doc,) = out["documents"]
+    for v in out["verdicts"]:
+        assert v["evidence"] and {e["status"] for e in v["evidence"]} == {"verified"}
+        assert {e["document"] for e in v["evidence"]} == {doc["title"]}
+
+
+def test_review_page_flags_the_paragraph_with_an_invented_quote(
+    panel_cli: Cli, fake: FakeAnthropic, notes: Path, tmp_path: Path
+) -> None:
+    """The Markdown page of a recorded run flags the verdict whose quote was not found."""
+    fake.invent_quote("as the Founder")
+    assert panel_cli("review", str(notes), "--name", "Acme").code == 0
+    page = tmp_path / "acme.md.out"
+    assert panel_cli("show", "acme", "--format", "md", "--out", str(page)).code == 0
+    text = page.read_text()
+    assert text.count("**⚠ ") == 1 and "Not found in the sources" in text
