@@ -86,3 +86,20 @@ def test_review_page_flags_the_paragraph_with_an_invented_quote(
     assert panel_cli("show", "acme", "--format", "md", "--out", str(page)).code == 0
     text = page.read_text()
     assert text.count("**⚠ ") == 1 and "Not found in the sources" in text
+
+
+def test_eval_reports_the_share_of_verified_quotes(
+    panel_cli: Cli, fake: FakeAnthropic, tmp_path: Path
+) -> None:
+    """`panel eval` counts each persona's quotes: the Skeptic's invented ones lower its share."""
+    fake.invent_quote("as the Skeptic", count=1000)
+    out = tmp_path / "eval"
+    suite = str(Path(__file__).parent / "eval_suite.yaml")
+    result = panel_cli("eval", suite, "--samples", "1", "--offline", "--json", "--out", str(out))
+    assert result.code == 0, result.stderr
+    rows = {r["who"]: r for r in result.json()["evidence"]}
+    assert rows["builder"]["verified_share"] == 1.0 and rows["builder"]["quotes"] > 0
+    skeptic = rows["skeptic"]
+    assert 0 < skeptic["verified_share"] < 1 and skeptic["not_found"] > 0
+    assert rows["panel"]["not_found"] == skeptic["not_found"]
+    assert "| Skeptic |" in (out / "report.md").read_text().split("## Evidence")[1]
