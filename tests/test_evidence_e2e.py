@@ -103,3 +103,22 @@ def test_eval_reports_the_share_of_verified_quotes(
     assert 0 < skeptic["verified_share"] < 1 and skeptic["not_found"] > 0
     assert rows["panel"]["not_found"] == skeptic["not_found"]
     assert "| Skeptic |" in (out / "report.md").read_text().split("## Evidence")[1]
+
+
+def test_message_batches_results_carry_checked_evidence(
+    panel_cli: Cli, fake: FakeAnthropic, notes: Path, tmp_path: Path, isolated_env: Path
+) -> None:
+    """A verdict that came back from a Message Batch is checked like a live one."""
+    fake.batch_delay = 0.05
+    fake.invent_quote("as the Futurist")
+    backlog = tmp_path / "backlog.jsonl"
+    backlog.write_text(json.dumps({"name": "Acme", "files": str(notes)}) + "\n")
+    fast = ["--rpm", "100000", "--itpm", "0", "--otpm", "0"]
+    args = ["--via", "batches", "--poll", "0.05", "--batch-cache", "none", *fast]
+    result = panel_cli("batch", str(backlog), "--json", *args)
+    assert result.code == 0, result.stderr
+    assert len(fake.batches) == 1 and not [m for m in fake.message_requests if m["_status"] == 200]
+    record = panel_cli("show", "acme", "--json").json()
+    statuses = {v["persona"]: [e["status"] for e in v["evidence"]] for v in record["verdicts"]}
+    assert statuses["futurist"][-1] == "not found"
+    assert all(s == ["verified"] * len(s) and s for p, s in statuses.items() if p != "futurist")
