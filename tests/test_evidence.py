@@ -33,7 +33,11 @@ def text_doc(text: str = SOURCE, title: str = "acme.md", name: str = "acme.md") 
 
 def pdf_doc(title: str = "paper.pdf") -> Document:
     return Document(
-        name=title, title=title, mime="application/pdf", data=b"%PDF-1.7 ...", origin="file",
+        name=title,
+        title=title,
+        mime="application/pdf",
+        data=b"%PDF-1.7 ...",
+        origin="file",
         source=title,
     )
 
@@ -109,7 +113,7 @@ def test_quote_naming_a_text_document_beside_a_pdf_is_not_found() -> None:
 
 def test_normalize_folds_typography() -> None:
     """Curly quotes, dashes, ellipsis, case and whitespace fold to one plain form."""
-    assert normalize("  “It’s”\u2014FAST\u2026\n ok ") == "\"it's\"-fast... ok"
+    assert normalize("  “It’s”\u2014FAST\u2026\n ok ") == '"it\'s"-fast... ok'
 
 
 def test_summary_counts_found_quotes() -> None:

@@ -25,9 +25,7 @@ def review_page(
     notes.write_text("# Notes\n\nWidgetly keeps every widget definition in one YAML file.\n")
     fake.invent_quote("as the Skeptic")
     url = f"{site.url}/product"
-    result = panel_cli(
-        "review", url, str(notes), "--name", "Widgetly", "--allow-private", "--json"
-    )
+    result = panel_cli("review", url, str(notes), "--name", "Widgetly", "--allow-private", "--json")
     assert result.code == 0, result.stderr
     out = tmp_path / "site"
     assert panel_cli("site", str(out)).code == 0

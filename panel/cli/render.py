@@ -129,9 +129,7 @@ def evidence_lines(run: Run, v: VerdictRecord) -> list[RenderableType]:
         if e.document_index is not None and e.document_index < len(run.documents):
             doc = run.documents[e.document_index]
             where = doc.title or doc.name
-        lines.append(
-            Text.assemble((mark, style), " ", clean(f"“{e.quote}” — {where}"))  # noqa: RUF001
-        )
+        lines.append(Text.assemble((mark, style), " ", clean(f"“{e.quote}” — {where}")))
     return lines
 
 

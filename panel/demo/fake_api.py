@@ -552,9 +552,7 @@ class FakeAnthropic:
                 {"status": status, "count": count, "path": path, "retry_after": retry_after}
             )
 
-    def invent_quote(
-        self, match: str = "", count: int = 1, quote: str = INVENTED_QUOTE
-    ) -> None:
+    def invent_quote(self, match: str = "", count: int = 1, quote: str = INVENTED_QUOTE) -> None:
         """Make the next `count` default verdicts whose request text contains `match` add a quote
         that no document holds, as a model that makes one up would."""
         with self._lock:

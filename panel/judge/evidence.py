@@ -88,9 +88,7 @@ def check(quote: Quote, sources: Sequence[Source]) -> Evidence:
     misnamed document does not make a real quote invented)."""
     needle = normalize(quote.quote).strip(_EDGES)
     index = named(quote.document, sources)
-    order = ([index] if index is not None else []) + [
-        i for i in range(len(sources)) if i != index
-    ]
+    order = ([index] if index is not None else []) + [i for i in range(len(sources)) if i != index]
     if needle:
         for i in order:
             text = sources[i].text

@@ -36,7 +36,9 @@ def url_doc(url: str, title: str = "Product page") -> DocumentRef:
 
 def four():
     ids = ("builder", "skeptic", "founder", "futurist")
-    return [verdict(pid, s, f"{pid} says: Fine.") for pid, s in zip(ids, (82, 74, 78, 80))]
+    return [
+        verdict(pid, s, f"{pid} says: Fine.") for pid, s in zip(ids, (82, 74, 78, 80), strict=True)
+    ]
 
 
 def blockquotes(html: str) -> list[tuple[str | None, str]]:
