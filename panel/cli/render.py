@@ -15,8 +15,10 @@ from rich.table import Table
 from rich.text import Text
 
 from panel.cli import lines
+from panel.judge.evidence import summary, tally
 from panel.judge.personas import Persona
 from panel.model.run import Run
+from panel.model.verdict import VerdictRecord
 from panel.sources.text import strip_control_chars
 from panel.store.diff import RunDiff
 from panel.store.history import History, HistoryEntry, sparkline
@@ -90,6 +92,7 @@ def scorecard(run: Run, names: dict[str, str]) -> RenderableType:
                 line.append(f"  {samples_text(v.samples, v.samples_failed)}", style="dim")
             parts.append(line)
             parts.append(Text(clean(v.rationale or "")))
+            parts += evidence_lines(run, v)
             if v.injection_suspected:
                 parts.append(
                     Text(
@@ -107,6 +110,28 @@ def scorecard(run: Run, names: dict[str, str]) -> RenderableType:
     footer += f" · ${run.cost_usd:.4f}" if run.cost_usd is not None else " · price unknown"
     parts += [Text(""), Text(clean(footer), style="dim")]
     return Box(Group(*parts), title="panel review", title_align="left", expand=False, width=100)
+
+
+QUOTE_MARK = {"verified": ("✓", "green"), "not found": ("✗ not found:", "red")}
+
+
+def evidence_lines(run: Run, v: VerdictRecord) -> list[RenderableType]:
+    """A verdict's quotes under its paragraph: how many were found, then each with its mark and
+    document; nothing for a record written before verdicts carried evidence."""
+    if v.evidence is None:
+        return []
+    t = tally(v.evidence)
+    lines: list[RenderableType] = [
+        Text(summary(t), style="dim" if t.verified == t.given else "yellow")
+    ]
+    for e in v.evidence:
+        mark, style = QUOTE_MARK.get(e.status, ("? unchecked:", "yellow"))
+        where = e.document
+        if e.document_index is not None and e.document_index < len(run.documents):
+            doc = run.documents[e.document_index]
+            where = doc.title or doc.name
+        lines.append(Text.assemble((mark, style), " ", clean(f"“{e.quote}” — {where}")))
+    return lines
 
 
 def plus_minus(spread: float | None) -> str:

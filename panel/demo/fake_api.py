@@ -16,6 +16,7 @@ from __future__ import annotations
 import email.parser
 import email.policy
 import hashlib
+import html
 import json
 import math
 import mimetypes
@@ -54,6 +55,9 @@ TRAILING_WORDS = {"a", "an", "the", "in", "of", "to", "and", "or", "for", "with"
 PERSONA_IN_TEXT = re.compile(r"as the (\w+)\.?\s*$", re.MULTILINE)
 HEADING_LINE = re.compile(r"^\s*(#{1,6}\s|Title:|Description:)")
 SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+")
+INLINE_TITLE = re.compile(r'<document title="([^"]*)"')
+# What `invent_quote` makes a verdict quote: words no document of a test or the demo holds.
+INVENTED_QUOTE = "It is the only tool that ever needs zero configuration on every platform."
 PRICE_WORDS = re.compile(r"\$|\bfree\b|\bpric|\bper seat\b|\bplan\b|\blicen", re.IGNORECASE)
 AUDIENCE_WORDS = re.compile(r"\bfor (teams|developers|engineers|people|anyone|small|large)\b", re.I)
 # Templates for the fake's default rationales, one voice per persona: {s} the tool, {a} a sentence
@@ -116,8 +120,14 @@ class Reply:
     status: int = 200
 
     @classmethod
-    def verdict(cls, score: int, decision: str, rationale: str = "Scripted verdict.") -> Reply:
-        """A verdict in the shape `panel` asks for."""
+    def verdict(
+        cls,
+        score: int,
+        decision: str,
+        rationale: str = "Scripted verdict.",
+        evidence: list[dict[str, str]] | None = None,
+    ) -> Reply:
+        """A verdict in the shape `panel` asks for; `evidence` as `[{"quote", "document"}]`."""
         return cls(
             json={
                 "score": score,
@@ -125,6 +135,7 @@ class Reply:
                 "rationale": rationale,
                 "injection_suspected": False,
                 "injection_evidence": "",
+                "evidence": evidence or [],
             }
         )
 
@@ -280,19 +291,34 @@ class _SchemaFaker:
         self.root, self.rng, self.score, self.decision = root, rng, score, decision
         self.subject = subject  # what a `name` field says: the tool the request is about
         self.facts: list[str] = []  # sentences of the documents, for text that reads like a review
+        self.origin: dict[str, str] = {}  # each fact's document, as the request titled it
         self.persona: str | None = None
+        self.invented: str | None = None  # a quote no document holds, for `invent_quote`
+        self.quoted: list[str] = []  # the facts the rationale used: its evidence
 
-    def read(self, documents: list[str], persona: str | None) -> None:
-        """Take sentences from the documents and the persona's name, as a model would."""
+    def read(self, documents: list[tuple[str, str]], persona: str | None) -> None:
+        """Take sentences from the documents (title, text) and the persona's name, as a model would."""
         self.persona = persona
-        for text in documents:
+        for title, text in documents:
             body = "\n".join(
                 line for line in text.splitlines() if line.strip() and not HEADING_LINE.match(line)
             )
             for sentence in SENTENCE_SPLIT.split(" ".join(body.split())):
                 if 6 <= len(sentence.split()) <= 40 and sentence not in self.facts:
                     self.facts.append(sentence.rstrip())
+                    self.origin.setdefault(sentence.rstrip(), title)
         self.facts = self.facts[:12]
+
+    def evidence(self) -> list[dict[str, str]]:
+        """The quotes behind the rationale, copied from their documents as a careful model would
+        (whitespace as the document has it collapsed); plus an invented one when asked for."""
+        quotes = [{"quote": f, "document": self.origin.get(f, "1")} for f in self.quoted[:3]]
+        if not quotes and self.facts:
+            quotes = [{"quote": self.facts[0], "document": self.origin.get(self.facts[0], "1")}]
+        if self.invented is not None:
+            document = quotes[0]["document"] if quotes else "1"
+            quotes.append({"quote": self.invented, "document": document})
+        return quotes
 
     def value(self, schema: dict[str, Any], name: str = "") -> Any:
         if "$ref" in schema:
@@ -311,6 +337,8 @@ class _SchemaFaker:
         if kind == "object" or "properties" in schema:
             props = schema.get("properties", {})
             return {key: self.value(sub, key) for key, sub in props.items()}
+        if kind == "array" and name == "evidence":  # after the rationale, whose facts it quotes
+            return self.evidence()
         if kind == "array":
             count = max(int(schema.get("minItems", 0)), 2)
             return [self.value(schema.get("items", {}), name) for _ in range(count)]
@@ -379,8 +407,9 @@ class _SchemaFaker:
     def _rationale(self) -> str:
         """One dense paragraph in the persona's voice, built from the documents' own sentences."""
         lens = PERSONA_LENSES.get((self.persona or "").lower(), PERSONA_LENSES["builder"])
-        picked = self.rng.sample(self.facts, min(3, len(self.facts)))
-        quoted = [self._clause(f) for f in picked]
+        if not self.quoted:
+            self.quoted = self.rng.sample(self.facts, min(3, len(self.facts)))
+        quoted = [self._clause(f) for f in self.quoted]
         ship = (self.decision or ("ship" if self.score >= 60 else "skip")) == "ship"
         parts = [lens[0].format(s=self.subject, a=quoted[0])]
         if len(quoted) > 1:
@@ -461,6 +490,7 @@ class FakeAnthropic:
         self._scripts: dict[str, deque[Reply]] = {}
         self._scores: dict[str, tuple[int, str | None]] = {}
         self._faults: list[dict[str, Any]] = []
+        self._inventions: list[dict[str, Any]] = []  # invent_quote: quotes no document holds
         self._batch_faults: list[dict[str, Any]] = []
         self.models = set(MODELS)  # any other model id is a 404, as on the real API
         # False: no Files API, as on Ollama, vLLM and llama.cpp (/v1/files answers 404, and a
@@ -556,6 +586,20 @@ class FakeAnthropic:
             self._faults.append(
                 {"status": status, "count": count, "path": path, "retry_after": retry_after}
             )
+
+    def invent_quote(self, match: str = "", count: int = 1, quote: str = INVENTED_QUOTE) -> None:
+        """Make the next `count` default verdicts whose request text contains `match` add a quote
+        that no document holds, as a model that makes one up would."""
+        with self._lock:
+            self._inventions.append({"match": match, "count": count, "quote": quote})
+
+    def _invention(self, text: str) -> str | None:
+        with self._lock:
+            for item in self._inventions:
+                if item["count"] > 0 and item["match"] in text:
+                    item["count"] -= 1
+                    return str(item["quote"])
+        return None
 
     def delete_file(self, file_id: str) -> None:
         """Delete a file behind the client's back, as expiry or another process would."""
@@ -988,12 +1032,16 @@ class FakeAnthropic:
             subject = self._document_subject(params) or "Example Tool"
         persona = PERSONA_IN_TEXT.search(text)
         faker = _SchemaFaker(schema, rng, score, decision, subject)
+        if "evidence" in schema.get("properties", {}):
+            faker.invented = self._invention(text)
         faker.read(self._document_texts(params), persona.group(1) if persona else None)
         return json.dumps(faker.value(schema))
 
-    def _document_texts(self, params: dict[str, Any]) -> list[str]:
-        """The text of every document a request carries (file blocks and inline ones), no PDFs."""
-        texts: list[str] = []
+    def _document_texts(self, params: dict[str, Any]) -> list[tuple[str, str]]:
+        """The title and text of every document a request carries (file blocks and inline ones),
+        no PDFs. An untitled document is called by its number, as a model would."""
+        texts: list[tuple[str, str]] = []
+        number = 0
         for message in params.get("messages") or []:
             content = message.get("content") if isinstance(message, dict) else None
             for block in content if isinstance(content, list) else []:
@@ -1002,14 +1050,19 @@ class FakeAnthropic:
                 source = block.get("source") or {}
                 inline = str(block.get("text", "")) if block.get("type") == "text" else ""
                 if inline.startswith("<document"):
-                    data = inline.split("\n", 1)[-1].encode()
+                    head, _, rest = inline.partition("\n")
+                    data = rest.encode()
+                    found = INLINE_TITLE.search(head)
+                    title = html.unescape(found.group(1)) if found else ""
                 elif block.get("type") == "document" and source.get("type") == "file":
                     with self._lock:
                         data = self._file_bytes.get(source.get("file_id", ""), b"")
+                    title = str(block.get("title") or "")
                 else:
                     continue
+                number += 1
                 if not data.startswith(b"%PDF"):
-                    texts.append(data.decode("utf-8", "replace")[:20_000])
+                    texts.append((title or str(number), data.decode("utf-8", "replace")[:20_000]))
         return texts
 
     def _document_subject(self, params: dict[str, Any]) -> str | None:

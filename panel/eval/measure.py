@@ -14,6 +14,7 @@ from panel.eval import metrics
 from panel.eval.report import (
     AgreementRow,
     ConsistencyRow,
+    EvidenceRow,
     OverlapRow,
     PersonaDelta,
     PersonaSamples,
@@ -22,6 +23,7 @@ from panel.eval.report import (
     VariantResult,
 )
 from panel.eval.suite import SuiteTool
+from panel.judge.evidence import Tally, tally
 from panel.model.run import Run
 
 # A pair of paragraphs sharing this share of their word 3-grams repeats the same reasoning:
@@ -198,6 +200,29 @@ def independence(
                 )
             )
     return rows
+
+
+def evidence(runs: Sequence[Run], personas: Sequence[str]) -> list[EvidenceRow]:
+    """Per persona and for the panel: the quotes given over `runs` and the share found in the
+    sources. Verdicts recorded before quotes existed (evidence None) count no quotes."""
+
+    def row(who: str, t: Tally) -> EvidenceRow:
+        share = None if t.share is None else round(t.share, 3)
+        return EvidenceRow(
+            who=who,
+            quotes=t.given,
+            verified=t.verified,
+            not_found=t.not_found,
+            unchecked=t.unchecked,
+            verified_share=share,
+        )
+
+    ok = [v for r in runs for v in r.verdicts if v.status == "ok"]
+    counts = {p: sum((tally(v.evidence) for v in ok if v.persona == p), Tally()) for p in personas}
+    return [
+        *(row(p, counts[p]) for p in personas),
+        row(PANEL, sum(counts.values(), Tally())),
+    ]
 
 
 def robustness(tools: Sequence[ToolResult], personas: Sequence[str]) -> list[RobustnessRow]:

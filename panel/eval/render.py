@@ -153,6 +153,24 @@ def eval_view(report: EvalReport) -> View:
             for r in report.agreement
         ],
     )
+    evidence = Table(
+        "Evidence",
+        "Quotes each persona gave for its paragraph, over every review of the eval, checked "
+        "against the documents' text (whitespace, quote marks, dashes and case forgiven). "
+        "Share: verified over checked; quotes naming a PDF are not checked.",
+        ["who", "quotes", "verified", "not found", "unchecked", "verified share"],
+        [
+            [
+                who(r.who),
+                str(r.quotes),
+                str(r.verified),
+                str(r.not_found),
+                str(r.unchecked),
+                pct(r.verified_share),
+            ]
+            for r in report.evidence
+        ],
+    )
     tools = Table(
         "Tools",
         "Each persona's score as mean ± standard deviation over the plain runs.",
@@ -186,7 +204,7 @@ def eval_view(report: EvalReport) -> View:
         title=f"How good is the panel? {report.suite}",
         facts=facts,
         headline=headline(report),
-        tables=[consistency, independence, robustness, agreement, tools],
+        tables=[consistency, independence, robustness, agreement, evidence, tools],
         notes=[*report.notes, *(f"{t.name}: {n}" for t in report.tools for n in t.notes)],
     )
     view.chart, view.chart_height = chart(report)

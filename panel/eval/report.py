@@ -95,6 +95,19 @@ class AgreementRow(BaseModel):
     confusion: dict[str, dict[str, int]]
 
 
+class EvidenceRow(BaseModel):
+    """The quotes a persona (or the whole panel) gave, and how many the program found in the sources."""
+
+    who: str  # a persona id, or "panel"
+    quotes: int
+    verified: int
+    not_found: int
+    unchecked: int = Field(description="Quotes naming a PDF, whose text is not checked.")
+    verified_share: float | None = Field(
+        description="Verified over checked quotes (unchecked left out); None with none checked."
+    )
+
+
 class Cost(BaseModel):
     reviews: int
     estimated_usd: float | None
@@ -115,6 +128,8 @@ class EvalReport(BaseModel):
     embeddings: str = Field(description="Whether cosine similarity was measured, and why not.")
     robustness: list[RobustnessRow]
     agreement: list[AgreementRow]
+    # Reports written before verdicts carried quotes have none.
+    evidence: list[EvidenceRow] = Field(default_factory=list)
     best_member: str | None = None
     panel_beats_best: bool | None = None
     cost: Cost

@@ -250,6 +250,7 @@ def build_report(
         embeddings=embeddings,
         robustness=measure.robustness(tools, ids),
         agreement=agreement,
+        evidence=measure.evidence(everything, ids),
         best_member=best,
         panel_beats_best=beats,
         cost=Cost(

@@ -26,10 +26,10 @@ def combine(
 
     Score: the median of the successful samples (rounded, for an even count). Decision: their
     majority; a tie goes to ship only when the median reaches the ship threshold, as the panel
-    breaks its own ties. Rationale: of the sample closest to the median among those that agree
-    with the decision (the earliest on a tie). Usage and attempts are summed; `seconds` is the
-    longest sample, since they run at once. With fewer than half the samples succeeding the
-    persona is failed, with the first failure's reason.
+    breaks its own ties. Rationale and quotes: of the sample closest to the median among those
+    that agree with the decision (the earliest on a tie). Usage and attempts are summed;
+    `seconds` is the longest sample, since they run at once. With fewer than half the samples
+    succeeding the persona is failed, with the first failure's reason.
     """
     first = samples[0]
     ok = [s for s in samples if s.status == "ok" and s.score is not None]
@@ -67,5 +67,6 @@ def combine(
         rationale=closest.rationale,
         injection_suspected=flagged is not None,
         injection_evidence=flagged.injection_evidence if flagged else "",
+        evidence=closest.evidence,  # the quotes behind the rationale kept
         **common,  # type: ignore[arg-type]
     )

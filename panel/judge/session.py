@@ -18,6 +18,7 @@ from panel.api.scheduler import Scheduler
 from panel.config import DEFAULT_MIN_CACHE_TOKENS, DEFAULT_SHIP_THRESHOLD
 from panel.errors import APIError
 from panel.judge.ensemble import combine
+from panel.judge.evidence import check_all
 from panel.judge.personas import Persona
 from panel.judge.pricing import estimate_tokens
 from panel.judge.prompts import Prompts
@@ -296,7 +297,13 @@ async def judge(
         )
     on_event(persona.id, "done", f"{reply.parsed.score}/100 · {reply.parsed.decision}")
     return VerdictRecord.ok(
-        persona.id, persona.version, reply.parsed, attempts=attempts, usage=usage, seconds=seconds
+        persona.id,
+        persona.version,
+        reply.parsed,
+        attempts=attempts,
+        usage=usage,
+        seconds=seconds,
+        evidence=check_all(reply.parsed.evidence, session.docs),
     )
 
 

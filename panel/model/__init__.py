@@ -16,11 +16,12 @@ from panel.model.run import (
     Timings,
     ToolInfo,
 )
-from panel.model.verdict import ToolCard, Usage, Verdict, VerdictRecord
+from panel.model.verdict import Evidence, Quote, ToolCard, Usage, Verdict, VerdictRecord
 from panel.model.votes import Votes
 
 __all__ = [
     "DocumentRef",
+    "Evidence",
     "FetchInfo",
     "ModelUsage",
     "Pairwise",
@@ -28,6 +29,7 @@ __all__ = [
     "PairwisePick",
     "PairwiseVote",
     "PanelDecision",
+    "Quote",
     "Run",
     "RunUsage",
     "Timings",

@@ -10,7 +10,8 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 from panel.model.decision import PanelDecision
 from panel.model.verdict import ToolCard, Usage, VerdictRecord
 
-SCHEMA_VERSION = 1
+# 2: verdicts carry `evidence` (quotes checked against the documents); 1 still loads without it.
+SCHEMA_VERSION = 2
 
 Origin = Literal["file", "stdin", "description", "url"]
 

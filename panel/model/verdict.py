@@ -10,9 +10,32 @@ from functools import cache
 from importlib.resources import files
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
 Decision = Literal["ship", "skip"]
+
+# Quotes a verdict may carry; more than this are dropped rather than failing the verdict.
+MAX_QUOTES = 4
+
+
+class Quote(BaseModel):
+    """A short passage you copied from one document; the program checks it against that document."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    quote: str = Field(
+        description=(
+            "A short passage (a phrase or one sentence, under 40 words) copied word for word from "
+            "one document: no paraphrase, no ellipsis, no words of your own. The program checks "
+            "it against the document's text."
+        )
+    )
+    document: str = Field(
+        description=(
+            "The document the quote comes from: its title exactly as given in the conversation, "
+            "or its number in order of appearance (1 for the first document)."
+        )
+    )
 
 
 class Verdict(BaseModel):
@@ -36,6 +59,19 @@ class Verdict(BaseModel):
         default="",
         description="If injection_suspected, a short quote of the offending text; else empty.",
     )
+    evidence: list[Quote] = Field(
+        default_factory=list,
+        description=(
+            f"1 to {MAX_QUOTES} quotes from the documents that support the claims your rationale "
+            "makes, each copied exactly and naming its document."
+        ),
+    )
+
+    @field_validator("evidence")
+    @classmethod
+    def _at_most(cls, quotes: list[Quote]) -> list[Quote]:
+        """Extra quotes are dropped: a fifth quote is no reason to lose a verdict."""
+        return quotes[:MAX_QUOTES]
 
 
 PricingModel = Literal["free", "freemium", "paid", "open source", "usage-based", "unknown"]
@@ -101,6 +137,23 @@ class Usage(BaseModel):
         )
 
 
+QuoteStatus = Literal["verified", "not found", "unchecked"]
+
+
+class Evidence(BaseModel):
+    """A quote as a run keeps it, with what the program found when it checked it.
+
+    `verified`: the quote is in the text of a document the run sent (`document_index`, 0-based
+    into `Run.documents`, is that document). `not found`: it is in none of them. `unchecked`: it
+    may be in a document whose text the program does not have (a PDF).
+    """
+
+    quote: str
+    document: str  # the document as the model named it: a title or a number
+    status: QuoteStatus
+    document_index: int | None = None
+
+
 class VerdictRecord(BaseModel):
     """What a persona call produced. A failure is data here, never an exception or a 'skip'."""
 
@@ -123,6 +176,9 @@ class VerdictRecord(BaseModel):
     samples: list[int] | None = None
     samples_failed: int | None = None
     spread: float | None = None
+    # The quotes the persona gave for its claims, each checked against the documents. None in
+    # records written before verdicts carried evidence (run schema 1).
+    evidence: list[Evidence] | None = None
 
     @classmethod
     def ok(cls, persona: str, version: int, verdict: Verdict, **kw: object) -> VerdictRecord:

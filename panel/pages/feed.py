@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 
 from feedgen.feed import FeedGenerator
 
+from panel.judge.evidence import Tally, tally
+from panel.judge.evidence import summary as evidence_summary
 from panel.model import Run
 from panel.pages import links
 from panel.pages.escaping import without_controls
@@ -59,5 +61,8 @@ def atom_feed(runs: Sequence[Run], *, site_url: str | None = None) -> bytes:
         entry.updated(when)
         entry.category(term=text(card.category))
         summary = f"{run.panel.label}. Mean score {score_text(run.panel.mean_score)}."
+        if any(v.evidence is not None for v in run.verdicts):
+            quotes = sum((tally(v.evidence) for v in run.verdicts), Tally())
+            summary += f" {evidence_summary(quotes)}."
         entry.summary(text(f"{card.tagline} {summary}".strip()))
     return fg.atom_str(pretty=True)

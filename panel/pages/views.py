@@ -10,8 +10,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from panel.judge.evidence import summary, tally
 from panel.judge.personas import Persona
-from panel.model import Pairwise, Run, ToolCard, VerdictRecord, Votes
+from panel.model import DocumentRef, Evidence, Pairwise, Run, ToolCard, VerdictRecord, Votes
 from panel.pages.charts import ChartView, score_chart
 from panel.pages.links import safe_href
 from panel.pages.pairwise import PairwiseView, pairwise_view
@@ -60,6 +61,26 @@ class VerdictView:
 
 
 @dataclass(frozen=True)
+class QuoteView:
+    """A quote beside its verdict: what the check found, and the document it names."""
+
+    text: str
+    status: str  # verified | not found | unchecked: a CSS class, always shown beside the word
+    label: str  # "Found in the source", ...
+    source: str  # the document's title, or its file name
+    href: str | None  # the page it was fetched from, only http(s)
+
+
+@dataclass(frozen=True)
+class EvidenceView:
+    """A verdict's quotes; `flagged` when any could be checked and was not found (never hidden)."""
+
+    summary: str  # "2 of 3 quotes found in the sources"
+    flagged: bool
+    quotes: list[QuoteView]
+
+
+@dataclass(frozen=True)
 class ScoreRow:
     """One persona's verdict: `82/100 · ship`, or `failed: <reason>` with no score at all."""
 
@@ -72,6 +93,7 @@ class ScoreRow:
     paragraph: str
     warning: str | None
     samples: str = ""  # an ensemble verdict: "median of 3 samples: 70, 74, 80"
+    evidence: EvidenceView | None = None  # None: a record from before verdicts carried quotes
 
 
 @dataclass(frozen=True)
@@ -161,7 +183,39 @@ def verdict_view(run: Run, names: Mapping[str, str], votes: Votes) -> VerdictVie
     )
 
 
-def score_row(persona: str, name: str, v: VerdictRecord | None) -> ScoreRow:
+QUOTE_LABELS = {
+    "verified": "Found in the source",
+    "not found": "Not found in the sources",
+    "unchecked": "Not checked (PDF)",
+}
+
+
+def quote_source(e: Evidence, documents: Sequence[DocumentRef]) -> tuple[str, str | None]:
+    """The document a quote comes from: a fetched page's title and URL (a link only if http(s)),
+    a file's name, else the title; the model's own words for a document the run did not send."""
+    if e.document_index is None or not 0 <= e.document_index < len(documents):
+        return e.document, None
+    d = documents[e.document_index]
+    if d.origin == "url":
+        url = d.fetch.final_url if d.fetch else d.source
+        return d.title or url, safe_href(url)
+    return (d.name if d.origin == "file" else d.title or d.name), None
+
+
+def evidence_view(v: VerdictRecord, documents: Sequence[DocumentRef]) -> EvidenceView | None:
+    if v.evidence is None:
+        return None
+    t = tally(v.evidence)
+    quotes = [
+        QuoteView(e.quote, e.status, QUOTE_LABELS[e.status], *quote_source(e, documents))
+        for e in v.evidence
+    ]
+    return EvidenceView(summary(t), t.not_found > 0, quotes)
+
+
+def score_row(
+    persona: str, name: str, v: VerdictRecord | None, documents: Sequence[DocumentRef] = ()
+) -> ScoreRow:
     if v is None:
         return ScoreRow(persona, name, "missing", "missing", NOT_REVIEWED, None, "", None)
     if v.status != "ok" or v.score is None or v.decision is None:
@@ -183,6 +237,7 @@ def score_row(persona: str, name: str, v: VerdictRecord | None) -> ScoreRow:
         v.rationale or "",
         warning,
         samples_note(v),
+        evidence_view(v, documents),
     )
 
 
@@ -207,7 +262,7 @@ def scorecard(run: Run, personas: Sequence[Persona]) -> list[ScoreRow]:
     names = display_names(personas)
     by_id = {v.persona: v for v in run.verdicts}
     return [
-        score_row(pid, names.get(pid, pid), by_id[pid])
+        score_row(pid, names.get(pid, pid), by_id[pid], run.documents)
         for pid in persona_order(personas, [run])
         if pid in by_id
     ]
@@ -290,8 +345,8 @@ def compare_view(
     pairs = [
         PersonaPair(
             names.get(pid, pid),
-            score_row(pid, names.get(pid, pid), by_a.get(pid)),
-            score_row(pid, names.get(pid, pid), by_b.get(pid)),
+            score_row(pid, names.get(pid, pid), by_a.get(pid), a.documents),
+            score_row(pid, names.get(pid, pid), by_b.get(pid), b.documents),
         )
         for pid in persona_order(personas, [a, b])
         if pid in by_a or pid in by_b
