@@ -189,3 +189,44 @@ def solve(token: str, bits: int) -> str:
     while not solves(token, str(nonce), bits):
         nonce += 1
     return str(nonce)
+
+
+# Rate limits by name (the `limits` notation); the benchmark and tests pass their own.
+DEFAULT_LIMITS: dict[str, str] = {
+    "vote": "20/minute;200/hour",  # votes from one address, any reader
+    "vote_nojs": "5/hour",  # votes without the proof of work (a browser without JavaScript)
+    "new_reader": "10/hour",  # new readers (cookies) one address may start
+}
+# Leading zero bits of the proof of work: ~16,000 hashes, well under a second in a browser.
+DEFAULT_POW_BITS = 14
+READER_COOKIE = "panel_reader"
+READER_MAX_AGE_S = 400 * 24 * 3600
+
+
+@dataclass
+class Security:
+    """Everything a form handler checks, made once per server from the data home's secret.
+
+    One instance per process: the rate limiter and the spent proofs live in it.
+    """
+
+    csrf: Csrf
+    addresses: AddressHasher
+    limiter: RateLimiter
+    pow: ProofOfWork
+    reader: SignedValue
+
+    @classmethod
+    def from_secret(
+        cls,
+        secret: bytes,
+        limits: dict[str, str] | None = None,
+        pow_bits: int = DEFAULT_POW_BITS,
+    ) -> Security:
+        return cls(
+            csrf=Csrf(secret),
+            addresses=AddressHasher(secret),
+            limiter=RateLimiter(DEFAULT_LIMITS | (limits or {})),
+            pow=ProofOfWork(secret, pow_bits),
+            reader=SignedValue(secret, "reader", READER_MAX_AGE_S),
+        )
