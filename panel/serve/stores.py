@@ -52,9 +52,10 @@ class StorePool:
         return await anyio.to_thread.run_sync(lambda: fn(self._store()), limiter=self._write)
 
     def close(self) -> None:
-        """Close every connection the workers opened (best effort: their threads may be gone)."""
+        """Close the connections the workers opened (best effort: their threads may be gone);
+        the store the pool was given is its owner's to close."""
         with self._lock:
             opened, self._opened = self._opened, []
-        for store in [*opened, self.template]:
+        for store in opened:
             with suppress(Exception):
                 store.close()

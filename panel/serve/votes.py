@@ -15,13 +15,12 @@ from typing import Literal
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from panel.model.votes import READER_PREFIX
 from panel.serve import pages
 from panel.serve.forms import Refusal, bad_request, field, read_form
 from panel.serve.security import CSRF_COOKIE, CSRF_FIELD, MAX_TOKEN, READER_COOKIE, Security
 from panel.serve.stores import StorePool
 
-# Readers' ids in the votes table; an operator's name can never start so (see `panel vote`).
-READER_PREFIX = "reader:"
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 _PAGE = re.compile(r"^(tools|compare)/[a-z0-9-]{1,140}\.html$")
 RETRY_AFTER_S = 60
