@@ -16,7 +16,6 @@ from panel.store.sqlite import Store
 from tests.serve_helpers import form_of, seed, settings, solved
 
 
-
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
     made = Store(tmp_path / "store")
@@ -211,7 +210,9 @@ def test_served_pages_allow_only_our_own_script(c: TestClient) -> None:
     """The header policy: no unsafe-inline script, forms to self only, no framing."""
     response = c.get("/tools/zed.html")
     policy = response.headers["content-security-policy"]
-    assert "script-src 'sha256-" in policy and "'unsafe-inline'" not in policy.split("script-src")[1]
+    assert (
+        "script-src 'sha256-" in policy and "'unsafe-inline'" not in policy.split("script-src")[1]
+    )
     assert "form-action 'self'" in policy and "frame-ancestors 'none'" in policy
     assert not re.search(r"<(script|link|img)[^>]+(src|href)=\"https?:", response.text)
 
