@@ -42,10 +42,15 @@ def client_address(request: Request) -> str:
 
 
 def check_origin(request: Request) -> None:
-    """A browser says where a form came from: refuse one posted from another site."""
+    """A browser says where a form came from: refuse one posted from another site.
+
+    Under `Referrer-Policy: no-referrer` a browser sends `Origin: null` for our own forms, so
+    `null` is left to the CSRF token (and `Sec-Fetch-Site`, which browsers send regardless).
+    """
     origin = request.headers.get("origin")
-    if request.headers.get("sec-fetch-site") == "cross-site" or (
-        origin is not None and origin.split("://", 1)[-1] != request.headers.get("host", "")
+    if request.headers.get("sec-fetch-site") in ("cross-site", "same-site") or (
+        origin not in (None, "null")
+        and origin.split("://", 1)[-1] != request.headers.get("host", "")
     ):
         raise Refusal(403, "Vote refused", "Votes are taken only from this site's own pages.")
 
