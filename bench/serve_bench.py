@@ -18,7 +18,6 @@ import argparse
 import asyncio
 import json
 import re
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -46,7 +45,8 @@ def serve(home: str, url: str | None) -> None:
     """The server process: the live app over the seeded store, its URL on stdout."""
     from panel.judge.personas import load_personas
     from panel.serve.app import ServeSettings, create_app
-    from panel.serve.server import bind, serve as run
+    from panel.serve.server import bind
+    from panel.serve.server import serve as run
     from panel.store.open import existing_store
 
     store = existing_store(Path(home), writable=True, url=url)
