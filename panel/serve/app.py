@@ -7,6 +7,8 @@ the live community tally, the vote form and bookmarks; nothing else is reachable
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -93,14 +95,32 @@ def html(body: str, script: str | None, status: int = 200) -> HTMLResponse:
     )
 
 
+def newsletter_routes_if_present(
+    security: Security, pool: StorePool, settings: ServeSettings
+) -> list[BaseRoute]:
+    """The newsletter's routes when `panel.serve.newsletter` exists (another branch writes it).
+
+    Merge note: match the call to the signature `newsletter_routes` has there.
+    """
+    if importlib.util.find_spec("panel.serve.newsletter") is None:
+        return []
+    newsletter = importlib.import_module("panel.serve.newsletter")
+    routes = newsletter.newsletter_routes(security=security, pool=pool, settings=settings)
+    return list(routes)
+
+
 def create_app(
     store_url_or_store: str | Store,
     settings: ServeSettings,
     *,
-    extra_routes: Sequence[BaseRoute] = (),
+    extra_routes: Sequence[BaseRoute] | None = None,
     security: Security | None = None,
 ) -> Starlette:
-    """The live site over a store (a Store, or a postgresql:// URL opened writable)."""
+    """The live site over a store (a Store, or a postgresql:// URL opened writable).
+
+    `extra_routes` are mounted beside the pages; None mounts the newsletter's if it is there.
+    `security` is shared by every form (pass one to share it with routes built outside).
+    """
     store = (
         store_url_or_store
         if isinstance(store_url_or_store, Store)
@@ -214,7 +234,11 @@ def create_app(
         Route("/tools/{slug}.html", tool),
         Route("/compare/{pair}.html", compare),
         Route(f"/{pages.VOTE}", vote, methods=["POST"]),
-        *extra_routes,
+        *(
+            newsletter_routes_if_present(sec, pool, settings)
+            if extra_routes is None
+            else extra_routes
+        ),
     ]
     app = Starlette(
         routes=routes,
