@@ -18,11 +18,10 @@ from panel.config import resolve
 from panel.errors import ConfigError, InputError, PanelError
 from panel.judge.personas import load_personas
 from panel.pages.links import safe_href
+from panel.serve.newsletter.tokens import BASE_URL_ENV, SECRET_ENV
 from panel.store.open import existing_store
 from panel.store.sqlite import write_atomic
 
-SECRET_ENV = "PANEL_SECRET_KEY"
-BASE_URL_ENV = "PANEL_BASE_URL"
 # Where links point when only previewing and no base URL is given.
 PREVIEW_BASE_URL = "http://127.0.0.1:8000/"
 PREVIEW_UNSUBSCRIBE = "newsletter/unsubscribe/YOUR-OWN-LINK"

@@ -16,6 +16,7 @@ from panel.cli import INTERRUPTED_EXIT, batch, cost, demo, pages, records, redte
 from panel.cli import db as _db  # noqa: F401  (panel db upgrade)
 from panel.cli import digest as _digest  # noqa: F401  (panel digest)
 from panel.cli import eval as _eval  # noqa: F401  (panel eval)
+from panel.cli import serve as _serve  # noqa: F401  (panel serve)
 from panel.cli import settings as _settings  # noqa: F401  (home, models, keys)
 from panel.cli import sync as _sync  # noqa: F401  (panel sync)
 from panel.cli.app import app, err, plain_help

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Literal
 
 import typer
@@ -11,18 +10,22 @@ from rich.markup import escape
 from panel.cli.app import DbOpt, HomeOpt, app, out
 from panel.config import resolve
 from panel.errors import InputError
+from panel.model.votes import READER_PREFIX, fold_voter
 from panel.store.open import existing_store
 
 MAX_VOTER = 64
 
 
 def voter_name(raw: str) -> str:
-    """A voter's name as stored: trimmed, printable, at most 64 characters."""
-    name = re.sub(r"[\x00-\x1f\x7f-\x9f]", "", raw).strip()
+    """A voter's name as stored: folded (`Alice`, `alice` and `ａｌｉｃｅ` are one voter),
+    at most 64 characters, never a live-site reader's id."""
+    name = fold_voter(raw)
     if not name:
         raise InputError("--voter: give a name (who is voting)")
     if len(name) > MAX_VOTER:
         raise InputError(f"--voter: at most {MAX_VOTER} characters")
+    if name.startswith(READER_PREFIX):
+        raise InputError(f"--voter: names starting {READER_PREFIX!r} are the live site's readers")
     return name
 
 

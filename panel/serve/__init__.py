@@ -1,4 +1,6 @@
-"""The live site (`panel serve`): the web app, its routes and the newsletter behind them.
-
-It may import panel.pages, panel.batch, panel.eval and every layer below them; only panel.cli imports it.
+"""The live site (`panel serve`): the pages of `panel site` served from the store, with readers'
+votes, bookmarks, the newsletter and the security around them. May import panel.pages and below;
+only panel.cli imports it.
 """
+
+from __future__ import annotations

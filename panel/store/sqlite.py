@@ -549,6 +549,13 @@ class Store:
             return Votes()
         return Votes(**{r["decision"]: r["n"] for r in rows})
 
+    def vote_of(self, slug: str, voter: str) -> str | None:
+        """One voter's vote on a tool (`ship` or `skip`), or None."""
+        row = self.db.execute(
+            "SELECT decision FROM votes WHERE slug = ? AND voter = ?", (slug, voter)
+        ).fetchone()
+        return str(row["decision"]) if row else None
+
     # the file registry --------------------------------------------------------------------------
 
     def file_id(self, endpoint: str, sha256: str) -> str | None:

@@ -14,6 +14,11 @@ from itsdangerous import BadData, URLSafeSerializer, URLSafeTimedSerializer
 
 from panel.errors import ConfigError
 
+# The secret that signs links, shared by `panel serve` and `panel digest --send`, and the site's
+# public URL that mailed links start with.
+SECRET_ENV = "PANEL_SECRET_KEY"
+BASE_URL_ENV = "PANEL_BASE_URL"
+
 # How long a confirmation link works; after it, subscribing again mails a new one.
 DEFAULT_CONFIRM_MAX_AGE = timedelta(hours=48)
 # The shortest secret we sign with: anything less can be guessed offline from one link.
