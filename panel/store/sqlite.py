@@ -27,6 +27,7 @@ from panel.model.run import Run
 from panel.model.votes import Votes
 from panel.sources.documents import slugify
 from panel.store.connection import Connection, SchemaTooNew
+from panel.store.faults import note_home
 
 DB_NAME = "panel.db"
 # The schema this panel writes; a data home recorded by a newer one is refused, not guessed at.
@@ -232,6 +233,7 @@ class Store:
             self.db = _connect_readonly(home / DB_NAME)
             self._check_version()
             return
+        note_home(home)  # what a SQLite write fault, which names no file, is reported against
         home.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(home / DB_NAME, timeout=30, isolation_level=None)
         db.row_factory = sqlite3.Row
