@@ -23,7 +23,7 @@ pytestmark = pytest.mark.e2e
 Cli = Callable[..., Result]
 
 # A sitecustomize for the child: opening a file for writing under $FULL_DIR fails with ENOSPC.
-SITECUSTOMIZE = '''
+SITECUSTOMIZE = """
 import builtins, errno, io, os
 _full = os.environ["FULL_DIR"]
 _os_open, _open = os.open, builtins.open
@@ -39,7 +39,7 @@ def open_(file, mode="r", *args, **kwargs):
         _refuse(file)
     return _open(file, mode, *args, **kwargs)
 os.open, builtins.open, io.open = os_open, open_, open_
-'''
+"""
 
 
 def limited_file_size(limit: int) -> Callable[[], None]:

@@ -178,7 +178,9 @@ def site_cmd(
         )
     except OSError as exc:
         fault = storage_fault(exc)
-        raise fault or InputError(f"{outdir}: cannot write the site ({exc.strerror or exc})") from exc
+        raise fault or InputError(
+            f"{outdir}: cannot write the site ({exc.strerror or exc})"
+        ) from exc
     for problem in report.problems:
         err.print(f"panel: warning: {escape(problem)}; left out", highlight=False, soft_wrap=True)
     out.print(

@@ -74,7 +74,7 @@ def storage_fault(exc: BaseException, *, where: str | None = None) -> StorageFau
     """The one-line fault `exc` (or an exception it groups or was raised from) stands for, or
     None when it is no write fault. `where` names the place when the error names no file."""
     for inner in _chain(exc):
-        fault = _describe(inner, where if where is not None else (_homes or [None])[-1])
+        fault = _describe(inner, where if where is not None else _homes[-1] if _homes else None)
         if fault is not None:
             return fault
     return None
