@@ -1,10 +1,11 @@
 """A tool's name as an identity, and its slug: the key its runs are stored under.
 
-A name is compared and stored in Unicode NFC with its whitespace folded, so `Café` typed as one
-code point or as `e` plus a combining accent is one tool. The slug keeps the letters of Latin
-names (`Café` is `cafe`, `Straße` `strasse`: text-unidecode, the table python-slugify uses) and
-leaves every other script to a stable hash, as before. Slugs are stored keys, so the rules of
-earlier versions are kept (`previous_slugs`) for finding the runs recorded under them.
+A name is stored in Unicode NFC and compared with its whitespace and case folded, so `Café`
+typed as one code point or as `e` plus a combining accent is one tool. The slug keeps the
+letters of Latin names (`Café` is `cafe`, `Straße` `strasse`: text-unidecode, the table
+python-slugify uses) and leaves every other script to a stable hash, as before. Slugs are
+stored keys, so the rules of earlier versions are kept (`previous_slugs`) for finding the runs
+recorded under them.
 """
 
 from __future__ import annotations
@@ -24,13 +25,14 @@ _SIGN_WORDS = {"+": "plus", "#": "sharp"}
 
 
 def normalize_name(name: str) -> str:
-    """The name as stored and compared: NFC, every run of whitespace one space, trimmed."""
-    return " ".join(unicodedata.normalize("NFC", name).split())
+    """The name as stored and shown: NFC, trimmed (inside, it stays as written)."""
+    return unicodedata.normalize("NFC", name).strip()
 
 
 def name_key(name: str) -> str:
-    """What two names must share to be one tool's: the normal form, case folded."""
-    return normalize_name(name).casefold()
+    """What two names must share to be one tool's: NFC, every run of whitespace one space,
+    case folded."""
+    return " ".join(unicodedata.normalize("NFC", name).split()).casefold()
 
 
 def slugify(name: str) -> str:
@@ -44,7 +46,7 @@ def slugify(name: str) -> str:
     readable. A name with nothing to key on (`!!!`) is an InputError. Names that still share a
     slug (`Node.js`, `Node JS`) are told apart by the store.
     """
-    slug = _ascii_slug(_transliterate(normalize_name(name)))
+    slug = _ascii_slug(_transliterate(normalize_name(name)))  # NFC: é is one LATIN letter
     return slug or _hashed_slug(name)
 
 
