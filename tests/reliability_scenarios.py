@@ -119,6 +119,30 @@ SCENARIOS: list[Scenario] = [
     ),
     Scenario(
         "Storage",
+        "A full disk, a size limit or a home panel may not write, on any command that writes",
+        "one line naming the file or data home, the fault and what to do; exit 2, never a bug",
+        "tests/test_storage_errors_e2e.py::test_a_batch_whose_database_cannot_grow_is_one_line",
+    ),
+    Scenario(
+        "Storage",
+        "A data home the kernel refuses even to root (EPERM)",
+        "one line pointing at --home; nothing sent to the API",
+        "tests/test_storage_errors_e2e.py::test_a_home_the_kernel_refuses_is_one_line",
+    ),
+    Scenario(
+        "Message Batches",
+        "A results download that stalls after some lines",
+        "one line saying so and how to resume, exit 1; the lines read are kept",
+        "tests/test_batch_results_e2e.py::test_results_read_before_a_stall_are_kept",
+    ),
+    Scenario(
+        "Message Batches",
+        "A garbled or truncated results line",
+        "only its request is redone live (counted `unreadable`); the job completes",
+        "tests/test_batch_results_e2e.py::test_a_garbled_line_is_redone_live_and_the_job_completes",
+    ),
+    Scenario(
+        "Storage",
         "A read-only data home",
         "reading opens the database read-only",
         S + "test_reading_opens_the_database_read_only",

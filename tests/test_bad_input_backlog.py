@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import re
+import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -138,7 +139,7 @@ def dump(fmt: str, name: str) -> str:
 @given(name=st.text(max_size=80))
 @pytest.mark.parametrize("fmt", ["csv", "jsonl", "yaml"])
 def test_any_name_is_a_row_with_that_name_or_a_reason(tmp_path: Path, fmt: str, name: str) -> None:
-    """Property: any name gives one row named as written (stripped) or one row error, no crash."""
+    """Property: any name gives one row named as written (in NFC, stripped) or one row error."""
     path = tmp_path / f"tools.{fmt}"
     path.write_bytes(dump(fmt, name).encode("utf-8"))
     try:
@@ -147,7 +148,7 @@ def test_any_name_is_a_row_with_that_name_or_a_reason(tmp_path: Path, fmt: str, 
         assert "\n" not in str(exc)
         return
     if parsed.rows:
-        assert [r.name for r in parsed.rows] == [name.strip()]
+        assert [r.name for r in parsed.rows] == [unicodedata.normalize("NFC", name).strip()]
         assert SLUG.match(parsed.rows[0].slug)
     else:
         assert len(parsed.errors) == 1 and "\n" not in parsed.errors[0].reason

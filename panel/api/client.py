@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from panel.api.results import Download, ResultsIncomplete, result_line
 from panel.config import env_number
 from panel.errors import APIError, ConfigError, PanelError, RateLimited, Retryable
 from panel.model.verdict import Usage
@@ -371,41 +372,59 @@ class Batches:
             raise classify(f"batch {batch_id}", exc) from exc
         return batch.processing_status, batch.request_counts.model_dump()
 
-    async def results(self, batch_id: str) -> list[BatchResult]:
-        out: list[BatchResult] = []
+    async def results(self, batch_id: str, *, expected: int | None = None) -> Download:
+        """Every result of an ended batch, read line by line: a line that is no result is
+        counted, not fatal; a download that stops partway is `ResultsIncomplete`, holding the
+        results read so far (`expected`: how many the batch has, for the message)."""
         try:
-            async for line in await self.sdk.messages.batches.results(batch_id):
-                result = line.result
-                if result.type == "succeeded":
-                    message = result.message
-                    out.append(
-                        BatchResult(
-                            line.custom_id,
-                            "succeeded",
-                            text_of(message.content),
-                            message.stop_reason,
-                            usage_of(message.usage),
-                        )
-                    )
-                elif result.type == "errored":
-                    error = getattr(result.error, "error", None)
-                    out.append(
-                        BatchResult(
-                            line.custom_id,
-                            "errored",
-                            error_type=getattr(error, "type", None) or "api_error",
-                            error=getattr(error, "message", None) or "errored in the batch",
-                        )
-                    )
-                else:
-                    out.append(
-                        BatchResult(
-                            line.custom_id, result.type, error=f"{result.type} in the batch"
-                        )
-                    )
+            decoder = await self.sdk.messages.batches.results(batch_id)
         except Exception as exc:
             raise classify(f"batch {batch_id} results", exc) from exc
+        response = decoder.http_response  # read as lines: the SDK's decoder dies on a bad one
+        out = Download()
+        try:
+            async for raw in response.aiter_lines():
+                if not raw.strip():
+                    continue
+                try:
+                    out.results.append(batch_result(result_line(raw)))
+                except (ValueError, LookupError, TypeError, AttributeError):
+                    out.unreadable += 1  # garbled or truncated: names no request
+        except Exception as exc:
+            import httpx2
+
+            cause = classify(f"batch {batch_id} results", exc)
+            reason = str(cause).removeprefix(f"batch {batch_id} results: ")
+            if isinstance(exc, httpx2.TimeoutException):
+                reason = f"nothing arrived for {read_timeout():g} s"
+            raise ResultsIncomplete(batch_id, out.results, expected, reason) from exc
+        finally:
+            await response.aclose()
         return out
+
+
+def batch_result(line: dict[str, Any]) -> BatchResult:
+    """A results line (JSON, as the file has it) as the outcome of its request."""
+    result = line["result"]
+    kind = result["type"]
+    if kind == "succeeded":
+        message = result.get("message") or {}
+        return BatchResult(
+            line["custom_id"],
+            "succeeded",
+            text_of(message.get("content") or []),
+            message.get("stop_reason"),
+            usage_of(message.get("usage")),
+        )
+    if kind == "errored":
+        error = (result.get("error") or {}).get("error") or {}
+        return BatchResult(
+            line["custom_id"],
+            "errored",
+            error_type=error.get("type") or "api_error",
+            error=error.get("message") or "errored in the batch",
+        )
+    return BatchResult(line["custom_id"], kind, error=f"{kind} in the batch")
 
 
 def retry_after(headers: Mapping[str, str]) -> float | None:

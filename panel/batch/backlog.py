@@ -17,6 +17,7 @@ import yaml
 
 from panel.errors import InputError
 from panel.sources.documents import HTML_SUFFIXES, PDF_SUFFIXES, TEXT_SUFFIXES, is_url, slugify
+from panel.sources.names import normalize_name
 
 FIELDS = ("name", "url", "description", "files")
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".yaml": "yaml", ".yml": "yaml"}
@@ -247,7 +248,7 @@ def validate(path: Path, raw: list[tuple[int, Any]]) -> tuple[list[BacklogRow], 
         if unknown:
             reasons.append(f"unknown field(s): {', '.join(unknown)}")
         try:
-            name = _text(data.get("name"))
+            name = normalize_name(_text(data.get("name")) or "") or None
             url = _text(data.get("url"))
             description = _text(data.get("description"))
             files = _files(data.get("files"))

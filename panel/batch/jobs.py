@@ -570,9 +570,14 @@ class Jobs:
         )
 
     def collect_batch(
-        self, batch_id: str, results: Sequence[tuple[str, str, dict[str, Any]]]
+        self,
+        batch_id: str,
+        results: Sequence[tuple[str, str, dict[str, Any]]],
+        *,
+        unread: str = "missing",
     ) -> None:
-        """Store every result of an ended batch (custom_id, state, result) and close the batch.
+        """Store every result of an ended batch (custom_id, state, result) and close the batch;
+        a request the results left out (its line `unread`: garbled, say) is redone live.
         Once: a worker that finds another has collected it meanwhile writes nothing."""
         with self.store.transaction() as db:
             closed = db.execute(
@@ -583,6 +588,20 @@ class Jobs:
                 return
             db.executemany(
                 "UPDATE job_requests SET state = ?, result = ? WHERE custom_id = ?",
+                [(state, json.dumps(result), cid) for cid, state, result in results],
+            )
+            db.execute(
+                """UPDATE job_requests SET state = 'retry', result = ?
+                   WHERE batch_id = ? AND state = 'submitted'""",
+                (json.dumps({"type": unread}), batch_id),
+            )
+
+    def keep_results(self, results: Sequence[tuple[str, str, dict[str, Any]]]) -> None:
+        """Store results read before a download stopped, the batch left open: a tool whose
+        results all arrived can be finished, and nothing received is lost."""
+        with self.store.transaction() as db:
+            db.executemany(
+                "UPDATE job_requests SET state = ?, result = ? WHERE custom_id = ? AND state = 'submitted'",
                 [(state, json.dumps(result), cid) for cid, state, result in results],
             )
 

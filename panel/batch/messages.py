@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from panel.api.client import Batches, Reply, validate_reply
+from panel.api.results import ResultsIncomplete
 from panel.batch.backlog import BacklogRow
 from panel.batch.context import (
     Budget,
@@ -328,8 +329,13 @@ async def poll(ctx: Context, on_change: Listener, *, once: bool = False) -> None
             status, counts = await api.status(batch_id)
             ctx.processing[batch_id] = counts
             if status == "ended":
-                results = await api.results(batch_id)
-                ctx.jobs.collect_batch(batch_id, [(r.custom_id, *classify(r)) for r in results])
+                try:
+                    download = await api.results(batch_id, expected=sum(counts.values()))
+                except ResultsIncomplete as exc:  # what arrived is kept; a later run reads on
+                    ctx.jobs.keep_results([(r.custom_id, *classify(r)) for r in exc.partial])
+                    raise
+                stored = [(r.custom_id, *classify(r)) for r in download.results]
+                ctx.jobs.collect_batch(batch_id, stored, unread="unreadable")
                 ctx.processing.pop(batch_id, None)
         on_change()
         if once:

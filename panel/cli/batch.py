@@ -153,7 +153,8 @@ def batch_cmd(
     from panel.api.client import Client, endpoint
     from panel.batch import backlog as backlogs
     from panel.batch.context import BATCH_CACHES, Options, snapshot
-    from panel.batch.jobs import exclusive, job_id_for
+    from panel.batch.finished import FinishedTools
+    from panel.batch.jobs import Jobs, exclusive, job_id_for
     from panel.batch.runner import needs_api, no_calls, run_job
     from panel.cli.progress import job_progress
 
@@ -205,7 +206,13 @@ def batch_cmd(
     else:
         client = Client()
     shared = store.dialect == "postgres"  # workers on several machines lease items
-    with exclusive(store, job_id, shared=shared), job_progress(err) as progress:
+    jobs = Jobs(store)
+    tracker = FinishedTools()
+    tracker.new(jobs, job_id)  # what finished before this run is not named again
+    with (
+        exclusive(store, job_id, shared=shared),
+        job_progress(err, lambda: tracker.new(jobs, job_id)) as progress,
+    ):
         result = asyncio.run(
             run_job(
                 loaded.rows,

@@ -24,6 +24,7 @@ from panel.judge.prompts import Prompts
 from panel.model.run import Run
 from panel.pages.links import safe_href
 from panel.pages.views import CompareView, compare_view
+from panel.store.faults import storage_fault
 from panel.store.open import existing_store
 from panel.store.pairs import latest_pairwise
 from panel.store.sqlite import Store, write_atomic
@@ -60,7 +61,8 @@ def emit_page(page: str, dest: Path | None) -> None:
     try:
         write_atomic(dest, page)
     except OSError as exc:
-        raise InputError(f"--out {dest}: cannot write ({exc.strerror or exc})") from exc
+        fault = storage_fault(exc)
+        raise fault or InputError(f"--out {dest}: cannot write ({exc.strerror or exc})") from exc
     err.print(f"wrote {dest}", highlight=False)
 
 
@@ -226,7 +228,10 @@ def site_cmd(
             store, outdir, load_personas(settings.personas_dir), versions, pairs, site_url=site_url
         )
     except OSError as exc:
-        raise InputError(f"{outdir}: cannot write the site ({exc.strerror or exc})") from exc
+        fault = storage_fault(exc)
+        raise fault or InputError(
+            f"{outdir}: cannot write the site ({exc.strerror or exc})"
+        ) from exc
     for problem in report.problems:
         err.print(f"panel: warning: {escape(problem)}; left out", highlight=False, soft_wrap=True)
     out.print(

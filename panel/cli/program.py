@@ -22,6 +22,7 @@ from panel.cli import sync as _sync  # noqa: F401  (panel sync)
 from panel.cli.app import app, err, plain_help
 from panel.errors import PanelError
 from panel.keys import load_environment
+from panel.store.faults import storage_fault
 
 __all__ = ["app", "run"]
 
@@ -64,6 +65,10 @@ def run() -> None:
         err.print("panel: interrupted; runs already recorded are kept")
         sys.exit(INTERRUPTED_EXIT)
     except Exception as exc:
+        fault = storage_fault(exc)  # a full disk, a read-only home: the user's to fix, not a bug
+        if fault is not None:
+            error(str(fault))
+            sys.exit(fault.exit_code)
         if os.environ.get("PANEL_DEBUG", "") not in ("", "0"):
             raise
         reason = (str(exc).strip().splitlines() or [""])[0]

@@ -1,5 +1,5 @@
 """Progress on stderr: a live table or bar on a terminal; for a batch written to a log or CI, one
-plain line per finished tool."""
+plain line per finished tool naming it, and the job's counts."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from rich.live import Live
 from rich.markup import escape
 from rich.table import Table
 
+from panel.batch.finished import FinishedTool
+from panel.cli.render import clean
 from panel.judge.personas import Persona
 from panel.judge.session import OnEvent, State
 
@@ -134,18 +136,33 @@ class JobProgress:
         return grid
 
 
+def tool_line(tool: FinishedTool) -> str:
+    """`done  Tern  Ship · 3 ship / 1 skip  $0.0123` or `failed  Acme  <reason>`: a log names
+    the tool (model output and backlog text, so without control characters)."""
+    if tool.state == "done":
+        cost = [f"${tool.cost_usd:.4f}"] if tool.cost_usd is not None else []
+        parts = ["done", tool.name, tool.label or "recorded", *cost]
+    else:
+        parts = ["failed", tool.name, tool.error or "failed"]
+    return "  ".join(" ".join(clean(part).split()) for part in parts)  # one line, always
+
+
 @contextmanager
-def job_progress(console: Console) -> Iterator[Callable[[dict[str, float]], None]]:
-    """Yield an updater for the batch progress bar; off a terminal, a plain line each time a tool
-    finishes (a log or CI sees the job move)."""
+def job_progress(
+    console: Console, finished: Callable[[], Sequence[FinishedTool]] = tuple
+) -> Iterator[Callable[[dict[str, float]], None]]:
+    """Yield an updater for the batch progress bar; off a terminal, each tool that finishes on
+    its own line (`finished` says which), then the job's counts (a log or CI sees the job move)."""
     progress = JobProgress()
     if not console.is_terminal:
 
         def plain(snapshot: dict[str, float]) -> None:
             before = progress.snapshot
             progress.update(snapshot)
-            finished = snapshot["done"] + snapshot["failed"]
-            if before and finished > before["done"] + before["failed"]:
+            count = snapshot["done"] + snapshot["failed"]
+            if before and count > before["done"] + before["failed"]:
+                for tool in finished():
+                    console.print(tool_line(tool), highlight=False, markup=False)
                 console.print(progress.plain_line(), highlight=False, markup=False)
 
         yield plain

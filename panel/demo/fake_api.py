@@ -492,6 +492,9 @@ class FakeAnthropic:
         self._faults: list[dict[str, Any]] = []
         self._inventions: list[dict[str, Any]] = []  # invent_quote: quotes no document holds
         self._batch_faults: list[dict[str, Any]] = []
+        # Faults of the next results downloads: ("stall", lines sent first) or ("garble", line).
+        self._results_faults: deque[tuple[str, int]] = deque()
+        self._stopping = threading.Event()  # a stalled download gives up when the fake stops
         self.models = set(MODELS)  # any other model id is a 404, as on the real API
         # False: no Files API, as on Ollama, vLLM and llama.cpp (/v1/files answers 404, and a
         # file document block is refused).
@@ -536,6 +539,7 @@ class FakeAnthropic:
 
     def start(self) -> FakeAnthropic:
         """Listen on a free 127.0.0.1 port in a daemon thread."""
+        self._stopping.clear()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self._server.daemon_threads = True
         self._server.fake = self  # type: ignore[attr-defined]
@@ -547,6 +551,7 @@ class FakeAnthropic:
         return self
 
     def stop(self) -> None:
+        self._stopping.set()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -648,6 +653,18 @@ class FakeAnthropic:
                     "result": {"type": "errored", "error": error},
                 }
             )
+
+    def stall_results(self, after: int, count: int = 1) -> None:
+        """The next `count` results downloads send `after` lines, then nothing, never closing
+        (a stalled proxy or connection): the client's read timeout is what ends them."""
+        with self._lock:
+            self._results_faults.extend([("stall", after)] * count)
+
+    def garble_results(self, line: int = 0, count: int = 1) -> None:
+        """In the next `count` results downloads, line `line` (0-based) is cut in half: a
+        truncated JSONL line in an otherwise whole file."""
+        with self._lock:
+            self._results_faults.extend([("garble", line)] * count)
 
     def clear_cache(self) -> None:
         """Forget every prompt-cache entry, as if the TTL had passed."""
@@ -1491,8 +1508,23 @@ class FakeAnthropic:
         batch = self._batch(req.params["id"])
         if batch["_results"] is None:
             raise ApiError(404, "Results are not available until the batch has ended")
-        lines = "".join(json.dumps(line) + "\n" for line in batch["_results"])
-        return _Response(200, lines.encode(), content_type="application/binary")
+        lines = [json.dumps(line) + "\n" for line in batch["_results"]]
+        with self._lock:
+            fault = self._results_faults.popleft() if self._results_faults else None
+        if fault is not None and fault[0] == "garble" and fault[1] < len(lines):
+            cut = lines[fault[1]]
+            lines[fault[1]] = cut[: len(cut) // 2] + "\n"
+        if fault is not None and fault[0] == "stall":
+            head = [line.encode() for line in lines[: fault[1]]]
+            return _Response(
+                200, b"", content_type="application/binary", events=self._stalled(head)
+            )
+        return _Response(200, "".join(lines).encode(), content_type="application/binary")
+
+    def _stalled(self, head: list[bytes]) -> Iterator[bytes]:
+        """Some lines, then silence until the fake stops (or the client hangs up)."""
+        yield from head
+        self._stopping.wait()
 
 
 def _parse_multipart(content_type: str, body: bytes) -> dict[str, tuple[str, str, bytes]]:

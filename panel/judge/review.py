@@ -41,6 +41,7 @@ from panel.sources.documents import (
     load_stdin,
     slugify,
 )
+from panel.sources.names import normalize_name
 from panel.store.connection import Connection
 from panel.store.sqlite import Store, new_run_id
 
@@ -103,10 +104,10 @@ def tool_names(request: Request, docs: Sequence[Document]) -> tuple[str, str]:
     user's name is a GivenName: a derived one is shown and keys the tool, but instructions call
     that tool "the tool described in the documents" (see `instruction_name`).
     """
-    given = (request.name or "").strip()
+    given = normalize_name(request.name or "")
     if given:
         return GivenName(given), request.slug or slugify(given)
-    name = request.reviewed_as or derive_name(list(docs))
+    name = normalize_name(request.reviewed_as or derive_name(list(docs))) or "untitled"
     return name, request.slug or slugify(name)
 
 

@@ -24,7 +24,9 @@ from panel.store.catalog import Catalog, catalog
 from panel.store.pairs import latest_pairwise
 from panel.store.sqlite import BadRecord, Store
 
-_VS = re.compile(r"(?:^|\s+)vs\.?(?:\s+|$)", re.IGNORECASE)
+# `vs` (or `vs.`) between two names: a word of its own, with a name on each side, so the `VS` of
+# `VS Code` at the start of a line is part of the name.
+_VS = re.compile(r"(?<=\s)vs\.?(?=\s)", re.IGNORECASE)
 
 
 @dataclass
@@ -54,7 +56,7 @@ def parse_pairs(path: Path) -> list[tuple[str, str]]:
         if not line or line.startswith("#"):
             continue
         if _VS.search(line):
-            names = _VS.split(line)
+            names = split_vs(line)
         elif "," in line:
             names = line.split(",")
         else:
@@ -67,6 +69,21 @@ def parse_pairs(path: Path) -> list[tuple[str, str]]:
             )
         pairs.append((names[0], names[1]))
     return pairs
+
+
+def split_vs(line: str) -> list[str]:
+    """`A vs B` as [A, B]. A name may hold the word itself (`VS Code vs Acme`, `Acme vs VS
+    Code`): a lower-case `vs` is the separator before any other case; two of one kind are
+    ambiguous and left unsplit (the caller asks for `A, B`)."""
+    found = list(_VS.finditer(line))
+    lower = [m for m in found if m.group().startswith("vs")]
+    for candidates in (lower, found):
+        if len(candidates) == 1:
+            m = candidates[0]
+            return [line[: m.start()], line[m.end() :]]
+        if candidates:
+            break
+    return [line]
 
 
 def build_site(

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import re
 import sys
-import unicodedata
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -19,6 +18,7 @@ from pydantic import BaseModel, ConfigDict
 from panel.config import DEFAULT_MAX_FILE_BYTES
 from panel.errors import InputError
 from panel.model.run import FetchInfo, Origin
+from panel.sources.names import slugify  # noqa: F401  (callers import it from here)
 from panel.sources.text import strip_invisible_chars
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".rst", ".text"}
@@ -182,30 +182,3 @@ def derive_name(documents: list[Document]) -> str:
         return subject.group(1)
     words = re.findall(r"[\w.+-]+", text)[:4]
     return " ".join(words) or "untitled"
-
-
-# A `+` or `#` right after a letter, digit or another of them is part of the name: C, C++ and C#
-# are three languages. Elsewhere (`#1 tool`, `a + b`) they separate words like any other sign.
-_ATTACHED_SIGN = re.compile(r"(?<=[a-z0-9+#])[+#]")
-_SIGN_WORDS = {"+": "plus", "#": "sharp"}
-
-
-def slugify(name: str) -> str:
-    """A path-safe key for a tool: `^[a-z0-9][a-z0-9-]{0,63}$`, so never `/` or `..`.
-
-    Lowercase ASCII letters and digits, every other run of characters one dash: `Acme CLI` is
-    `acme-cli`. Stored runs are keyed by these slugs, so the rule only grows where it used to
-    lose the name: a `+` or `#` attached to a name is spelled out (C is `c`, C++ `c-plus-plus`,
-    C# `c-sharp`, Notepad++ `notepad-plus-plus`), and a name with no ASCII letter or digit but
-    other letters, digits or symbols (`日本語ツール`, `🚀`) is `tool-` plus 8 hex digits of its
-    SHA-256: stable rather than readable. A name with nothing to key on (`!!!`) is an InputError.
-    Names that still share a slug (`Node.js`, `Node JS`) are told apart by the store.
-    """
-    spelled = _ATTACHED_SIGN.sub(lambda m: f"-{_SIGN_WORDS[m.group()]}-", name.lower())
-    slug = re.sub(r"[^a-z0-9]+", "-", spelled).strip("-")[:64].strip("-")
-    if slug:
-        return slug
-    if any(ord(c) > 127 and unicodedata.category(c)[0] in "LNS" for c in name):
-        key = " ".join(unicodedata.normalize("NFKC", name).casefold().split())
-        return "tool-" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:8]
-    raise InputError(f"--name {name!r}: has no letters or digits to make a key from")

@@ -26,7 +26,9 @@ from panel.errors import InputError, PanelError
 from panel.model.run import Run
 from panel.model.votes import Votes
 from panel.sources.documents import slugify
+from panel.sources.names import name_key, previous_slugs
 from panel.store.connection import Connection, SchemaTooNew
+from panel.store.faults import note_home
 
 DB_NAME = "panel.db"
 # The schema this panel writes; a data home recorded by a newer one is refused, not guessed at.
@@ -234,6 +236,7 @@ class Store:
             self.db = _connect_readonly(home / DB_NAME)
             self._check_version()
             return
+        note_home(home)  # what a SQLite write fault, which names no file, is reported against
         home.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(home / DB_NAME, timeout=30, isolation_level=None)
         db.row_factory = sqlite3.Row
@@ -396,9 +399,10 @@ class Store:
         with suppress(InputError):  # nothing to slugify: only the literal argument can match
             keys.append(slugify(tool))
         found = next((key for key in keys if self.run_ids(key)), None)
-        legacy = legacy_slug(tool)
-        if found is None and legacy and same_name(tool, self.names_of(legacy)):
-            return legacy
+        if found is None:  # under an older rule's slug (`C++` was `c`, `Café` was `caf`)
+            found = next(
+                (s for s in previous_slugs(tool) if same_name(tool, self.names_of(s))), None
+            )
         return found
 
     def names_of(self, slug: str) -> list[str]:
@@ -642,12 +646,9 @@ class Store:
 
 
 def same_name(name: str, names: list[str]) -> bool:
-    """Whether `name` is one of `names`, ignoring case and runs of whitespace."""
-
-    def key(text: str) -> str:
-        return " ".join(text.split()).casefold()
-
-    return key(name) in {key(n) for n in names}
+    """Whether `name` is one of `names`, ignoring case, runs of whitespace and the Unicode form
+    (NFC or NFD)."""
+    return name_key(name) in {name_key(n) for n in names}
 
 
 def legacy_slug(name: str) -> str:
