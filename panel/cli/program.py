@@ -8,7 +8,6 @@ import gc
 import os
 import sqlite3
 import sys
-
 from typing import NoReturn
 
 import typer
