@@ -56,7 +56,7 @@ def test_a_stored_record_with_a_bad_score_is_refused_naming_the_file(
     """Reading it is a BadRecord that names the record and the field."""
     path = stored_with(tmp_path / "home", score)
     store = Store.existing(tmp_path / "home")
-    with pytest.raises(BadRecord, match="verdicts.0.score") as info:
+    with pytest.raises(BadRecord, match=r"verdicts\.0\.score") as info:
         store.load_run("r1")
     assert str(path) in str(info.value)
 
@@ -66,7 +66,7 @@ def test_a_stored_mean_out_of_bounds_is_refused(tmp_path: Path, mean: str) -> No
     """The panel's mean is bounded as its scores are."""
     stored_with(tmp_path / "home", mean, field="mean_score")
     store = Store.existing(tmp_path / "home")
-    with pytest.raises(BadRecord, match="panel.mean_score"):
+    with pytest.raises(BadRecord, match=r"panel\.mean_score"):
         store.load_run("r1")
 
 
