@@ -26,6 +26,7 @@ from pydantic import BaseModel, ValidationError
 from panel.config import env_number
 from panel.errors import APIError, ConfigError, PanelError, RateLimited, Retryable
 from panel.model.verdict import Usage
+from panel.store.connection import redact_endpoint
 
 # The SDK takes about a second to import: only the paths that call the API import it (below, in
 # the functions that use it), so `panel --help`, `show`, `list` and a keyless --dry-run start at once.
@@ -151,7 +152,16 @@ def validate_reply(
 
 
 def endpoint() -> str:
-    """The API endpoint in use: the registry keys file_ids by it (one workspace, one set of ids)."""
+    """The API endpoint in use: the registry keys file_ids by it (one workspace, one set of ids).
+
+    Redacted (`panel.store.connection.redact_endpoint`): the key is written to the store.
+    """
+    return redact_endpoint(raw_endpoint())
+
+
+def raw_endpoint() -> str:
+    """`ANTHROPIC_BASE_URL` as given, credentials and all: for the SDK and nothing else (older
+    registries keyed their rows by it; `Registry` moves them to the redacted key)."""
     return os.environ.get("ANTHROPIC_BASE_URL") or "https://api.anthropic.com"
 
 
