@@ -336,8 +336,12 @@ async def run_personas(
     *,
     samples: int = 1,
     threshold: float = DEFAULT_SHIP_THRESHOLD,
+    finished: dict[str, VerdictRecord] | None = None,
 ) -> list[VerdictRecord]:
     """Every persona's verdict, concurrently, sharing one cached document prefix.
+
+    Each verdict also lands in `finished` (by persona id) as soon as it is made, so that a
+    caller interrupted before the whole panel answers still has the verdicts it paid for.
 
     Four calls fired at the same instant would each pay to write the cache. So the first persona
     goes ahead and the others follow as soon as its streamed reply starts (when the entry becomes
@@ -351,8 +355,12 @@ async def run_personas(
     def panel(opener: asyncio.Task[VerdictRecord] | None = None) -> Awaitable[list[VerdictRecord]]:
         return asyncio.gather(
             *(
-                persona_verdict(
-                    session, p, model, on_event, samples, threshold, opener if i == 0 else None
+                kept(
+                    finished,
+                    p.id,
+                    persona_verdict(
+                        session, p, model, on_event, samples, threshold, opener if i == 0 else None
+                    ),
                 )
                 for i, p in enumerate(personas)
             )
@@ -375,6 +383,16 @@ async def run_personas(
         with contextlib.suppress(BaseException):
             await first
         raise
+
+
+async def kept(
+    finished: dict[str, VerdictRecord] | None, persona: str, verdict: Awaitable[VerdictRecord]
+) -> VerdictRecord:
+    """The verdict, also put in `finished` the moment it is made."""
+    record = await verdict
+    if finished is not None:
+        finished[persona] = record
+    return record
 
 
 async def persona_verdict(
