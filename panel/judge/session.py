@@ -172,8 +172,9 @@ class Session:
         try:
             return await self._send(schema, model, messages, max_tokens, on_start)
         except FileGone as gone:
-            sent = [fid for fid in (self.registry.known(d) for d in self.docs) if fid]
-            await self.registry.recover(self.docs, dead_ids(str(gone), sent))
+            # the ids this call sent, not the registry's current ones: another call may have
+            # replaced them already, and those fresh uploads are not dead
+            await self.registry.recover(self.docs, dead_ids(str(gone), sent_file_ids(messages)))
             cached = any("cache_control" in b for b in messages[0]["content"])
             fresh = self.messages(messages[0]["content"][-1]["text"], cache=cached) + messages[1:]
             return await self._send(schema, model, fresh, max_tokens, on_start)
@@ -229,6 +230,17 @@ class Session:
                 self.scheduler.retried += 1
 
         return await retrying(attempt, self.policy, before_retry=before_retry)
+
+
+def sent_file_ids(messages: list[dict[str, Any]]) -> list[str]:
+    """The file_ids of the document blocks in `messages`."""
+    return [
+        block["source"]["file_id"]
+        for message in messages
+        if isinstance(message.get("content"), list)
+        for block in message["content"]
+        if isinstance(block, dict) and block.get("source", {}).get("type") == "file"
+    ]
 
 
 def persona_instruction(prompts: Prompts, persona: Persona, tool_name: str) -> str:
