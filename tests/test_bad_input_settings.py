@@ -147,6 +147,8 @@ def test_keyboard_interrupt_keeps_its_message_and_exit_130(
     [
         ("PANEL_TIMEOUT", "nan", "PANEL_TIMEOUT='nan': must be a finite number"),
         ("PANEL_TIMEOUT", "0", "PANEL_TIMEOUT='0': must be more than 0"),
+        ("PANEL_CALL_DEADLINE", "inf", "PANEL_CALL_DEADLINE='inf': must be a finite number"),
+        ("PANEL_CALL_DEADLINE", "0", "PANEL_CALL_DEADLINE='0': must be more than 0"),
         ("PANEL_MAX_WAIT", "inf", "PANEL_MAX_WAIT='inf': must be a finite number"),
         ("PANEL_BACKOFF", "nan", "PANEL_BACKOFF='nan': must be a finite number"),
         ("PANEL_ATTEMPTS", "0", "PANEL_ATTEMPTS='0': must be at least 1"),

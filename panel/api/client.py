@@ -14,6 +14,7 @@ retry comes out of here as `RateLimited` or `Retryable` (with the server's `retr
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from panel.api.results import Download, ResultsIncomplete, result_line
 from panel.config import env_number
 from panel.errors import APIError, ConfigError, PanelError, RateLimited, Retryable
 from panel.model.verdict import Usage
+from panel.store.connection import redact_endpoint
 
 # The SDK takes about a second to import: only the paths that call the API import it (below, in
 # the functions that use it), so `panel --help`, `show`, `list` and a keyless --dry-run start at once.
@@ -42,6 +44,9 @@ M = TypeVar("M", bound=BaseModel)
 # timeout is the longest silence between two chunks, not the whole reply.
 DEFAULT_CONNECT_TIMEOUT_S = 10.0
 DEFAULT_READ_TIMEOUT_S = 120.0
+# The whole of one Messages call, however steadily it trickles: the read timeout alone never
+# fires on a reply that sends a byte a second. `PANEL_CALL_DEADLINE` sets it.
+DEFAULT_CALL_DEADLINE_S = 300.0
 # Error types the API sends (as HTTP errors or `error` events in a stream) that a retry may fix.
 TRANSIENT_TYPES = frozenset({"overloaded_error", "api_error", "rate_limit_error", "timeout_error"})
 # The token counts a reply's usage carries; a stream's `message_delta` may update any of them.
@@ -152,7 +157,16 @@ def validate_reply(
 
 
 def endpoint() -> str:
-    """The API endpoint in use: the registry keys file_ids by it (one workspace, one set of ids)."""
+    """The API endpoint in use: the registry keys file_ids by it (one workspace, one set of ids).
+
+    Redacted (`panel.store.connection.redact_endpoint`): the key is written to the store.
+    """
+    return redact_endpoint(raw_endpoint())
+
+
+def raw_endpoint() -> str:
+    """`ANTHROPIC_BASE_URL` as given, credentials and all: for the SDK and nothing else (older
+    registries keyed their rows by it; `Registry` moves them to the redacted key)."""
     return os.environ.get("ANTHROPIC_BASE_URL") or "https://api.anthropic.com"
 
 
@@ -166,7 +180,9 @@ class Client:
         base_url: str | None = None,
         sdk: AsyncAnthropic | None = None,
         timeout: float | None = None,
+        deadline: float | None = None,
     ) -> None:
+        self.deadline = deadline or call_deadline()
         if sdk is None:
             key = api_key or os.environ.get("ANTHROPIC_API_KEY")
             if not key:
@@ -249,6 +265,21 @@ class Client:
             "messages": messages,
             "output_config": output_config(schema),
         }
+        try:
+            async with asyncio.timeout(self.deadline):
+                text, stop_reason, usage, headers = await self._reply(params, on_start)
+        except TimeoutError:
+            raise Retryable(
+                f"messages: no whole reply within the {self.deadline:g} s deadline "
+                "(PANEL_CALL_DEADLINE)"
+            ) from None
+        parsed, error = validate_reply(schema, text, stop_reason)
+        return Reply(parsed, text, stop_reason, usage_of(usage), error, headers)
+
+    async def _reply(
+        self, params: dict[str, Any], on_start: Callable[[], None] | None
+    ) -> tuple[str, str | None, Any, Mapping[str, str]]:
+        """(text, stop_reason, usage, headers) of one Messages call, its failures classified."""
         import anthropic
 
         try:
@@ -270,8 +301,7 @@ class Client:
             raise classify("messages", exc) from exc
         except Exception as exc:
             raise classify("messages", exc) from exc
-        parsed, error = validate_reply(schema, text, stop_reason)
-        return Reply(parsed, text, stop_reason, usage_of(usage), error, headers)
+        return text, stop_reason, usage, headers
 
     async def _streamed(
         self, params: dict[str, Any], on_start: Callable[[], None]
@@ -442,6 +472,11 @@ def retry_after(headers: Mapping[str, str]) -> float | None:
 def read_timeout() -> float:
     """`PANEL_TIMEOUT` (seconds of silence before a call is abandoned), else the default."""
     return env_number("PANEL_TIMEOUT", DEFAULT_READ_TIMEOUT_S, above=True)
+
+
+def call_deadline() -> float:
+    """`PANEL_CALL_DEADLINE` (seconds one Messages call may take in all), else the default."""
+    return env_number("PANEL_CALL_DEADLINE", DEFAULT_CALL_DEADLINE_S, above=True)
 
 
 def classify(what: str, exc: Exception) -> Exception:

@@ -19,10 +19,12 @@ import re
 from collections import defaultdict
 from collections.abc import Sequence
 
-from panel.api.client import Client, NoFilesAPI
+from panel.api.client import Client, NoFilesAPI, raw_endpoint
 from panel.api.retry import RetryPolicy, policy_from_env, retrying
 from panel.errors import APIError, InputError
 from panel.sources.documents import Document
+from panel.store.connection import redact_endpoint
+from panel.store.rekey import rekey_files
 from panel.store.sqlite import Store, claim_owner
 
 # How long another process may hold an upload before it is taken over (it died, or hangs).
@@ -73,6 +75,8 @@ class Registry:
         self.uploads = 0
         self.owner = claim_owner()
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        if not inline and endpoint == redact_endpoint(raw := raw_endpoint()) != raw:
+            rekey_files(store, raw, endpoint)  # rows an older panel keyed by the token-bearing URL
 
     def known(self, doc: Document) -> str | None:
         if self.inline:

@@ -16,7 +16,15 @@ from typing import Any
 import yaml
 
 from panel.errors import InputError
-from panel.sources.documents import HTML_SUFFIXES, PDF_SUFFIXES, TEXT_SUFFIXES, is_url, slugify
+from panel.sources.documents import (
+    HTML_SUFFIXES,
+    PDF_SUFFIXES,
+    TEXT_SUFFIXES,
+    escaping_link,
+    is_url,
+    refuse_escaping_link,
+    slugify,
+)
 from panel.sources.names import normalize_name
 
 FIELDS = ("name", "url", "description", "files")
@@ -269,7 +277,12 @@ def validate(path: Path, raw: list[tuple[int, Any]]) -> tuple[list[BacklogRow], 
         resolved = []
         for f in files:
             p = Path(f) if Path(f).is_absolute() else base / f
-            if p.suffix.lower() not in FILE_SUFFIXES:
+            # a relative file lives in the backlog's folder: a link on the way must not leave it
+            inside = base if not Path(f).is_absolute() and ".." not in Path(f).parts else None
+            target = escaping_link(p, inside)
+            if target is not None:
+                reasons.append(str(refuse_escaping_link(Path(f), target)))
+            elif p.suffix.lower() not in FILE_SUFFIXES:
                 reasons.append(f"file {f!r}: unsupported type {p.suffix or '(none)'!r}")
             elif not p.is_file():
                 reasons.append(f"file {f!r}: no such file")

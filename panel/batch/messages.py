@@ -39,6 +39,7 @@ from panel.batch.context import (
     todo,
 )
 from panel.batch.jobs import Item
+from panel.batch.lost import recover_lost
 from panel.config import DEFAULT_CARD_MAX_TOKENS
 from panel.errors import ConfigError, PanelError
 from panel.judge.pricing import charge, cost
@@ -357,6 +358,7 @@ async def finish_item(ctx: Context, item: Item) -> None:
         return  # still in a batch that has not ended
     docs = await load_row(ctx, item.row)
     uploaded = await ctx.registry.ensure_all(docs)
+    await recover_lost(ctx.registry, docs, requests.values())  # files gone since submission
     session = session_for(ctx, item, docs)
     model, card_model = ctx.settings.model, ctx.settings.card_model
     ttl = write_ttl(ctx.options.batch_cache)

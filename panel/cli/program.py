@@ -6,7 +6,9 @@ from __future__ import annotations
 import atexit
 import gc
 import os
+import sqlite3
 import sys
+from typing import NoReturn
 
 import typer
 from rich.markup import escape
@@ -22,6 +24,7 @@ from panel.cli import sync as _sync  # noqa: F401  (panel sync)
 from panel.cli.app import app, err, plain_help
 from panel.errors import PanelError
 from panel.keys import load_environment
+from panel.store.damage import DamagedIndex, is_damage
 from panel.store.faults import storage_fault
 
 __all__ = ["app", "run"]
@@ -65,20 +68,29 @@ def run() -> None:
         err.print("panel: interrupted; runs already recorded are kept")
         sys.exit(INTERRUPTED_EXIT)
     except Exception as exc:
+        if isinstance(exc, sqlite3.DatabaseError) and is_damage(exc):
+            damaged = DamagedIndex("panel.db", str(exc))  # found past the checks made on opening
+            error(str(damaged))
+            sys.exit(damaged.exit_code)
         fault = storage_fault(exc)  # a full disk, a read-only home: the user's to fix, not a bug
         if fault is not None:
             error(str(fault))
             sys.exit(fault.exit_code)
-        if os.environ.get("PANEL_DEBUG", "") not in ("", "0"):
-            raise
-        reason = (str(exc).strip().splitlines() or [""])[0]
-        command = f"panel {command_name(sys.argv[1:])}".strip()
-        error(
-            f"`{command}` failed unexpectedly: "
-            f"{type(exc).__name__}{': ' if reason else ''}{reason} "
-            "(a bug in panel; run it again with PANEL_DEBUG=1 to see the traceback)"
-        )
-        sys.exit(UNEXPECTED_EXIT)
+        unexpected(exc)
+
+
+def unexpected(exc: Exception) -> NoReturn:
+    """An error panel did not anticipate: one line, exit 1 (PANEL_DEBUG=1 shows the traceback)."""
+    if os.environ.get("PANEL_DEBUG", "") not in ("", "0"):
+        raise exc
+    reason = (str(exc).strip().splitlines() or [""])[0]
+    command = f"panel {command_name(sys.argv[1:])}".strip()
+    error(
+        f"`{command}` failed unexpectedly: "
+        f"{type(exc).__name__}{': ' if reason else ''}{reason} "
+        "(a bug in panel; run it again with PANEL_DEBUG=1 to see the traceback)"
+    )
+    sys.exit(UNEXPECTED_EXIT)
 
 
 def quick_teardown() -> None:

@@ -508,6 +508,8 @@ class FakeAnthropic:
         self.pairwise_prefer: str | None = None
         self._stream_faults: deque[str] = deque()  # "overloaded" | "cut", for the next streams
         self._upload_drops = 0  # uploads stored, then the connection reset before the answer
+        self._trickles: deque[float] = deque()  # next replies sent a byte per this many seconds
+        self._stopping = threading.Event()  # a trickle stops when the server does
         self._message_dead: set[str] = set()  # expired files: metadata readable, messages 404
         self._file_bytes: dict[str, bytes] = {}
         self._cache: dict[str, dict[str, Any]] = {}  # prefix hash -> {"readable", "expires"}
@@ -618,6 +620,12 @@ class FakeAnthropic:
         assert kind in ("overloaded", "cut")
         with self._lock:
             self._stream_faults.extend([kind] * count)
+
+    def trickle_next(self, count: int = 1, interval: float = 2.0) -> None:
+        """Send the next `count` Messages replies (streamed or not) one byte every `interval`
+        seconds: never silent for long enough to hit a read timeout, and never done."""
+        with self._lock:
+            self._trickles.extend([interval] * count)
 
     def drop_next_upload(self, count: int = 1) -> None:
         """Store the next `count` uploads, then reset the connection before answering."""
@@ -760,10 +768,17 @@ class FakeAnthropic:
             with self._lock:
                 admitted[1] = message["usage"]["output_tokens"]
             ttft, rest = self._durations(message["usage"])
+            with self._lock:
+                trickle = self._trickles.popleft() if self._trickles else None
             if params.get("stream"):
                 streaming = True
                 events = self._timed(self._stream(message, on_start, ttft, rest, record), record)
+                if trickle is not None:
+                    events = self._trickled(events, trickle)
                 return _Response(200, b"", headers, "text/event-stream", events)
+            if trickle is not None:  # no content-length: the body ends when the connection does
+                body = iter([json.dumps(message).encode()])
+                return _Response(200, b"", headers, events=self._trickled(body, trickle))
             time.sleep(ttft + rest)
             on_start()
             record["_ended"] = time.monotonic()
@@ -782,6 +797,14 @@ class FakeAnthropic:
             return self.timing.split(usage)
         latency = self._rng.uniform(*self.latency)
         return latency / 5, latency * 4 / 5
+
+    def _trickled(self, chunks: Iterator[bytes], interval: float) -> Iterator[bytes]:
+        """The chunks a byte at a time, `interval` seconds apart, until the server stops."""
+        for chunk in chunks:
+            for i in range(len(chunk)):
+                yield chunk[i : i + 1]
+                if self._stopping.wait(interval):
+                    return
 
     @staticmethod
     def _timed(events: Iterator[bytes], record: dict[str, Any]) -> Iterator[bytes]:

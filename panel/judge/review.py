@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -182,17 +182,29 @@ async def review(
         scheduler=scheduler,
         priority=priority,
     )
-    verdicts, (card, card_error, card_usage) = await asyncio.gather(
-        run_personas(
-            session,
-            personas,
-            settings.model,
-            on_event,
-            samples=settings.samples,
-            threshold=settings.ship_threshold,
-        ),
-        extract_card(session, settings.card_model, DEFAULT_CARD_MAX_TOKENS),
-    )
+    finished: dict[str, VerdictRecord] = {}
+    carded: list[tuple[ToolCard | None, str | None, Usage]] = []
+    try:
+        verdicts, (card, card_error, card_usage) = await asyncio.gather(
+            run_personas(
+                session,
+                personas,
+                settings.model,
+                on_event,
+                samples=settings.samples,
+                threshold=settings.ship_threshold,
+                finished=finished,
+            ),
+            kept_card(extract_card(session, settings.card_model, DEFAULT_CARD_MAX_TOKENS), carded),
+        )
+        interrupted = False
+    except asyncio.CancelledError:  # Ctrl-C: the verdicts already paid for are recorded
+        if not finished:
+            raise
+        verdicts = [finished.get(p.id) or interrupted_verdict(p) for p in personas]
+        card, card_error, card_usage = carded[0] if carded else (None, INTERRUPTED, Usage())
+        interrupted = True
+        also = None  # not a finished review: a batch reviews the tool again when resumed
     t_panel = time.monotonic()
 
     usage = sum((v.usage for v in verdicts), Usage())
@@ -221,7 +233,27 @@ async def review(
         ),
     )
     store.save_run(run, also=None if also is None else lambda db: also(db, run))
+    if interrupted:
+        raise asyncio.CancelledError
     return run
+
+
+# Why a persona that had not answered when the review was interrupted has no verdict.
+INTERRUPTED = "interrupted"
+
+
+def interrupted_verdict(persona: Persona) -> VerdictRecord:
+    """The honest record of a call cut short by Ctrl-C: failed, not a skip."""
+    return VerdictRecord.failed(persona.id, persona.version, INTERRUPTED)
+
+
+async def kept_card(
+    card: Awaitable[tuple[ToolCard | None, str | None, Usage]],
+    carded: list[tuple[ToolCard | None, str | None, Usage]],
+) -> tuple[ToolCard | None, str | None, Usage]:
+    """The card call's outcome, also kept in `carded` the moment it is known."""
+    carded.append(await card)
+    return carded[-1]
 
 
 def build_run(

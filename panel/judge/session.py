@@ -173,8 +173,9 @@ class Session:
         try:
             return await self._send(schema, model, messages, max_tokens, on_start)
         except FileGone as gone:
-            sent = [fid for fid in (self.registry.known(d) for d in self.docs) if fid]
-            await self.registry.recover(self.docs, dead_ids(str(gone), sent))
+            # the ids this call sent, not the registry's current ones: another call may have
+            # replaced them already, and those fresh uploads are not dead
+            await self.registry.recover(self.docs, dead_ids(str(gone), sent_file_ids(messages)))
             cached = any("cache_control" in b for b in messages[0]["content"])
             fresh = self.messages(messages[0]["content"][-1]["text"], cache=cached) + messages[1:]
             return await self._send(schema, model, fresh, max_tokens, on_start)
@@ -230,6 +231,17 @@ class Session:
                 self.scheduler.retried += 1
 
         return await retrying(attempt, self.policy, before_retry=before_retry)
+
+
+def sent_file_ids(messages: list[dict[str, Any]]) -> list[str]:
+    """The file_ids of the document blocks in `messages`."""
+    return [
+        block["source"]["file_id"]
+        for message in messages
+        if isinstance(message.get("content"), list)
+        for block in message["content"]
+        if isinstance(block, dict) and block.get("source", {}).get("type") == "file"
+    ]
 
 
 def persona_instruction(prompts: Prompts, persona: Persona, tool_name: str) -> str:
@@ -343,8 +355,12 @@ async def run_personas(
     *,
     samples: int = 1,
     threshold: float = DEFAULT_SHIP_THRESHOLD,
+    finished: dict[str, VerdictRecord] | None = None,
 ) -> list[VerdictRecord]:
     """Every persona's verdict, concurrently, sharing one cached document prefix.
+
+    Each verdict also lands in `finished` (by persona id) as soon as it is made, so that a
+    caller interrupted before the whole panel answers still has the verdicts it paid for.
 
     Four calls fired at the same instant would each pay to write the cache. So the first persona
     goes ahead and the others follow as soon as its streamed reply starts (when the entry becomes
@@ -358,8 +374,12 @@ async def run_personas(
     def panel(opener: asyncio.Task[VerdictRecord] | None = None) -> Awaitable[list[VerdictRecord]]:
         return asyncio.gather(
             *(
-                persona_verdict(
-                    session, p, model, on_event, samples, threshold, opener if i == 0 else None
+                kept(
+                    finished,
+                    p.id,
+                    persona_verdict(
+                        session, p, model, on_event, samples, threshold, opener if i == 0 else None
+                    ),
                 )
                 for i, p in enumerate(personas)
             )
@@ -382,6 +402,16 @@ async def run_personas(
         with contextlib.suppress(BaseException):
             await first
         raise
+
+
+async def kept(
+    finished: dict[str, VerdictRecord] | None, persona: str, verdict: Awaitable[VerdictRecord]
+) -> VerdictRecord:
+    """The verdict, also put in `finished` the moment it is made."""
+    record = await verdict
+    if finished is not None:
+        finished[persona] = record
+    return record
 
 
 async def persona_verdict(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class PanelDecision(BaseModel):
@@ -14,7 +14,8 @@ class PanelDecision(BaseModel):
     ship: int
     skip: int
     failed: int
-    mean_score: float | None
+    # bounded like the scores it is the mean of; NaN and infinities are not means
+    mean_score: float | None = Field(ge=0, le=100, allow_inf_nan=False)
     ship_share: float | None
     label: str
     dissenters: list[str]

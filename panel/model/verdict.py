@@ -8,7 +8,7 @@ from __future__ import annotations
 import tomllib
 from functools import cache
 from importlib.resources import files
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
@@ -43,8 +43,9 @@ class Verdict(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    # strict: a JSON `true` or `"80"` is not a score (lax pydantic would record `true` as 1)
     score: int = Field(
-        ge=0, le=100, description="Your score for the tool, an integer from 0 to 100."
+        strict=True, ge=0, le=100, description="Your score for the tool, an integer from 0 to 100."
     )
     decision: Decision = Field(description="'ship' if you would adopt it now, else 'skip'.")
     rationale: str = Field(
@@ -73,6 +74,10 @@ class Verdict(BaseModel):
         """Extra quotes are dropped: a fifth quote is no reason to lose a verdict."""
         return quotes[:MAX_QUOTES]
 
+
+# A score as a record keeps it: an integer 0..100, never a bool, a float or a string. A stored
+# record holding 1000, -5 or NaN is refused on reading, not published.
+Score = Annotated[int, Field(strict=True, ge=0, le=100)]
 
 PricingModel = Literal["free", "freemium", "paid", "open source", "usage-based", "unknown"]
 
@@ -160,7 +165,7 @@ class VerdictRecord(BaseModel):
     persona: str
     persona_version: int
     status: Literal["ok", "failed"]
-    score: int | None = None
+    score: Score | None = None
     decision: Decision | None = None
     rationale: str | None = None
     injection_suspected: bool = False
@@ -173,7 +178,7 @@ class VerdictRecord(BaseModel):
     # An ensemble review (`--samples K`, K > 1): the successful samples' scores in the order they
     # were asked, how many failed, and the scores' standard deviation ("74 ± 4"). None otherwise,
     # and in records written before ensembles existed.
-    samples: list[int] | None = None
+    samples: list[Score] | None = None
     samples_failed: int | None = None
     spread: float | None = None
     # The quotes the persona gave for its claims, each checked against the documents. None in

@@ -87,9 +87,30 @@ def _text_document(text: str, *, name: str, title: str, origin: Origin, source: 
     )
 
 
+def escaping_link(path: Path, folder: Path | None = None) -> Path | None:
+    """Where `path` really leads when a symlink on the way takes it out of `folder` (its own
+    folder by default), else None. A link named `notes.txt` must not upload `~/.ssh/id_rsa.txt`:
+    a file outside the folder is read only when the user names it, not a link to it."""
+    if folder is None:
+        if not path.is_symlink():
+            return None
+        folder = path.parent
+    target = path.resolve()
+    return None if target.is_relative_to(folder.resolve()) else target
+
+
+def refuse_escaping_link(path: Path, target: Path) -> InputError:
+    return InputError(
+        f"{path}: a symbolic link to {target}, outside the folder it is in; "
+        "name the target itself to review it"
+    )
+
+
 def load_file(path: Path, *, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Document:
     """Read a local file into a Document, refusing what the panel cannot use before reading it."""
     suffix = path.suffix.lower()
+    if (target := escaping_link(path)) is not None:
+        raise refuse_escaping_link(path, target)
     if not path.exists():
         raise InputError(f"{path}: no such file")
     if not path.is_file():

@@ -13,6 +13,13 @@ from panel.errors import InputError
 # The password of a URL: in its authority (up to the last `@` before any query), or a parameter.
 AUTHORITY_PASSWORD = re.compile(r"(://[^:/@?#]*:)([^?#]*)@")
 PARAMETER_PASSWORD = re.compile(r"([?&]password=)([^&#]*)")
+# A query parameter that carries a secret (`?key=`, `api_key=`, `token=`, `X-Amz-Signature=`...).
+SECRET_PARAMETER = re.compile(
+    r"([?&][^=&#]*(?:key|token|secret|password|passwd|pwd|sig|auth|credential)[^=&#]*=)([^&#]*)",
+    re.IGNORECASE,
+)
+# A URL's whole userinfo (`user:token@`, or a bare `token@`), up to the last `@` of the authority.
+USERINFO = re.compile(r"(://)[^/?#]*@")
 # The password of a libpq key=value string (`password = 'a \\'b'`), read as libpq reads it: spaces
 # around `=`, a value single-quoted or up to the next space, `\\` escaping the next character.
 KEYWORD_PASSWORD = re.compile(
@@ -61,6 +68,14 @@ def redact(url: str) -> str:
     url = AUTHORITY_PASSWORD.sub(r"\1***@", url)
     url = PARAMETER_PASSWORD.sub(r"\1***", url)
     return KEYWORD_PASSWORD.sub(r"\1***", url)
+
+
+def redact_endpoint(url: str) -> str:
+    """An API endpoint (`ANTHROPIC_BASE_URL`) as it may be kept, keyed and shown: no userinfo
+    (a gateway's `user:token@`) and no secret query parameter. The file registry keys its rows by
+    this form, so a token never lands in the data home or the shared database."""
+    url = USERINFO.sub(r"\1***@", url)
+    return SECRET_PARAMETER.sub(r"\1***", redact(url))
 
 
 def scrub(message: str, url: str) -> str:

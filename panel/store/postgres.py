@@ -21,7 +21,7 @@ from panel.errors import InputError
 from panel.model.run import Run
 from panel.store.connection import Connection, SchemaTooNew, SchemaTooOld, redact, scrub
 from panel.store.migrations import MIGRATIONS, SCHEMA_VERSION
-from panel.store.sqlite import BadRecord, Store, _alive
+from panel.store.sqlite import BadRecord, Store, _alive, invalid_record
 
 # Any constant: the advisory lock that serialises concurrent upgrades of one database.
 UPGRADE_LOCK = 0x70616E656C
@@ -179,8 +179,8 @@ class PgStore(Store):
             raise InputError(f"no run {run_id!r} in {self.where}")
         try:
             return Run.model_validate_json(row["record"])
-        except ValidationError:
-            raise BadRecord(run_id, f"{self.where} runs.record", "not a run record") from None
+        except ValidationError as exc:
+            raise BadRecord(run_id, f"{self.where} runs.record", invalid_record(exc)) from None
 
     def run_ids_starting(self, prefix: str) -> list[str]:
         if not prefix:

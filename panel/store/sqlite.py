@@ -28,6 +28,7 @@ from panel.model.votes import Votes
 from panel.sources.documents import slugify
 from panel.sources.names import name_key, previous_slugs
 from panel.store.connection import Connection, SchemaTooNew
+from panel.store.damage import DamagedIndex, check_index, is_damage
 from panel.store.faults import note_home
 
 DB_NAME = "panel.db"
@@ -232,6 +233,15 @@ class Store:
         self.home = home
         self.where = str(home)  # how messages name the store
         self.readonly = readonly
+        check_index(home / DB_NAME)
+        try:
+            self._open(home, readonly)
+        except sqlite3.DatabaseError as exc:
+            if is_damage(exc):
+                raise DamagedIndex(home / DB_NAME, str(exc)) from None
+            raise
+
+    def _open(self, home: Path, readonly: bool) -> None:
         if readonly:
             self.db = _connect_readonly(home / DB_NAME)
             self._check_version()
@@ -353,7 +363,7 @@ class Store:
         except FileNotFoundError:
             raise BadRecord(run_id, path, "missing") from None
         except (OSError, UnicodeDecodeError, ValidationError) as exc:
-            reason = "not a run record" if isinstance(exc, ValidationError) else str(exc)
+            reason = invalid_record(exc) if isinstance(exc, ValidationError) else str(exc)
             raise BadRecord(run_id, path, reason) from None
 
     def readable_runs(self, run_ids: Iterable[str], problems: list[str]) -> list[Run]:
@@ -643,6 +653,15 @@ class Store:
                     document_json,
                 ),
             )
+
+
+def invalid_record(exc: ValidationError) -> str:
+    """Why a record is not a run, in a few words: its first bad field (a score of 1000, say)."""
+    first = exc.errors()[0]
+    if first["type"] == "json_invalid" or not first["loc"]:
+        return "not a run record"
+    where = ".".join(str(p) for p in first["loc"])
+    return f"not a run record ({where}: {first['msg']})"
 
 
 def same_name(name: str, names: list[str]) -> bool:

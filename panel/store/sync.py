@@ -16,6 +16,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from panel.store.connection import redact_endpoint
 from panel.store.sqlite import BadRecord, RecordNotSaved, Store
 
 # Each table copied row by row: its columns, and the primary key that says "already there".
@@ -120,9 +121,15 @@ def copy_rows(
 ) -> None:
     """The rows of `table` whose key the target lacks, with their own dates, in one transaction."""
     rows = read_rows(source, table, columns)
+    if table == "files":  # older registries keyed rows by the endpoint with its credentials
+        rows = [(redact_endpoint(str(row[0])), *row[1:]) for row in rows]
     there = {tuple(r) for r in read_rows(target, table, key)}
     where = [columns.index(k) for k in key]
-    missing = [row for row in rows if tuple(row[i] for i in where) not in there]
+    missing = []
+    for row in rows:
+        if (row_key := tuple(row[i] for i in where)) not in there:
+            there.add(row_key)  # two source rows may redact to one key: the first is copied
+            missing.append(row)
     counts.already += len(rows) - len(missing)
     if not missing:
         return
