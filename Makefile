@@ -31,11 +31,14 @@ $(PG_BIN)/initdb:
 		echo "The PostgreSQL store tests need Debian's postgresql: sudo apt-get install postgresql"; exit 2; \
 	fi
 
+# Two workers (pytest-xdist): the suite spends much of its time waiting on subprocesses and servers.
+JOBS ?= 2
+
 test: $(BIN)/panel $(CHROMIUM) $(PG_BIN)/initdb
-	PANEL_REQUIRE_POSTGRES=1 $(BIN)/pytest
+	PANEL_REQUIRE_POSTGRES=1 $(BIN)/pytest -n $(JOBS) --durations=15
 
 unit: $(BIN)/panel
-	$(BIN)/pytest -m "not e2e"
+	$(BIN)/pytest -n $(JOBS) -m "not e2e"
 
 lint: $(BIN)/panel
 	$(BIN)/ruff check panel tests bench
