@@ -6,8 +6,10 @@ from datetime import date
 from typing import Annotated
 
 import typer
+from rich.console import Group
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from panel.cli.app import DbOpt, HomeOpt, JsonOpt, app, out
 from panel.config import resolve
@@ -58,23 +60,20 @@ def money(usd: float | None) -> str:
     return "price unknown" if usd is None else f"${usd:,.4f}"
 
 
-def cost_view(spent: Report) -> Table:
-    """One line per tool, then per model, then the total; tokens by kind are in --json."""
+def cost_view(spent: Report) -> Group:
+    """Dollars (per tool, per model, total), then tokens (per model, total): two narrow tables
+    that fit 80 columns without cutting a name; tokens per tool are in --json."""
     when = f" since {spent.since}" if spent.since else ""
-    table = Table(title=f"Spend{when}", title_justify="left", box=None, pad_edge=False)
-    table.add_column("", no_wrap=True)
-    for column in ("runs", "tokens in (cached)", "out", "spent", "list price", "caching saved"):
-        table.add_column(column, justify="right", no_wrap=True)
-    table.add_column("batches saved", justify="right", no_wrap=True)
+    dollars = Table(title=f"Spend{when}", title_justify="left", box=None, pad_edge=False)
+    dollars.add_column("", overflow="fold")
+    for column in ("runs", "spent", "list price", "caching saved", "batches saved"):
+        dollars.add_column(column, justify="right", no_wrap=True)
 
     def row(label: str, s: Spend, style: str = "") -> None:
-        sent = s.input_tokens + s.cache_creation_input_tokens + s.cache_read_input_tokens
         unpriced = f" +{s.unpriced} unpriced" if s.unpriced and s.cost_usd is not None else ""
-        table.add_row(
+        dollars.add_row(
             escape(label),
             str(s.runs),
-            f"{sent:,} ({s.cache_read_input_tokens:,})",
-            f"{s.output_tokens:,}",
             money(s.cost_usd) + unpriced,
             money(s.list_usd),
             money(s.caching_saved_usd),
@@ -84,9 +83,26 @@ def cost_view(spent: Report) -> Table:
 
     for slug, s in sorted(spent.tools.items()):
         row(slug, s)
-    table.add_section()
+    dollars.add_section()
     for model, s in sorted(spent.models.items()):
         row(model, s, "dim")
-    table.add_section()
+    dollars.add_section()
     row("total", spent.total, "bold")
-    return table
+
+    tokens = Table(title=f"Tokens{when}", title_justify="left", box=None, pad_edge=False)
+    tokens.add_column("", overflow="fold")
+    for column in ("input", "cache reads", "cache writes", "output"):
+        tokens.add_column(column, justify="right", no_wrap=True)
+    for label, s, style in [
+        *((model, s, "") for model, s in sorted(spent.models.items())),
+        ("total", spent.total, "bold"),
+    ]:
+        tokens.add_row(
+            escape(label),
+            f"{s.input_tokens:,}",
+            f"{s.cache_read_input_tokens:,}",
+            f"{s.cache_creation_input_tokens:,}",
+            f"{s.output_tokens:,}",
+            style=style,
+        )
+    return Group(dollars, Text(""), tokens)

@@ -174,9 +174,7 @@ def compare_html(
     page, to = _compare_links(a, b)
     v = compare_view(a, b, personas, votes_a, votes_b)
     description = f"{v.headline}. {v.a.description} {v.b.description}"
-    return html_page(
-        "compare.html", page, v.title, description=shorten(description), v=v, links=to
-    )
+    return html_page("compare.html", page, v.title, description=shorten(description), v=v, links=to)
 
 
 def compare_markdown(
