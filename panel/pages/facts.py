@@ -50,9 +50,9 @@ def pricing_source(run: Run) -> str:
             host = urlsplit(d.fetch.final_url).hostname or d.fetch.final_url
             fetched.append(f"{host}, fetched {day(d.fetch.fetched_at)}")
     if fetched:
-        return "Source: " + "; ".join(dict.fromkeys(fetched))
+        return "; ".join(dict.fromkeys(fetched))
     given = ", ".join(dict.fromkeys(d.name for d in run.documents)) or "no documents"
-    return f"Source: {given}, as given on {day(run.created_at)} (not fetched)"
+    return f"{given}, as given on {day(run.created_at)} (not fetched)"
 
 
 def summary(word: str, tool: str, counts: str, mean: str, tagline: str) -> str:

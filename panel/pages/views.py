@@ -333,17 +333,14 @@ def compare_view(
         if pid in by_a or pid in by_b
     ]
     rows = [
-        ("Mean score", va.verdict.mean, vb.verdict.mean),
-        ("Spread", va.verdict.spread, vb.verdict.spread),
+        ("Panel verdict", va.verdict.label, vb.verdict.label),
         ("Community", va.verdict.community, vb.verdict.community),
         ("Pricing", va.card.pricing, vb.card.pricing),
-        (
-            "Pricing read",
-            va.pricing_source.removeprefix("Source: "),
-            vb.pricing_source.removeprefix("Source: "),
-        ),
+        ("Pricing read", va.pricing_source, vb.pricing_source),
         ("Best for", va.card.best_for, vb.card.best_for),
         ("Category", va.card.category, vb.card.category),
+        ("Mean score", va.verdict.mean, vb.verdict.mean),
+        ("Spread", va.verdict.spread, vb.verdict.spread),
         ("Reviewed", f"{va.date} by {va.model}", f"{vb.date} by {vb.model}"),
     ]
     title = f"{va.card.name} vs {vb.card.name}"

@@ -35,8 +35,8 @@ def test_review_headings(acme, acme_history, personas):
     """The review has the card, verdict, scorecard (one heading per persona), history and run."""
     found = headings(review_markdown(acme, acme_history, personas, Votes()))
     assert found == [
-        "Acme: ship or skip?",
-        "Panel verdict",
+        "Acme: Ship",
+        "About Acme",
         "Reviewer scorecard",
         "Builder",
         "Skeptic",
@@ -51,7 +51,7 @@ def test_review_headings(acme, acme_history, personas):
 def test_review_values(acme, acme_history, personas):
     """The review's verdict, community label, scorecard line and history table come through."""
     text = review_markdown(acme, acme_history, personas, Votes(ship=12, skip=3))
-    assert "100% panel ship · Ship · 4 ship / 0 skip" in text and "12 ship / 3 skip" in text
+    assert "- Panel: 4 ship / 0 skip" in text and "- Community: 12 ship / 3 skip" in text
     assert "**82/100 · ship**" in text
     assert ["2026-10-01", "70", "60", "failed", "75"] in table_rows(text)
 
@@ -64,8 +64,12 @@ def test_compare_decision_rows_in_seed_order(acme, beta, personas):
         "Panel verdict",
         "Community",
         "Pricing",
+        "Pricing read",
         "Best for",
         "Category",
+        "Mean score",
+        "Spread",
+        "Reviewed",
     ]
     assert rows[1][1:] == ["Ship · 4 ship / 0 skip", "Ship · 3 ship / 1 skip"]
 
