@@ -66,8 +66,8 @@ def cost_view(spent: Report) -> Group:
     when = f" since {spent.since}" if spent.since else ""
     dollars = Table(title=f"Spend{when}", title_justify="left", box=None, pad_edge=False)
     dollars.add_column("", overflow="fold")
-    for column in ("runs", "spent", "list price", "caching saved", "batches saved"):
-        dollars.add_column(column, justify="right", no_wrap=True)
+    for column in ("runs", "spent", "list\nprice", "caching\nsaved", "batches\nsaved"):
+        dollars.add_column(column, justify="right", no_wrap=True)  # two-line headings: narrow
 
     def row(label: str, s: Spend, style: str = "") -> None:
         unpriced = f" +{s.unpriced} unpriced" if s.unpriced and s.cost_usd is not None else ""
@@ -91,7 +91,7 @@ def cost_view(spent: Report) -> Group:
 
     tokens = Table(title=f"Tokens{when}", title_justify="left", box=None, pad_edge=False)
     tokens.add_column("", overflow="fold")
-    for column in ("input", "cache reads", "cache writes", "output"):
+    for column in ("input", "cache\nreads", "cache\nwrites", "output"):
         tokens.add_column(column, justify="right", no_wrap=True)
     for label, s, style in [
         *((model, s, "") for model, s in sorted(spent.models.items())),
