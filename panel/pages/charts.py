@@ -21,9 +21,10 @@ TICKS = (0, 25, 50, 75, 100)
 FONT = 12
 CHAR_W = 0.62 * FONT  # a generous average glyph width of the sans-serif font at FONT px
 LINE = 15  # the height of one line of text
-LABEL_GAP = 14  # least vertical distance between two score labels in one column
+LABEL_GAP = 16  # least distance between two score labels' baselines in a column (> 1.3 em)
 LABEL_DX = 11  # from a column to its score labels (clears the marker and the nudge)
 LEGEND_ROW = 22
+TICK_DY = 22  # from the plot's bottom to a run label's baseline (clear of the y-axis's 0)
 # Dark enough on white for text and lines (WCAG AA for large graphics), told apart by shape too.
 COLOURS = ("#1f5fa8", "#b3401b", "#2d7a3a", "#6b3fa0", "#8a6d00", "#0f6b6b")
 DASHES = ("", "6 4", "2 3", "8 3 2 3", "1 5", "10 5")
@@ -86,6 +87,7 @@ class ChartView:
     x_ticks: list[Tick]
     series: list[Series]
     labelled_runs: int  # how many runs have their scores written beside the points
+    tick_dy: int = TICK_DY
 
 
 def text_width(text: str) -> float:
@@ -191,7 +193,7 @@ def score_chart(
         ys = spread_labels([y for _, y in column], top + FONT / 2, bottom + FONT / 3)
         label_ys.update({(k, i): y for (k, _), y in zip(column, ys, strict=True)})
     per_row, slot = legend_layout([name for name, _ in trend], left, right)
-    legend_top = bottom + 18 + (LINE if two_lines else 0) + 30  # below the run labels
+    legend_top = bottom + TICK_DY + (LINE if two_lines else 0) + 28  # below the run labels
     series: list[Series] = []
     for k, (name, scores) in enumerate(trend):
         marker = MARKERS[k % len(MARKERS)]

@@ -7,7 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from panel.pages.charts import CHAR_W, FONT, NARROW, WIDE, score_chart
+from panel.pages.charts import CHAR_W, FONT, NARROW, TICK_DY, WIDE, score_chart
+
+ASCENT, DESCENT = FONT, 0.3 * FONT  # a text's box around its baseline, as a browser draws it
 from panel.pages.views import run_labels
 
 Box = tuple[float, float, float, float]  # left, top, right, bottom
@@ -19,15 +21,20 @@ def boxes(chart) -> list[tuple[str, Box]]:
     for s in chart.series:
         for label in s.labels:
             w = len(label.text) * CHAR_W
-            out.append((f"score {label.text}", (label.x, label.y - FONT, label.x + w, label.y)))
+            box = (label.x, label.y - ASCENT, label.x + w, label.y + DESCENT)
+            out.append((f"score {label.text}", box))
         x = s.legend_x
         w = 34 + len(s.name) * CHAR_W
-        out.append((f"legend {s.name}", (x, s.legend_y - FONT, x + w, s.legend_y)))
+        out.append((f"legend {s.name}", (x, s.legend_y - ASCENT, x + w, s.legend_y + DESCENT)))
     for t in chart.x_ticks:
         w = max(len(line) for line in t.lines) * CHAR_W
-        top = chart.plot_bottom + 18 - FONT
-        bottom = top + FONT + 15 * (len(t.lines) - 1)
-        out.append((f"run {t.lines}", (t.pos - w / 2, top, t.pos + w / 2, bottom + 3)))
+        top = chart.plot_bottom + TICK_DY - ASCENT
+        bottom = chart.plot_bottom + TICK_DY + 15 * (len(t.lines) - 1) + DESCENT
+        out.append((f"run {t.lines}", (t.pos - w / 2, top, t.pos + w / 2, bottom)))
+    for t in chart.y_ticks:
+        w = len(t.lines[0]) * CHAR_W
+        x, y = chart.plot_left - 8, t.pos + 4
+        out.append((f"axis {t.lines[0]}", (x - w, y - ASCENT, x, y + DESCENT)))
     return out
 
 
@@ -78,7 +85,7 @@ def test_close_scores_in_one_run_are_spread_apart():
     trend = [(n, [s]) for n, s in zip(NAMES, (57, 58, 51, 81), strict=True)]
     chart = score_chart("t", ["2026-12-03"], trend)
     ys = sorted(label.y for s in chart.series for label in s.labels)
-    assert len(ys) == 4 and all(b - a >= FONT for a, b in zip(ys, ys[1:], strict=False))
+    assert len(ys) == 4 and all(b - a >= ASCENT + DESCENT for a, b in zip(ys, ys[1:], strict=False))
 
 
 def test_runs_on_one_day_carry_their_time():
