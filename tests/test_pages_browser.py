@@ -155,19 +155,23 @@ def test_no_horizontal_overflow_at_375(browser, site, rel):
     page = open_page(browser, 375, (site / rel).as_uri())
     assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
     wide = page.evaluate(
-        "[...document.querySelectorAll('main *')].filter(e => e.getBoundingClientRect().right > window.innerWidth + 0.5).map(e => e.tagName + '.' + e.className)"
+        "[...document.querySelectorAll('main *')]"
+        ".filter(e => e.getBoundingClientRect().right > window.innerWidth + 0.5)"
+        ".map(e => e.tagName + '.' + e.className)"
     )
     assert wide == []
     page.close()
 
 
 OVERLAPS = """() => {
-  const svg = [...document.querySelectorAll('figure.chart svg')].find(s => s.getBoundingClientRect().width > 0);
+  const svg = [...document.querySelectorAll('figure.chart svg')]
+    .find(s => s.getBoundingClientRect().width > 0);
   const boxes = [...svg.querySelectorAll('text')].map(t => [t.textContent, t.getBoundingClientRect()]);
   const hits = [];
   for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
     const [a, p] = boxes[i], [b, q] = boxes[j];
-    if (p.left < q.right && q.left < p.right && p.top < q.bottom && q.top < p.bottom) hits.push(a + ' / ' + b);
+    const meet = p.left < q.right && q.left < p.right && p.top < q.bottom && q.top < p.bottom;
+    if (meet) hits.push(a + ' / ' + b);
   }
   return {hits, count: boxes.length, width: svg.getBoundingClientRect().width};
 }"""
@@ -194,7 +198,10 @@ def test_conflict_note_is_visible(browser, site, width):
     """The Anthropic tool's page shows the conflict note in the first screen; the rival's does not."""
     page = open_page(browser, width, (site / REVIEW).as_uri())
     note = page.locator(".conflict")
-    assert note.is_visible() and "comes from Anthropic" in note.inner_text()
+    assert (
+        note.is_visible()
+        and "Conflict of interest. This tool comes from Anthropic" in note.inner_text()
+    )
     assert note.bounding_box()["y"] < 800
     page.close()
     other = open_page(browser, width, (site / "tools/smolvlm2-2b.html").as_uri())

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from panel.model import Run
 
 _WORD = re.compile(r"[^\W_]+")
+CONFLICT_LABEL = "Conflict of interest."
 
 
 @dataclass(frozen=True)
@@ -34,12 +35,17 @@ class Conflict:
     evidence: str
 
     @property
-    def note(self) -> str:
-        """The sentence every page and the scorecard print, word for word."""
+    def text(self) -> str:
+        """What the note says after its label."""
         return (
-            f"Conflict of interest: this tool comes from {self.vendor}, and the reviewers are "
-            f"{self.vendor}'s own model ({self.model}). Read the verdict with that in mind."
+            f"This tool comes from {self.vendor}, and the reviewers are {self.vendor}'s own "
+            f"model ({self.model}). Read the verdict with that in mind."
         )
+
+    @property
+    def note(self) -> str:
+        """The note every page, the feed and the scorecard print, word for word."""
+        return f"{CONFLICT_LABEL} {self.text}"
 
 
 @cache

@@ -188,7 +188,9 @@ def score_chart(
     label_ys: dict[tuple[int, int], float] = {}
     for i in sorted(labelled):
         column = [
-            (k, y_at(s[i])) for k, (_, s) in enumerate(trend) if i < len(s) and s[i] is not None
+            (k, y_at(score))
+            for k, (_, scores) in enumerate(trend)
+            if i < len(scores) and (score := scores[i]) is not None
         ]
         ys = spread_labels([y for _, y in column], top + FONT / 2, bottom + FONT / 3)
         label_ys.update({(k, i): y for (k, _), y in zip(column, ys, strict=True)})

@@ -23,8 +23,11 @@ class Spread:
 
 def spread(run: Run, names: Mapping[str, str]) -> Spread:
     """`29 points (Founder 51 to Futurist 80)`; failed verdicts have no score and take no part."""
-    scored = [(v.score, names.get(v.persona, v.persona)) for v in run.verdicts if v.status == "ok"]
-    scored = [(s, n) for s, n in scored if s is not None]
+    scored: list[tuple[int, str]] = [
+        (v.score, names.get(v.persona, v.persona))
+        for v in run.verdicts
+        if v.status == "ok" and v.score is not None
+    ]
     if len(scored) < 2:
         return Spread(None, "— (fewer than two scores)")
     low = min(scored, key=lambda p: p[0])

@@ -11,10 +11,10 @@ from datetime import UTC, datetime
 
 from feedgen.feed import FeedGenerator
 
+from panel.judge.conflict import conflict
 from panel.model import Run
 from panel.pages import links
 from panel.pages.escaping import without_controls
-from panel.judge.conflict import conflict
 from panel.pages.views import WORDS, card_view, score_text
 
 FEED_ID = "urn:panel:feed:verdicts"

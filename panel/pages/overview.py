@@ -8,9 +8,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from panel.config import DEFAULT_QUORUM, DEFAULT_SHIP_THRESHOLD
+from panel.judge.conflict import conflict, vendors
 from panel.judge.personas import Persona
 from panel.model import Run
-from panel.judge.conflict import conflict, vendors
 from panel.pages.links import compare_page, tool_page
 from panel.pages.views import WORDS, card_view, day, score_text
 

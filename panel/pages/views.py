@@ -98,7 +98,7 @@ class ReviewView:
     history_names: list[str]
     history_rows: list[tuple[str, list[str]]]
     pricing_source: str  # where and when the pricing was read
-    conflict: str | None  # the conflict-of-interest note, when the tool is the model vendor's
+    conflict: str | None  # the conflict-of-interest note (after its label), when there is one
     description: str  # the page's summary for <meta name="description"> and Open Graph
 
 
@@ -309,7 +309,7 @@ def review_view(
         history_names=[n for n, _ in trend],
         history_rows=rows,
         pricing_source=pricing_source(run),
-        conflict=found.note if found else None,
+        conflict=found.text if found else None,
         description=summary(verdict.word, card.name, verdict.counts, verdict.mean, card.tagline),
     )
 

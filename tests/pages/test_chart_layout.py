@@ -3,14 +3,16 @@ runs that share a day are told apart by their time, and a narrow layout exists f
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from panel.pages.charts import CHAR_W, FONT, NARROW, TICK_DY, WIDE, score_chart
+from panel.pages.views import run_labels
 
 ASCENT, DESCENT = FONT, 0.3 * FONT  # a text's box around its baseline, as a browser draws it
-from panel.pages.views import run_labels
 
 Box = tuple[float, float, float, float]  # left, top, right, bottom
 
@@ -50,7 +52,7 @@ def overlapping(chart) -> list[tuple[str, str]]:
 
 def inside(chart) -> bool:
     return all(
-        0 <= left and right <= chart.width and 0 <= top and bottom <= chart.height
+        left >= 0 and right <= chart.width and top >= 0 and bottom <= chart.height
         for _, (left, top, right, bottom) in boxes(chart)
     )
 
@@ -85,7 +87,7 @@ def test_close_scores_in_one_run_are_spread_apart():
     trend = [(n, [s]) for n, s in zip(NAMES, (57, 58, 51, 81), strict=True)]
     chart = score_chart("t", ["2026-12-03"], trend)
     ys = sorted(label.y for s in chart.series for label in s.labels)
-    assert len(ys) == 4 and all(b - a >= ASCENT + DESCENT for a, b in zip(ys, ys[1:], strict=False))
+    assert len(ys) == 4 and all(b - a >= ASCENT + DESCENT for a, b in pairwise(ys))
 
 
 def test_runs_on_one_day_carry_their_time():

@@ -18,7 +18,7 @@ from panel.model import Run, Votes
 from panel.pages import atom_feed, compare_html, index_html, review_html, review_markdown
 from tests.runs import CARD, doc, make_run, verdict
 
-NOTE = "this tool comes from Anthropic"
+NOTE = "This tool comes from Anthropic"
 
 
 def named(name: str, *, model: str = "claude-sonnet-5-5", docs: list | None = None) -> Run:
