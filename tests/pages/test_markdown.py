@@ -103,3 +103,11 @@ def test_hostile_text_makes_no_markup(hostile, acme, personas, kind):
     assert any("<script>alert(1)</script>" in t.content for t in flat if t.type == "text")
     widths = {len(r) for r in table_rows(text)}
     assert len(widths) <= 2  # header and body rows of each table agree on their width
+
+
+def test_score_line_is_its_own_paragraph(acme, personas):
+    """A persona's `**82/100 · ship**` is a paragraph apart from its rationale (regression: a soft
+    break ran them into one paragraph)."""
+    toks = tokens(review_markdown(acme, [acme], personas, Votes()))
+    inline = [t.content for t in toks if t.type == "inline"]
+    assert "**82/100 · ship**" in inline and "builder says: Fine." in inline
