@@ -18,20 +18,24 @@ def quick_start_lines() -> list[str]:
     return re.findall(r"```sh\n(.*?)\n```", section, re.S)
 
 
+INSTALL = "python3 -m venv .venv && . .venv/bin/activate && pip install -q . && "
+
+
 def test_the_quick_start_has_a_keyed_review_and_a_keyless_demo() -> None:
-    """Two one-line commands from a clone: install in a venv, then review (with a key) or demo."""
+    """Two one-line commands from a clone: make and activate a venv, install, then review (with a
+    key) or demo; activated, so the `panel ...` commands the demo prints next run as printed."""
     keyed, keyless = quick_start_lines()[:2]
     for line in (keyed, keyless):
-        assert line.startswith("python3 -m venv .venv && .venv/bin/pip install -q . && ")
-    assert "ANTHROPIC_API_KEY=" in keyed and ".venv/bin/panel review " in keyed
-    assert keyless.endswith(".venv/bin/panel demo")
+        assert line.startswith(INSTALL)
+    assert "ANTHROPIC_API_KEY=" in keyed and " panel review " in keyed
+    assert keyless.endswith("&& panel demo")
 
 
 @pytest.mark.e2e
 def test_panel_demo_reviews_compares_and_writes_a_site(tmp_path: Path) -> None:
     """The README's keyless line, after the install: two runs, a site, and where they are."""
     keyless = quick_start_lines()[1]
-    command = keyless.rsplit("&& ", 1)[1].split()  # `.venv/bin/panel demo`
+    command = keyless.rsplit("&& ", 1)[1].split()  # `panel demo`
     assert command[-1] == "demo"
     env = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}
     out = subprocess.run(
@@ -55,3 +59,52 @@ def test_panel_demo_reviews_compares_and_writes_a_site(tmp_path: Path) -> None:
         timeout=60,
     )
     assert "Tern" in listed.stdout and "Kestrel" in listed.stdout
+
+
+def next_commands(stderr: str) -> list[str]:
+    """The shell commands the demo prints after `next:` (the key example left out)."""
+    lines = stderr.split("next:", 1)[1].splitlines()
+    return [line.strip() for line in lines if line.strip() and "a real review" not in line]
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("activated", [True, False])
+def test_the_demos_next_commands_run_as_printed(tmp_path: Path, activated: bool) -> None:
+    """After the quick start (venv activated) the printed `panel ...` lines run; without an
+    activated venv the demo prints the script's full path instead, which runs too (regression:
+    `panel: command not found`)."""
+    bin_dir = Path(PANEL).parent
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}
+    env.pop("VIRTUAL_ENV", None)
+    env["PATH"] = os.pathsep.join(
+        p for p in env.get("PATH", "").split(os.pathsep) if Path(p).resolve() != bin_dir.resolve()
+    )
+    activate = f". {bin_dir / 'activate'} && " if activated else ""
+    home = tmp_path / "demo"
+    demo = subprocess.run(
+        [
+            "bash",
+            "-c",
+            f"{activate}{PANEL if not activated else 'panel'} demo --home {home} --latency 0.01",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert demo.returncode == 0, demo.stderr
+    commands = next_commands(demo.stderr)
+    assert len(commands) == 2
+    assert all(c.startswith("panel ") == activated for c in commands)
+    for command in commands:
+        ran = subprocess.run(
+            ["bash", "-c", activate + command],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=tmp_path,
+        )
+        assert ran.returncode == 0, (command, ran.stderr)
+    assert (tmp_path / "review.html").is_file()

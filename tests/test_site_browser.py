@@ -112,8 +112,8 @@ def test_pages_render_offline_with_the_verdict_visible(
     shots = artifacts()
     for rel, must_see in [
         ("index.html", ["Zed", "Helix", "Sift"]),
-        ("tools/zed.html", ["Ship · 4 ship / 0 skip", "84/100 · ship", "1 ship / 1 skip"]),
-        ("tools/helix.html", ["Skip · 0 ship / 4 skip", "41/100 · skip", "No community votes yet"]),
+        ("tools/zed.html", ["4 ship / 0 skip", "84/100 · ship", "1 ship / 1 skip"]),
+        ("tools/helix.html", ["0 ship / 4 skip", "41/100 · skip", "No community votes yet"]),
         ("compare/zed-vs-helix.html", ["Zed vs Helix", "Decision", "Reviewer scorecard"]),
     ]:
         page, problems = open_page(browser, width, (site_dir / rel).as_uri())

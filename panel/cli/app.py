@@ -66,7 +66,8 @@ AllowPrivateOpt = Annotated[
     typer.Option(
         "--allow-private",
         envvar="PANEL_ALLOW_PRIVATE",
-        help="Allow URLs on private, loopback and link-local addresses (intranet tools).",
+        help="Allow URLs on private and loopback addresses (intranet tools). Link-local "
+        "addresses and cloud metadata endpoints are always refused, even with this flag.",
     ),
 ]
 JsonOpt = Annotated[

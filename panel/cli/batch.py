@@ -10,7 +10,6 @@ from typing import Annotated, Literal
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from panel.api.scheduler import (
     DEFAULT_CONCURRENCY,
@@ -32,7 +31,7 @@ from panel.cli.app import (
     json_flag,
     out,
 )
-from panel.cli.render import INJECTION_MARK, clean, leaderboard
+from panel.cli.render import INJECTION_MARK, clean, jobs_table, leaderboard
 from panel.cli.review import InlineOpt
 from panel.config import resolve
 from panel.errors import ConfigError, InputError
@@ -361,18 +360,5 @@ def jobs_cmd(
     if not rows:
         err.print("panel: no batch jobs yet; start one with `panel batch BACKLOG`")
         return
-    table = Table(title="batch jobs", title_justify="left")
-    for column in ("job", "via", "status", "done", "failed", "pending", "in batches", "spent"):
-        table.add_column(column, justify="right" if column in ("done", "failed") else "left")
-    for r in rows:
-        table.add_row(
-            clean(r["job_id"]),
-            r["via"],
-            r["status"],
-            str(r["done"]),
-            str(r["failed"]),
-            str(r["pending"]),
-            str(r["open_batches"]),
-            f"${r['cost_usd']:.4f}",
-        )
+    table = jobs_table(rows, out.width)
     out.print(table)

@@ -7,8 +7,10 @@ from datetime import date
 from typing import Annotated
 
 import typer
+from rich.console import Group
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from panel.cli import lines
 from panel.cli.app import DbOpt, HomeOpt, JsonOpt, app, out
@@ -64,24 +66,6 @@ def money(usd: float | None) -> str:
     return "price unknown" if usd is None else f"${usd:,.4f}"
 
 
-COLUMNS = ("runs", "tokens in (cached)", "out", "spent", "list price", "caching saved")
-
-
-def cells(s: Spend, count: Callable[[int], str] = "{:,}".format) -> list[str]:
-    """A line's figures, after its label: runs, tokens (each as `count` writes it), dollars."""
-    sent = s.input_tokens + s.cache_creation_input_tokens + s.cache_read_input_tokens
-    unpriced = f" +{s.unpriced} unpriced" if s.unpriced and s.cost_usd is not None else ""
-    return [
-        str(s.runs),
-        f"{count(sent)} ({count(s.cache_read_input_tokens)})",
-        count(s.output_tokens),
-        money(s.cost_usd) + unpriced,
-        money(s.list_usd),
-        money(s.caching_saved_usd),
-        money(s.batches_saved_usd),
-    ]
-
-
 def sections(spent: Report) -> list[list[tuple[str, Spend]]]:
     """Per tool, per model, then the total."""
     return [
@@ -91,35 +75,101 @@ def sections(spent: Report) -> list[list[tuple[str, Spend]]]:
     ]
 
 
-def title(spent: Report) -> str:
-    return f"Spend since {spent.since}" if spent.since else "Spend"
+def title(spent: Report, what: str = "Spend") -> str:
+    return f"{what} since {spent.since}" if spent.since else what
 
 
-def cost_view(spent: Report) -> Table:
-    """One line per tool, then per model, then the total; tokens by kind are in --json."""
-    table = Table(title=title(spent), title_justify="left", box=None, pad_edge=False)
-    table.add_column("", no_wrap=True)
-    for column in (*COLUMNS, "batches saved"):
-        table.add_column(column, justify="right", no_wrap=True)
-    for n, (section, style) in enumerate(zip(sections(spent), ("", "dim", "bold"), strict=True)):
-        if n:
-            table.add_section()
-        for label, s in section:
-            table.add_row(escape(label), *cells(s), style=style)
-    return table
+def dollars(s: Spend) -> list[str]:
+    """A line's runs and dollars, after its label."""
+    unpriced = f" +{s.unpriced} unpriced" if s.unpriced and s.cost_usd is not None else ""
+    return [
+        str(s.runs),
+        money(s.cost_usd) + unpriced,
+        money(s.list_usd),
+        money(s.caching_saved_usd),
+        money(s.batches_saved_usd),
+    ]
 
 
-PLAIN_COLUMNS = ("runs", "in (cached)", "out", "spent", "list", "caching", "batches")
+def tokens(s: Spend, count: Callable[[int], str] = "{:,}".format) -> list[str]:
+    """A line's tokens by kind, after its label (each as `count` writes it)."""
+    return [
+        count(s.input_tokens),
+        count(s.cache_read_input_tokens),
+        count(s.cache_creation_input_tokens),
+        count(s.output_tokens),
+    ]
+
+
+DOLLAR_COLUMNS = ("runs", "spent", "list price", "caching saved", "batches saved")
+TOKEN_COLUMNS = ("input", "cache reads", "cache writes", "output")
 
 
 def cost_lines(spent: Report) -> list[str]:
-    """The same figures as plain aligned lines, a blank line between the sections; token counts
-    shortened (`19.6k`) so a line keeps to 80 columns. Labels are keys: never cut."""
-    columns = [lines.Column("")] + [lines.Column(c, right=True) for c in PLAIN_COLUMNS]
-    rows: list[list[str]] = []
+    """Plain aligned lines (off a terminal, or a long listing): dollars per tool, per model and
+    in total, then tokens per model and in total, so a line keeps to 80 columns. Labels are keys:
+    never cut."""
+    money_cols = [lines.Column("")] + [lines.Column(c, right=True) for c in DOLLAR_COLUMNS]
+    money_rows: list[list[str]] = []
     for n, section in enumerate(sections(spent)):
         if n:
-            rows.append([""] * len(columns))
-        rows += [[clean(label), *cells(s, lines.count)] for label, s in section]
-    note = "caching saved and batches saved: against list price"
-    return [f"{title(spent)} ({note})", *lines.render(columns, rows)]
+            money_rows.append([""] * len(money_cols))
+        money_rows += [[clean(label), *dollars(s)] for label, s in section]
+    token_cols = [lines.Column("")] + [lines.Column(c, right=True) for c in TOKEN_COLUMNS]
+    token_rows = [[clean(label), *tokens(s, lines.count)] for label, s in sections(spent)[1]]
+    token_rows.append(["total", *tokens(spent.total, lines.count)])
+    return [
+        f"{title(spent)} (caching and batches saved: against list price)",
+        *lines.render(money_cols, money_rows),
+        "",
+        title(spent, "Tokens"),
+        *lines.render(token_cols, token_rows),
+    ]
+
+
+def cost_view(spent: Report) -> Group:
+    """Dollars (per tool, per model, total), then tokens (per model, total): two narrow tables
+    that fit 80 columns without cutting a name; tokens per tool are in --json."""
+    when = f" since {spent.since}" if spent.since else ""
+    dollars = Table(title=f"Spend{when}", title_justify="left", box=None, pad_edge=False)
+    dollars.add_column("", overflow="fold")
+    for column in ("runs", "spent", "list\nprice", "caching\nsaved", "batches\nsaved"):
+        dollars.add_column(column, justify="right", no_wrap=True)  # two-line headings: narrow
+
+    def row(label: str, s: Spend, style: str = "") -> None:
+        unpriced = f" +{s.unpriced} unpriced" if s.unpriced and s.cost_usd is not None else ""
+        dollars.add_row(
+            escape(label),
+            str(s.runs),
+            money(s.cost_usd) + unpriced,
+            money(s.list_usd),
+            money(s.caching_saved_usd),
+            money(s.batches_saved_usd),
+            style=style,
+        )
+
+    for slug, s in sorted(spent.tools.items()):
+        row(slug, s)
+    dollars.add_section()
+    for model, s in sorted(spent.models.items()):
+        row(model, s, "dim")
+    dollars.add_section()
+    row("total", spent.total, "bold")
+
+    tokens = Table(title=f"Tokens{when}", title_justify="left", box=None, pad_edge=False)
+    tokens.add_column("", overflow="fold")
+    for column in ("input", "cache\nreads", "cache\nwrites", "output"):
+        tokens.add_column(column, justify="right", no_wrap=True)
+    for label, s, style in [
+        *((model, s, "") for model, s in sorted(spent.models.items())),
+        ("total", spent.total, "bold"),
+    ]:
+        tokens.add_row(
+            escape(label),
+            f"{s.input_tokens:,}",
+            f"{s.cache_read_input_tokens:,}",
+            f"{s.cache_creation_input_tokens:,}",
+            f"{s.output_tokens:,}",
+            style=style,
+        )
+    return Group(dollars, Text(""), tokens)

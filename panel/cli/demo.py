@@ -4,6 +4,7 @@ two reviews, a comparison and a site, in a demo home of its own (never the user'
 from __future__ import annotations
 
 import os
+import shlex
 from importlib.resources import files
 from pathlib import Path
 from typing import Annotated
@@ -17,6 +18,21 @@ from panel.config import resolve, user_data_home
 
 SAMPLES = ("tern.md", "kestrel.md")
 DEMO_KEY = "demo-key"
+
+
+def panel_command() -> str:
+    """How to run this same panel from the user's shell: `panel` when that is what PATH finds,
+    else the full path of the script running now (a venv that is not activated), quoted."""
+    import shutil
+    import sys
+
+    running = Path(sys.argv[0]).resolve() if sys.argv and sys.argv[0] else None
+    found = shutil.which("panel")
+    if running is None or not running.is_file() or running.suffix == ".py":
+        return "panel" if found else shlex.join([sys.executable, "-m", "panel"])
+    if found and Path(found).resolve() == running:
+        return "panel"
+    return shlex.quote(str(running))
 
 
 def sample_paths(folder: Path) -> list[Path]:
@@ -92,12 +108,14 @@ def demo_cmd(
         build_site(store, demo_home / "site", personas, versions, pairs)
     site = demo_home / "site"
     where = escape(str(settings.home))
+    home_arg = escape(shlex.quote(str(settings.home)))
+    panel = escape(panel_command())
     err.print(
         f"\nrecorded {len(runs)} runs in {where}\n"
         f"site: {escape(str(site / 'index.html'))} (open it in a browser)\n"
-        f"next: panel compare {runs[0].tool.slug} {runs[1].tool.slug} --home {where}\n"
-        f"      panel show {runs[0].tool.slug} --format html --home {where} -o review.html\n"
-        "      a real review: export ANTHROPIC_API_KEY=sk-ant-... then panel review URL",
+        f"next: {panel} compare {runs[0].tool.slug} {runs[1].tool.slug} --home {home_arg}\n"
+        f"      {panel} show {runs[0].tool.slug} --format html --home {home_arg} -o review.html\n"
+        f"      a real review: export ANTHROPIC_API_KEY=sk-ant-... then {panel} review URL",
         highlight=False,
         soft_wrap=True,
     )

@@ -8,6 +8,7 @@ read as markup.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from rich.console import Console, Group, RenderableType
 from rich.panel import Panel as Box
@@ -15,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from panel.cli import lines
+from panel.judge.conflict import conflict
 from panel.judge.evidence import summary, tally
 from panel.judge.personas import Persona
 from panel.model.run import Run
@@ -75,6 +77,9 @@ def scorecard(run: Run, names: dict[str, str]) -> RenderableType:
     if suspected(run):
         head.append(f"  ·  {INJECTION_MARK}", style="yellow")
     parts: list[RenderableType] = [head]
+    found = conflict(run)
+    if found:
+        parts.append(Text(clean(f"⚠ {found.note}"), style="bold yellow"))
     card = card_lines(run)
     if card is not None:
         parts += [Text(""), card]
@@ -346,3 +351,44 @@ def leaderboard(board: Sequence[dict[str, object]], title: str = "leaderboard") 
             label,
         )
     return table
+
+
+JOB_COLUMNS = ("job", "via", "status", "done", "failed", "pending", "in batches", "spent")
+
+
+def job_cells(r: dict[str, Any]) -> list[str]:
+    return [
+        clean(r["job_id"]),
+        r["via"],
+        r["status"],
+        str(r["done"]),
+        str(r["failed"]),
+        str(r["pending"]),
+        str(r["open_batches"]),
+        f"${r['cost_usd']:.4f}",
+    ]
+
+
+def jobs_table(rows: list[dict[str, Any]], width: int) -> RenderableType:
+    """Every job, with its id in full (`panel export` needs it; never cut): a table when one fits
+    `width` columns, else two lines a job, the id alone on the first."""
+    cells = [job_cells(r) for r in rows]
+    widths = [max(len(c) for c in column) for column in zip(JOB_COLUMNS, *cells, strict=True)]
+    if sum(widths) + 2 * (len(widths) - 1) <= width:
+        table = Table(title="batch jobs", title_justify="left", box=None, pad_edge=False)
+        for column in JOB_COLUMNS:
+            right = column not in ("job", "via", "status")
+            table.add_column(column, justify="right" if right else "left", no_wrap=True)
+        for row in cells:
+            table.add_row(*row)
+        return table
+    lines: list[RenderableType] = [Text("batch jobs", style="italic")]
+    for job, via, status, done, failed, pending, open_batches, spent in cells:
+        lines.append(Text(job, style="bold", overflow="fold"))
+        lines.append(
+            Text(
+                f"  {status} ({via})  {done} done  {failed} failed  {pending} pending  "
+                f"{open_batches} in batches  {spent}"
+            )
+        )
+    return Group(*lines)

@@ -59,7 +59,10 @@ INLINE_TITLE = re.compile(r'<document title="([^"]*)"')
 # What `invent_quote` makes a verdict quote: words no document of a test or the demo holds.
 INVENTED_QUOTE = "It is the only tool that ever needs zero configuration on every platform."
 PRICE_WORDS = re.compile(r"\$|\bfree\b|\bpric|\bper seat\b|\bplan\b|\blicen", re.IGNORECASE)
-AUDIENCE_WORDS = re.compile(r"\bfor (teams|developers|engineers|people|anyone|small|large)\b", re.I)
+AUDIENCE_WORDS = re.compile(
+    r"\b(?:for|at) (?:\w+ ){0,3}?(teams|developers|engineers|people|anyone|small|large)\b", re.I
+)
+AUDIENCE_LEAD = re.compile(r"^.*?\b(?:built|aimed|made|designed|meant) (?:for|at) ", re.I)
 # Templates for the fake's default rationales, one voice per persona: {s} the tool, {a} a sentence
 # of its documents. The last two close a ship and a skip.
 PERSONA_LENSES = {
@@ -277,6 +280,71 @@ SENTENCE_SUBJECT = re.compile(r"\s*([A-Z][\w.+-]*(?: [A-Z][\w.+-]*){0,2}) (?:is|
 DOCUMENT_HEADING = re.compile(r"^(?:#{1,3}\s+|Title:\s+)(.+?)\s*#*\s*$", re.MULTILINE)
 
 
+TAGLINE_WORDS = 14  # the card asks for a tagline under 15 words
+CLAUSE_END = re.compile(r",\s|;\s|:\s|\s[—–-]\s|\s(?:so|because|while|which)\s")
+LOCATIVE = re.compile(
+    r"\s(?:in|on|at|across|within)\s(?:\S+\s){0,3}?\S+(?=\s(?:into|to|and|by|for|with|from)\s|$)"
+)
+CUT_BEFORE = re.compile(r"\s(?:and|that|with|by|for|from)\s")
+PRICE_USAGE = re.compile(
+    r"\bper (?:token|request|call|minute|hour|gb|1,?000)|\busage|\bpay as you go|\bmetered", re.I
+)
+PRICE_MONEY = re.compile(
+    r"\$\s?\d|\bcosts?\b|\bpaid\b|\bsubscription|\bper (?:seat|user|month)", re.I
+)
+PRICE_FREE = re.compile(r"\bfree\b", re.I)
+PRICE_OPEN = re.compile(r"\bopen[- ]source\b|\bMIT\b|\bApache\b|\bGPL", re.I)
+
+
+def _fragment(line: str) -> bool:
+    """A heading-like line (short, no closing stop), which a reader does not glue to the next
+    sentence ("Beacon" above "Beacon is ..." is not "Beacon Beacon is")."""
+    text = line.strip()
+    return len(text.split()) < 6 and not text.endswith((".", "!", "?", ":"))
+
+
+def tagline(sentence: str) -> str:
+    """A whole phrase of under 15 words from a tool's first sentence, as a careful editor cuts it:
+    the predicate ("Tern is a CLI that ..." -> "A CLI that ..."), up to its first clause break,
+    without locative asides ("in a repository"), else cut before a joining word."""
+    text = sentence.strip().rstrip(".!")
+    found = SENTENCE_SUBJECT.match(text)
+    if found:
+        text = text[found.end() :]
+    text = CLAUSE_END.split(text, maxsplit=1)[0]
+    while len(text.split()) > TAGLINE_WORDS:
+        shortest = min(LOCATIVE.finditer(text), key=lambda m: len(m.group()), default=None)
+        if shortest is None:
+            break
+        text = text[: shortest.start()] + text[shortest.end() :]
+    while len(text.split()) > TAGLINE_WORDS:
+        cuts = [m.start() for m in CUT_BEFORE.finditer(text)]
+        if not cuts:
+            text = " ".join(text.split()[:TAGLINE_WORDS])
+            break
+        text = text[: cuts[-1]]
+    words = text.split()
+    while len(words) > 1 and words[-1].lower() in TRAILING_WORDS:
+        words.pop()
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]
+
+
+def pricing_model(priced: str) -> str:
+    """The pricing model a reader infers from the pricing sentences: metered use is usage-based,
+    a price beside something free is freemium, a price alone is paid, free and open is open source."""
+    money, free = PRICE_MONEY.search(priced), PRICE_FREE.search(priced)
+    if PRICE_USAGE.search(priced):
+        return "usage-based"
+    if money and (free or PRICE_OPEN.search(priced)):
+        return "freemium"
+    if money:
+        return "paid"
+    if PRICE_OPEN.search(priced):
+        return "open source"
+    return "free" if free else "unknown"
+
+
 class _SchemaFaker:
     """Builds a plausible JSON value for a JSON schema, deterministic per request."""
 
@@ -301,7 +369,9 @@ class _SchemaFaker:
         self.persona = persona
         for title, text in documents:
             body = "\n".join(
-                line for line in text.splitlines() if line.strip() and not HEADING_LINE.match(line)
+                line
+                for line in text.splitlines()
+                if line.strip() and not HEADING_LINE.match(line) and not _fragment(line)
             )
             for sentence in SENTENCE_SPLIT.split(" ".join(body.split())):
                 if 6 <= len(sentence.split()) <= 40 and sentence not in self.facts:
@@ -359,6 +429,10 @@ class _SchemaFaker:
     def _enum(self, options: list[Any], name: str) -> Any:
         if name == "decision" and self.decision in options:
             return self.decision
+        if name == "pricing_model" and self.facts:
+            found = pricing_model(" ".join(f for f in self.facts if PRICE_WORDS.search(f)))
+            if found in options:
+                return found
         if {"ship", "skip"} <= set(options):
             return "ship" if self.score >= 60 else "skip"
         return options[0]
@@ -390,18 +464,18 @@ class _SchemaFaker:
         """A tool card's fields, read off the documents the way a careful reader would."""
         facts = self.facts
         if name == "tagline":
-            words = facts[0].rstrip(".").split(",")[0].split()[:14]
-            while words and words[-1].lower() in TRAILING_WORDS:
-                words.pop()
-            return " ".join(words)
+            return tagline(facts[0])
         if name == "description":
             return " ".join(facts[:3])
         if name == "pricing_summary":
             priced = [f for f in facts if PRICE_WORDS.search(f)]
-            return priced[0] if priced else "Not stated in the documents."
+            return " ".join(priced[:2]) if priced else "Not stated in the documents."
         if name == "best_for":
             aimed = [f for f in facts if AUDIENCE_WORDS.search(f)]
-            return aimed[0] if aimed else f"Teams evaluating {self.subject} for daily work."
+            if not aimed:
+                return f"Teams evaluating {self.subject} for daily work."
+            who = AUDIENCE_LEAD.sub("", aimed[0])  # "It is built for small teams" -> "small teams"
+            return who[:1].upper() + who[1:]
         return None
 
     def _rationale(self) -> str:
@@ -1053,7 +1127,10 @@ class FakeAnthropic:
         return blocks, stop_reason
 
     def _default_text(self, params: dict[str, Any], text: str) -> str:
-        digest = int(hashlib.sha256(f"{self.seed}:{text}".encode()).hexdigest(), 16)
+        # The documents' content is part of the seed, so two tools whose instructions read the same
+        # (no --name) still get their own scores, and the same documents always get the same ones.
+        documents = "\n".join(text for _, text in self._document_texts(params))
+        digest = int(hashlib.sha256(f"{self.seed}:{text}:{documents}".encode()).hexdigest(), 16)
         rng = random.Random(digest)
         with self._lock:
             score, decision = next(

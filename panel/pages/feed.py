@@ -11,12 +11,13 @@ from datetime import UTC, datetime
 
 from feedgen.feed import FeedGenerator
 
+from panel.judge.conflict import conflict
 from panel.judge.evidence import Tally, tally
 from panel.judge.evidence import summary as evidence_summary
 from panel.model import Run
 from panel.pages import links
 from panel.pages.escaping import without_controls
-from panel.pages.views import card_view, score_text
+from panel.pages.views import WORDS, card_view, score_text
 
 FEED_ID = "urn:panel:feed:verdicts"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # an empty feed's `updated`: fixed, never "now"
@@ -35,6 +36,26 @@ def text(value: str) -> str:
 
 def _link(page: str, site_url: str | None) -> str:
     return f"{site_url.rstrip('/')}/{page}" if site_url else page
+
+
+def entry_text(run: Run) -> str:
+    """An entry's text: the verdict and its counts, then the tagline as a sentence of its own,
+    then the conflict note when there is one (never the tagline run into the label)."""
+    p, card = run.panel, card_view(run)
+    parts = [
+        f"{WORDS[p.decision]}: {p.ship} ship / {p.skip} skip, "
+        f"mean score {score_text(p.mean_score)}/100."
+    ]
+    if card.tagline:
+        parts.append(card.tagline.rstrip(". ") + ".")
+    if any(v.evidence is not None for v in run.verdicts):
+        parts.append(
+            evidence_summary(sum((tally(v.evidence) for v in run.verdicts), Tally())) + "."
+        )
+    found = conflict(run)
+    if found:
+        parts.append(found.note)
+    return " ".join(parts)
 
 
 def atom_feed(runs: Sequence[Run], *, site_url: str | None = None) -> bytes:
@@ -60,9 +81,5 @@ def atom_feed(runs: Sequence[Run], *, site_url: str | None = None) -> bytes:
         entry.published(when)
         entry.updated(when)
         entry.category(term=text(card.category))
-        summary = f"{run.panel.label}. Mean score {score_text(run.panel.mean_score)}."
-        if any(v.evidence is not None for v in run.verdicts):
-            quotes = sum((tally(v.evidence) for v in run.verdicts), Tally())
-            summary += f" {evidence_summary(quotes)}."
-        entry.summary(text(f"{card.tagline} {summary}".strip()))
+        entry.summary(text(entry_text(run)))
     return fg.atom_str(pretty=True)

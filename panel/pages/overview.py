@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from panel.config import DEFAULT_QUORUM, DEFAULT_SHIP_THRESHOLD
+from panel.judge.conflict import conflict, vendors
 from panel.judge.personas import Persona
 from panel.model import Run
 from panel.pages.links import compare_page, tool_page
@@ -40,6 +41,8 @@ class IndexRow:
     tone: str
     word: str
     label: str
+    counts: str  # "1 ship / 3 skip": the word stands beside it, once
+    conflict: str | None  # the conflict-of-interest note, when the tool is the model vendor's
     mean: str
     mean_sort: str  # a number for the sorter; -1 when there is no mean
     date: str
@@ -51,6 +54,7 @@ class IndexView:
     rows: list[IndexRow]
     categories: list[str]
     compares: list[tuple[str, str]]  # (title, href)
+    summary: str  # "3 tools: 2 ship, 1 skip"
 
 
 def decision_rules(threshold: float, quorum: int) -> list[str]:
@@ -62,6 +66,11 @@ def decision_rules(threshold: float, quorum: int) -> list[str]:
         f"A tie goes to ship only when the mean score is at least {threshold:g}; otherwise skip.",
         f"With fewer than {quorum} successful verdicts the panel is incomplete and decides nothing.",
         "A reviewer whose answer failed is counted apart: never as a skip, never as a zero.",
+        *(
+            f"When a tool comes from {v.name}, whose model the reviewers are, its page says so "
+            "at the top, beside the verdict."
+            for v in vendors()
+        ),
     ]
 
 
@@ -89,6 +98,8 @@ def index_view(runs: Sequence[Run], pairs: Sequence[tuple[Run, Run]] = ()) -> In
     for run in runs:
         card = card_view(run)
         mean = run.panel.mean_score
+        p = run.panel
+        found = conflict(run)
         rows.append(
             IndexRow(
                 name=card.name,
@@ -98,6 +109,8 @@ def index_view(runs: Sequence[Run], pairs: Sequence[tuple[Run, Run]] = ()) -> In
                 tone=run.panel.decision,
                 word=WORDS[run.panel.decision],
                 label=run.panel.label,
+                counts=f"{p.ship} ship / {p.skip} skip",
+                conflict=found.note if found else None,
                 mean=score_text(mean),
                 mean_sort="-1" if mean is None else f"{mean:.1f}",
                 date=day(run.created_at),
@@ -108,4 +121,12 @@ def index_view(runs: Sequence[Run], pairs: Sequence[tuple[Run, Run]] = ()) -> In
         (f"{card_view(a).name} vs {card_view(b).name}", compare_page(a.tool.slug, b.tool.slug))
         for a, b in pairs
     ]
-    return IndexView(rows, sorted({r.category for r in rows}), compares)
+    return IndexView(rows, sorted({r.category for r in rows}), compares, tally(rows))
+
+
+def tally(rows: Sequence[IndexRow]) -> str:
+    """How the latest verdicts fall: `3 tools: 2 ship, 1 skip` (and any incomplete)."""
+    counts = {w: sum(r.tone == w for r in rows) for w in ("ship", "skip", "incomplete")}
+    parts = [f"{n} {w}" for w, n in counts.items() if n or w != "incomplete"]
+    noun = "tool" if len(rows) == 1 else "tools"
+    return f"{len(rows)} {noun}: {', '.join(parts)}"

@@ -22,6 +22,7 @@ from panel.judge.personas import Persona
 from panel.model import Pairwise, Run, Votes
 from panel.pages import links
 from panel.pages.escaping import md_cell, md_text, without_controls
+from panel.pages.facts import shorten
 from panel.pages.overview import index_view, methodology_view
 from panel.pages.views import compare_view, review_view
 
@@ -88,12 +89,23 @@ def nav(page: str) -> dict[str, str]:
     }
 
 
-def html_page(template: str, page: str, title: str, script: str | None = None, **ctx: Any) -> str:
+def html_page(
+    template: str,
+    page: str,
+    title: str,
+    script: str | None = None,
+    *,
+    description: str,
+    **ctx: Any,
+) -> str:
+    """A page with its title, summary (meta description and Open Graph), policy and nav."""
     return (
         html_env()
         .get_template(template)
         .render(
             title=title,
+            description=description,
+            og_type="article" if page.startswith(("tools/", "compare/")) else "website",
             csp=csp(script),
             nav=nav(page),
             script=Markup(script) if script else None,  # our shipped file, never data
@@ -126,8 +138,15 @@ def review_html(
     """A tool's review page; `runs` are its runs oldest first, for the score history."""
     page = links.tool_page(run.tool.slug)
     v = review_view(run, runs, personas, votes)
-    title = f"{v.card.name}: ship or skip?"
-    return html_page("review.html", page, title, v=v, compares=_compares(page, run, pairs))
+    title = f"{v.card.name}: {v.verdict.word}"
+    return html_page(
+        "review.html",
+        page,
+        title,
+        description=v.description,
+        v=v,
+        compares=_compares(page, run, pairs),
+    )
 
 
 def review_markdown(
@@ -159,7 +178,8 @@ def compare_html(
     """The side-by-side page of two tools' latest runs."""
     page, to = _compare_links(a, b)
     v = compare_view(a, b, personas, votes_a, votes_b, pairwise)
-    return html_page("compare.html", page, v.title, v=v, links=to)
+    description = f"{v.headline}. {v.a.description} {v.b.description}"
+    return html_page("compare.html", page, v.title, description=shorten(description), v=v, links=to)
 
 
 def compare_markdown(
@@ -184,7 +204,13 @@ def methodology_html(
 ) -> str:
     """Who the reviewers are and how the panel decides, from the persona files themselves."""
     v = methodology_view(personas, prompt_versions, threshold=threshold, quorum=quorum)
-    return html_page("methodology.html", links.METHODOLOGY, "Methodology", v=v)
+    description = (
+        f"How the panel reviews software tools: {len(v.reviewers)} reviewers, each with one lens, "
+        "and the fixed rules that turn their answers into ship or skip."
+    )
+    return html_page(
+        "methodology.html", links.METHODOLOGY, "Methodology", description=description, v=v
+    )
 
 
 def methodology_markdown(
@@ -201,7 +227,14 @@ def methodology_markdown(
 def index_html(runs: Sequence[Run], pairs: Sequence[tuple[Run, Run]] = ()) -> str:
     """Every tool's latest verdict in a sortable, filterable table; the only page with a script."""
     v = index_view(runs, pairs)
-    return html_page("index.html", links.INDEX, "All tools", script=sorter_script(), v=v)
+    return html_page(
+        "index.html",
+        links.INDEX,
+        "All tools",
+        script=sorter_script(),
+        description=shorten(f"Ship or skip verdicts on software tools: {v.summary}."),
+        v=v,
+    )
 
 
 def index_markdown(runs: Sequence[Run], pairs: Sequence[tuple[Run, Run]] = ()) -> str:

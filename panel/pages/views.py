@@ -10,10 +10,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from panel.judge.evidence import summary, tally
+from panel.judge.conflict import conflict
+from panel.judge.evidence import summary as evidence_summary
+from panel.judge.evidence import tally
 from panel.judge.personas import Persona
 from panel.model import DocumentRef, Evidence, Pairwise, Run, ToolCard, VerdictRecord, Votes
-from panel.pages.charts import ChartView, score_chart
+from panel.pages.charts import ChartView, score_charts
+from panel.pages.facts import pricing_source, spread, summary
 from panel.pages.links import safe_href
 from panel.pages.pairwise import PairwiseView, pairwise_view
 from panel.store.history import history
@@ -55,7 +58,9 @@ class VerdictView:
     share: str  # "100%"
     share_caption: str
     label: str
+    counts: str  # "1 ship / 3 skip", the label without its word (the word is the headline)
     mean: str
+    spread: str  # "30 points (Founder 51 to Futurist 81)"
     dissent: str
     community: str
 
@@ -113,9 +118,12 @@ class ReviewView:
     cost: str
     run_id: str
     sources: list[SourceView]
-    chart: ChartView
+    charts: list[ChartView]  # the wide layout and the narrow one (phones)
     history_names: list[str]
     history_rows: list[tuple[str, list[str]]]
+    pricing_source: str  # where and when the pricing was read
+    conflict: str | None  # the conflict-of-interest note (after its label), when there is one
+    description: str  # the page's summary for <meta name="description"> and Open Graph
 
 
 @dataclass(frozen=True)
@@ -132,6 +140,7 @@ class CompareView:
     b: ReviewView
     decision_rows: list[tuple[str, str, str]]
     personas: list[PersonaPair]
+    headline: str  # the comparison's verdict: "Ship Tern, skip Kestrel"
     pairwise: PairwiseView | None = None  # the stored "which should you ship?" verdict, if any
 
 
@@ -171,13 +180,16 @@ def score_text(value: float | None) -> str:
 def verdict_view(run: Run, names: Mapping[str, str], votes: Votes) -> VerdictView:
     p = run.panel
     dissent = ", ".join(names.get(d, d) for d in p.dissenters)
+    counts = f"{p.ship} ship / {p.skip} skip" + (f" / {p.failed} failed" if p.failed else "")
     return VerdictView(
         tone=p.decision,
         word=WORDS[p.decision],
         share=percent(p.ship_share),
         share_caption="Panel ship",
         label=p.label,
+        counts=counts,
         mean=score_text(p.mean_score),
+        spread=spread(run, names).text,
         dissent=dissent or ("no verdicts to agree on" if p.decision == "incomplete" else "none"),
         community=votes.label,
     )
@@ -210,7 +222,7 @@ def evidence_view(v: VerdictRecord, documents: Sequence[DocumentRef]) -> Evidenc
         QuoteView(e.quote, e.status, QUOTE_LABELS[e.status], *quote_source(e, documents))
         for e in v.evidence
     ]
-    return EvidenceView(summary(t), t.not_found > 0, quotes)
+    return EvidenceView(evidence_summary(t), t.not_found > 0, quotes)
 
 
 def score_row(
@@ -276,6 +288,29 @@ def day(iso: str) -> str:
         return iso
 
 
+def run_labels(stamps: Sequence[str]) -> list[str]:
+    """Each run's label on the chart and in the history table: its day, with the time (UTC, as
+    recorded) when another run shares that day, and the seconds when one shares the minute, so
+    no two columns read the same."""
+    days = [day(s) for s in stamps]
+    minutes = [f"{d} {clock(s, '%H:%M')}" for d, s in zip(days, stamps, strict=True)]
+    out = []
+    for d, m, s in zip(days, minutes, stamps, strict=True):
+        if days.count(d) == 1:
+            out.append(d)
+        else:
+            out.append(m if minutes.count(m) == 1 else f"{d} {clock(s, '%H:%M:%S')}")
+    return out
+
+
+def clock(iso: str, fmt: str) -> str:
+    """The time of a stored ISO timestamp in `fmt`; empty when it has none."""
+    try:
+        return datetime.fromisoformat(iso).strftime(fmt)
+    except ValueError:
+        return ""
+
+
 def sources(run: Run) -> list[SourceView]:
     """Each document the run used; only an http(s) URL becomes a link, the rest stays text."""
     out = []
@@ -311,10 +346,16 @@ def review_view(
     trend = [(names.get(pid, pid), h.trend[pid]) for pid in order]
     dates = [e.created_at for e in h.runs]
     card = card_view(run)
-    rows = [(day(e.created_at), [cell(e.scores, pid) for pid in order]) for e in h.runs]
+    labels = run_labels(dates)
+    rows = [
+        (label, [cell(e.scores, pid) for pid in order])
+        for label, e in zip(labels, h.runs, strict=True)
+    ]
+    verdict = verdict_view(run, names, votes)
+    found = conflict(run)
     return ReviewView(
         card=card,
-        verdict=verdict_view(run, names, votes),
+        verdict=verdict,
         scorecard=scorecard(run, personas),
         date=day(run.created_at),
         datetime=run.created_at,
@@ -322,9 +363,12 @@ def review_view(
         cost="not recorded" if run.cost_usd is None else f"${run.cost_usd:.2f}",
         run_id=run.run_id,
         sources=sources(run),
-        chart=score_chart(f"{card.name}: each reviewer's score by run", dates, trend),
+        charts=score_charts(f"{card.name}: each reviewer's score by run", labels, trend),
         history_names=[n for n, _ in trend],
         history_rows=rows,
+        pricing_source=pricing_source(run),
+        conflict=found.text if found else None,
+        description=summary(verdict.word, card.name, verdict.counts, verdict.mean, card.tagline),
     )
 
 
@@ -355,8 +399,24 @@ def compare_view(
         ("Panel verdict", va.verdict.label, vb.verdict.label),
         ("Community", va.verdict.community, vb.verdict.community),
         ("Pricing", va.card.pricing, vb.card.pricing),
+        ("Pricing read", va.pricing_source, vb.pricing_source),
         ("Best for", va.card.best_for, vb.card.best_for),
         ("Category", va.card.category, vb.card.category),
+        ("Mean score", va.verdict.mean, vb.verdict.mean),
+        ("Spread", va.verdict.spread, vb.verdict.spread),
+        ("Reviewed", f"{va.date} by {va.model}", f"{vb.date} by {vb.model}"),
     ]
+    title = f"{va.card.name} vs {vb.card.name}"
     pick = pairwise_view(pairwise, a, b, names) if pairwise is not None else None
-    return CompareView(f"{va.card.name} vs {vb.card.name}", va, vb, rows, pairs, pick)
+    return CompareView(title, va, vb, rows, pairs, compare_headline(va, vb), pick)
+
+
+def compare_headline(a: ReviewView, b: ReviewView) -> str:
+    """The comparison's verdict in words: "Ship Tern, skip Kestrel", "Skip both", ..."""
+    da, db = a.verdict.tone, b.verdict.tone
+    if "incomplete" in (da, db):
+        return f"{a.card.name}: {a.verdict.word} · {b.card.name}: {b.verdict.word}"
+    if da == db:
+        return f"{a.verdict.word} both {a.card.name} and {b.card.name}"
+    ship, skip = (a, b) if da == "ship" else (b, a)
+    return f"Ship {ship.card.name}, skip {skip.card.name}"

@@ -21,11 +21,13 @@ from panel.errors import InputError
 from panel.judge.personas import Persona
 from panel.model import Run
 from panel.pages import links
+from panel.pages.facts import shorten
 from panel.pages.feed import atom_feed
 from panel.pages.overview import index_view, methodology_view
 from panel.pages.render import CSP_BASE, html_env, nav, script_hash, sorter_script
 from panel.pages.views import compare_view, review_view
 from panel.serve.security import Challenge
+from panel.store.pairs import latest_pairwise
 from panel.store.sqlite import Store
 
 BOOKMARKS = "bookmarks.html"
@@ -87,13 +89,24 @@ def page_header_csp(script: str | None) -> str:
     return f"{live_csp(script)}; frame-ancestors 'none'"
 
 
-def render(template: str, page: str, title: str, script: str | None, **ctx: Any) -> str:
+def render(
+    template: str,
+    page: str,
+    title: str,
+    script: str | None,
+    *,
+    description: str | None = None,
+    **ctx: Any,
+) -> str:
+    """A live page: the static page's context (summary, Open Graph, nav), the live policy."""
     live_nav = {**nav(page), "bookmarks": links.relative(page, BOOKMARKS)}
     return (
         live_env()
         .get_template(template)
         .render(
             title=title,
+            description=shorten(description or title),
+            og_type="article" if page.startswith(("tools/", "compare/")) else "website",
             csp=live_csp(script),
             nav=live_nav,
             script=Markup(script) if script else None,  # our shipped file, never data
@@ -152,7 +165,10 @@ def index_page(store: Store, pairs: Sequence[tuple[str, str]]) -> str:
     problems: list[str] = []
     latest = store.readable_runs((row.run_id for row in store.tool_rows()), problems)
     v = index_view(latest, resolve_pairs(store, pairs))
-    return render("live_index.html", links.INDEX, "All tools", sorter_script(), v=v)
+    description = f"Ship or skip verdicts on software tools: {v.summary}."
+    return render(
+        "live_index.html", links.INDEX, "All tools", sorter_script(), description=description, v=v
+    )
 
 
 def methodology_page(personas: Sequence[Persona], versions: Mapping[str, int]) -> str:
@@ -191,8 +207,17 @@ def review_page(
             href = links.relative(page, links.compare_page(a.tool.slug, b.tool.slug))
             compares.append((f"{a.tool.name} vs {b.tool.name}", href))
     form = vote_form(store, run, page, reader, challenge)
-    title = f"{v.card.name}: ship or skip?"
-    return render("live_review.html", page, title, live_script(), v=v, compares=compares, form=form)
+    title = f"{v.card.name}: {v.verdict.word}"
+    return render(
+        "live_review.html",
+        page,
+        title,
+        live_script(),
+        description=v.description,
+        v=v,
+        compares=compares,
+        form=form,
+    )
 
 
 def compare_page(
@@ -208,13 +233,24 @@ def compare_page(
         return None
     run_a, run_b = store.load_run(ra), store.load_run(rb)
     page = links.compare_page(a, b)
-    v = compare_view(run_a, run_b, personas, store.votes(a), store.votes(b))
+    judged = latest_pairwise(store, a, b)
+    v = compare_view(run_a, run_b, personas, store.votes(a), store.votes(b), judged)
     to = {k: links.relative(page, links.tool_page(s)) for k, s in (("a", a), ("b", b))}
     forms = [
         vote_form(store, run, page, reader, ch)
         for run, ch in zip((run_a, run_b), challenges, strict=True)
     ]
-    return render("live_compare.html", page, v.title, live_script(), v=v, links=to, forms=forms)
+    description = f"{v.headline}. {v.a.description} {v.b.description}"
+    return render(
+        "live_compare.html",
+        page,
+        v.title,
+        live_script(),
+        description=description,
+        v=v,
+        links=to,
+        forms=forms,
+    )
 
 
 def error_page(status: int, title: str, message: str, page: str, back: str = links.INDEX) -> str:

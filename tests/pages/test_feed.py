@@ -36,3 +36,24 @@ def test_entry_links_to_review_page(acme):
     root = ET.fromstring(atom_feed([acme], site_url="https://reviews.example/"))
     link = root.find(f"{ATOM}entry/{ATOM}link")
     assert link is not None and link.get("href") == "https://reviews.example/tools/acme.html"
+
+
+def test_entry_text_keeps_tagline_and_label_apart(acme):
+    """The summary is the verdict sentence, then the tagline as its own sentence (regression: the
+    tagline ran into the label, "Reviews from a backlog. Ship · 4 ship / 0 skip")."""
+    root = ET.fromstring(atom_feed([acme]))
+    summary = root.findtext(f"{ATOM}entry/{ATOM}summary")
+    assert summary == "Ship: 4 ship / 0 skip, mean score 78.5/100. Reviews from a backlog."
+
+
+def test_entry_text_ends_a_tagline_without_a_stop(beta):
+    """A tagline with no full stop still ends as a sentence before anything follows it."""
+    run = beta.model_copy(
+        update={
+            "tool": beta.tool.model_copy(
+                update={"card": beta.tool.card.model_copy(update={"tagline": "Runs on phones"})}
+            )
+        }
+    )
+    summary = ET.fromstring(atom_feed([run])).findtext(f"{ATOM}entry/{ATOM}summary")
+    assert summary.endswith("mean score 69.8/100. Runs on phones.")

@@ -16,8 +16,8 @@ def test_row_per_tool(page):
     """Each tool's row has its label, mean score, category and date."""
     rows = [e for e in page.tags("tr") if "data-category" in e.attrs]
     assert [r.attrs["data-category"] for r in rows] == ["Vision Models", "Developer Tools"]
-    assert "Ship · 4 ship / 0 skip 78.5 Developer Tools 2026-11-25" in page.text
-    assert "Ship · 3 ship / 1 skip 69.8 Vision Models 2026-11-26" in page.text
+    assert "Ship 4 ship / 0 skip 78.5 Developer Tools 2026-11-25" in page.text
+    assert "Ship 3 ship / 1 skip 69.8 Vision Models 2026-11-26" in page.text
 
 
 def test_links(page):

@@ -35,8 +35,8 @@ def test_review_headings(acme, acme_history, personas):
     """The review has the card, verdict, scorecard (one heading per persona), history and run."""
     found = headings(review_markdown(acme, acme_history, personas, Votes()))
     assert found == [
-        "Acme: ship or skip?",
-        "Panel verdict",
+        "Acme: Ship",
+        "About Acme",
         "Reviewer scorecard",
         "Builder",
         "Skeptic",
@@ -51,7 +51,7 @@ def test_review_headings(acme, acme_history, personas):
 def test_review_values(acme, acme_history, personas):
     """The review's verdict, community label, scorecard line and history table come through."""
     text = review_markdown(acme, acme_history, personas, Votes(ship=12, skip=3))
-    assert "100% panel ship · Ship · 4 ship / 0 skip" in text and "12 ship / 3 skip" in text
+    assert "- Panel: 4 ship / 0 skip" in text and "- Community: 12 ship / 3 skip" in text
     assert "**82/100 · ship**" in text
     assert ["2026-10-01", "70", "60", "failed", "75"] in table_rows(text)
 
@@ -64,8 +64,12 @@ def test_compare_decision_rows_in_seed_order(acme, beta, personas):
         "Panel verdict",
         "Community",
         "Pricing",
+        "Pricing read",
         "Best for",
         "Category",
+        "Mean score",
+        "Spread",
+        "Reviewed",
     ]
     assert rows[1][1:] == ["Ship · 4 ship / 0 skip", "Ship · 3 ship / 1 skip"]
 
@@ -99,3 +103,11 @@ def test_hostile_text_makes_no_markup(hostile, acme, personas, kind):
     assert any("<script>alert(1)</script>" in t.content for t in flat if t.type == "text")
     widths = {len(r) for r in table_rows(text)}
     assert len(widths) <= 2  # header and body rows of each table agree on their width
+
+
+def test_score_line_is_its_own_paragraph(acme, personas):
+    """A persona's `**82/100 · ship**` is a paragraph apart from its rationale (regression: a soft
+    break ran them into one paragraph)."""
+    toks = tokens(review_markdown(acme, [acme], personas, Votes()))
+    inline = [t.content for t in toks if t.type == "inline"]
+    assert "**82/100 · ship**" in inline and "builder says: Fine." in inline
