@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import subprocess
 from collections import Counter
 from pathlib import Path
@@ -11,15 +10,13 @@ import pytest
 
 from panel.batch.backlog import BacklogRow
 from panel.batch.jobs import Jobs
-from panel.demo.fake_api import _request_text
+from panel.demo.fake_api import PERSONA_IN_TEXT, SUBJECT, _request_text
 from panel.store.open import open_store
 from tests.fake_anthropic import FakeAnthropic
 from tests.test_batch_e2e import make_backlog
 from tests.test_shared_batch_e2e import query, worker
 
 ROWS = [BacklogRow(name="Acme", slug="acme", line=2), BacklogRow(name="Zed", slug="zed", line=3)]
-PERSONA = re.compile(r"as the (\w+)\.?\s*$", re.MULTILINE)
-TOOL = re.compile(r"Tool under review: (Tool \d+)")
 
 
 def two_workers(pg_url: str, tmp_path: Path) -> tuple[Jobs, Jobs]:
@@ -83,9 +80,9 @@ def test_two_workers_call_each_persona_once_per_tool(
     asked: Counter[tuple[str, str]] = Counter()
     for body in fake.message_requests:
         text = _request_text(body)
-        tool, persona = TOOL.search(text), PERSONA.search(text)
+        tool, persona = SUBJECT.search(text), PERSONA_IN_TEXT.search(text)
         if tool and persona and body["_status"] == 200:
-            asked[(tool.group(1), persona.group(1).lower())] += 1
+            asked[(tool.group(1).strip(), persona.group(1).lower())] += 1
     personas = {p for _, p in asked}
     assert len(personas) >= 3, asked
     assert {t for t, _ in asked} == {f"Tool {i:02d}" for i in range(tools)}
