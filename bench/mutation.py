@@ -51,6 +51,7 @@ RETRY = "panel/api/retry.py"
 METRICS = "panel/eval/metrics.py"
 NETGUARD = "panel/sources/netguard.py"
 ESCAPING = "panel/pages/escaping.py"
+JOBS = "panel/batch/jobs.py"
 
 # The unit tests that exercise each module (directly, or through tests/runs.py for decide()).
 TESTS = {
@@ -67,6 +68,7 @@ TESTS = {
     METRICS: ["tests/test_eval_metrics.py"],
     NETGUARD: ["tests/test_netguard.py"],
     ESCAPING: ["tests/pages/test_markdown.py"],
+    JOBS: ["tests/test_leases.py", "tests/test_jobs_status.py"],
 }  # fmt: skip
 
 
@@ -194,6 +196,8 @@ MUTANTS = [
     Mutant("md_keeps_newlines", ESCAPING, 'text = " ".join(str(value).split())', "text = str(value)"),
     Mutant("md_no_paren_list", ESCAPING, r"\d+[.)]", r"\d+[.]"),
     Mutant("md_empty_cell", ESCAPING, 'return md_text(value) or " "', "return md_text(value)"),
+    # issue 21: a claim that takes live leases lets a second worker review (pay for) a held tool
+    Mutant("claim_live_lease", JOBS, "AND lease_until < ?)", "AND lease_until > ?)"),
 ]
 # fmt: on
 
@@ -260,7 +264,9 @@ def mutate(text: str, m: Mutant) -> str | None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--without-new", action="store_true", help=f"leave out {' and '.join(NEW_TESTS)}")
+    parser.add_argument(
+        "--without-new", action="store_true", help=f"leave out {' and '.join(NEW_TESTS)}"
+    )
     parser.add_argument("--only", nargs="*", default=[], help="mutant names to run")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     args = parser.parse_args()

@@ -152,7 +152,9 @@ def module_cli(
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """A test that runs the real command or the fake API is end to end, whatever its file says."""
     for item in items:
-        if {"panel_cli", "fake", "module_cli", "module_fake"} & set(getattr(item, "fixturenames", ())):
+        if {"panel_cli", "fake", "module_cli", "module_fake"} & set(
+            getattr(item, "fixturenames", ())
+        ):
             item.add_marker(pytest.mark.e2e)
 
 

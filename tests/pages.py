@@ -153,6 +153,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def slow(self) -> None:
         self.server.closing.wait(5)
+        self.server.answered[self.path] += 1  # a client that timed out has left before this
         self.send(200, b"too late", "text/plain")
 
     def big(self) -> None:
@@ -220,6 +221,7 @@ class _Server(ThreadingHTTPServer):
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.hits: Counter[str] = Counter()
+        self.answered: Counter[str] = Counter()  # slow answers sent (after their wait)
         self.headers: dict[str, dict[str, str]] = {}
         self.closing = threading.Event()
         self._lock = threading.Lock()
@@ -253,6 +255,10 @@ class PageServer:
     @property
     def hits(self) -> Counter[str]:
         return self._server.hits
+
+    @property
+    def answered(self) -> Counter[str]:
+        return self._server.answered
 
     @property
     def headers(self) -> dict[str, dict[str, str]]:

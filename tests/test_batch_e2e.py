@@ -386,17 +386,19 @@ def test_a_stale_warm_up_is_not_read(
 def test_interrupted_batches_job_resumes_polling_without_resubmitting(
     fake: FakeAnthropic, tmp_path: Path, isolated_env: Path, panel_cli: Cli
 ) -> None:
-    """kill -9 while the batch is processing; the rerun polls the same batch, submits nothing."""
+    """kill -9 while the batch is processing (polled at least once, not ended, no run kept); the
+    rerun polls the same batch, submits nothing."""
     fake.batch_delay = 3.0
     backlog, _ = make_backlog(tmp_path, 4)
     proc = spawn_batch(fake, isolated_env, tmp_path, backlog, *BATCHES)
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and not fake.batches:
+    while time.monotonic() < deadline and not (fake.batches and polls(fake)):
         time.sleep(0.02)
-    time.sleep(0.3)  # the batch exists and is being polled
+    [batch] = fake.batches.values()
+    assert polls(fake) and time.time() < batch["_ends"]  # being polled, still processing
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=10)
-    assert len(fake.batches) == 1
+    assert len(fake.batches) == 1 and job_runs(isolated_env) == []  # killed mid-work
     result = panel_cli("batch", str(backlog), "--json", *BATCHES)
     assert result.code == 0, result.stderr
     out = result.json()
@@ -404,6 +406,12 @@ def test_interrupted_batches_job_resumes_polling_without_resubmitting(
     assert out["counts"] == {"done": 4, "failed": 0, "pending": 0}
     assert len(job_runs(isolated_env)) == 4
     assert not [m for m in fake.message_requests if m["_status"] == 200]  # nothing redone live
+
+
+def polls(fake: FakeAnthropic) -> int:
+    """GETs of a batch's status that the fake answered (a worker polling it)."""
+    ids = {f"/v1/messages/batches/{b}" for b in list(fake.batches)}
+    return sum(1 for method, path, status in list(fake.requests) if method == "GET" and path in ids)
 
 
 def test_kill_between_batch_create_and_its_record_adopts_the_batch(

@@ -59,7 +59,9 @@ def test_failed_samples_are_not_counted_as_skips() -> None:
 
 def test_ensemble_seconds_are_the_longest_sample_not_the_sum() -> None:
     """Kills `max(s.seconds ...)` -> `sum(...)`: the samples run at once."""
-    combined = combine([ok("a", 70, "ship", 2.0), ok("a", 72, "ship", 5.0), ok("a", 71, "ship", 3.0)])
+    combined = combine(
+        [ok("a", 70, "ship", 2.0), ok("a", 72, "ship", 5.0), ok("a", 71, "ship", 3.0)]
+    )
     assert combined.seconds == 5.0
     assert combined.usage.input_tokens == 30  # usage, unlike time, is summed
 

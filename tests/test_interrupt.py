@@ -85,6 +85,7 @@ def test_ctrl_c_while_a_review_waits_on_the_api_is_one_line(
     while time.monotonic() < deadline and not fake.message_requests:
         time.sleep(0.02)
     assert fake.message_requests, "the review never called the API"
+    assert fake.in_flight >= 1  # a call is inside the fake: the Ctrl-C lands mid-review
     proc.send_signal(signal.SIGINT)
     _, stderr = proc.communicate(timeout=30)
     assert proc.returncode == 130

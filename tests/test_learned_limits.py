@@ -87,16 +87,18 @@ def test_a_429_pauses_only_its_model() -> None:
 
 @pytest.mark.anyio
 async def test_a_haiku_call_does_not_wait_behind_a_paused_sonnet_call() -> None:
+    """With the clock stopped the Sonnet pause never ends: the Haiku call, queued after the
+    Sonnet one, still runs (a Haiku call waiting behind it would never return)."""
     import asyncio
 
-    scheduler = Scheduler(Limits(concurrency=4))
+    scheduler = Scheduler(Limits(concurrency=4), clock=Clock())
     scheduler.on_rate_limited(30.0, SONNET)
     blocked = asyncio.create_task(scheduler.run(lambda: asyncio.sleep(0, "s"), model=SONNET))
-    await asyncio.sleep(0.01)
-    done = await asyncio.wait_for(
-        scheduler.run(lambda: asyncio.sleep(0, "h"), model=HAIKU), timeout=1
-    )
+    while not scheduler._waiting.get(model_class(SONNET)):  # the Sonnet call is in its line
+        await asyncio.sleep(0)
+    done = await scheduler.run(lambda: asyncio.sleep(0, "h"), model=HAIKU)
     assert done == "h" and not blocked.done()
+    assert scheduler._waiting[model_class(SONNET)]  # still waiting, not run and gone
     blocked.cancel()
 
 

@@ -18,7 +18,7 @@ from panel.sources.documents import Document
 from panel.store.open import open_store
 from tests.conftest import FAKE_KEY, PANEL
 from tests.fake_anthropic import FakeAnthropic
-from tests.test_batch_e2e import FAST, make_backlog
+from tests.test_batch_e2e import FAST, make_backlog, polls
 
 pytestmark = pytest.mark.e2e
 
@@ -50,6 +50,12 @@ def query_ok(url: str, table: str) -> bool:
     return bool(query(url, f"SELECT to_regclass('{table}') IS NOT NULL")[0][0])
 
 
+def leased_until(url: str) -> float:
+    """The earliest end of a live item lease of the job (0 if none yet)."""
+    [(until,)] = query(url, "SELECT MIN(lease_until) FROM job_items WHERE lease_owner IS NOT NULL")
+    return float(until or 0)
+
+
 def query(url: str, sql: str) -> list[tuple[object, ...]]:
     with psycopg.connect(url, autocommit=True) as conn:
         return conn.execute(sql).fetchall()
@@ -74,6 +80,9 @@ def test_three_workers_one_killed_review_each_tool_once(
         if isinstance(done, int) and done >= 20:
             break
     procs[0].send_signal(signal.SIGKILL)
+    procs[0].wait(timeout=10)
+    killed_at = query(pg_url, "SELECT COUNT(*) FROM runs")[0][0]
+    assert isinstance(killed_at, int) and 20 <= killed_at < 60  # killed mid-job
     codes = [proc.wait(timeout=180) for proc in procs]
     logs = [(tmp_path / f"home{i}.log").read_text()[-2000:] for i in range(3)]
     assert codes == [-signal.SIGKILL, 0, 0], logs
@@ -95,10 +104,12 @@ def test_three_workers_share_a_message_batches_job(
     flags = ("--via", "batches", "--poll", "0.1")
     procs = [worker(fake, pg_url, tmp_path / f"home{i}", backlog, *flags) for i in range(3)]
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not fake.batches:
+    while time.monotonic() < deadline and not (fake.batches and polls(fake)):
         time.sleep(0.05)
-    time.sleep(0.3)
+    assert polls(fake)  # batches are out and being polled
     procs[0].send_signal(signal.SIGKILL)
+    procs[0].wait(timeout=10)
+    assert query(pg_url, "SELECT COUNT(*) FROM runs")[0][0] < 24  # killed mid-job
     codes = [proc.wait(timeout=180) for proc in procs]
     logs = [(tmp_path / f"home{i}.log").read_text()[-2000:] for i in range(3)]
     assert codes[1:] == [0, 0], logs
@@ -174,7 +185,11 @@ def test_a_submission_longer_than_the_lease_is_not_sent_twice(
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not query_ok(pg_url, "job_items"):
         time.sleep(0.05)
-    time.sleep(4.0)  # past the lease, still uploading
+    while time.monotonic() < deadline and not (first_until := leased_until(pg_url)):
+        time.sleep(0.05)
+    while time.monotonic() < deadline and time.time() <= first_until:
+        time.sleep(0.05)  # the first lease taken would have run out by now, unless renewed
+    assert not fake.uploads and leased_until(pg_url) > first_until  # still uploading, renewed
     second = worker(fake, pg_url, tmp_path / "home1", backlog, *BATCH_FLAGS)
     settle([first, second], tmp_path)
     assert_each_tool_once(fake, pg_url, 6, unique)
