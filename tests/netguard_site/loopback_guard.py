@@ -5,8 +5,6 @@ and address literals only (anything else is EAI_NONAME, as an unknown host would
 to a non-loopback address raises before the kernel sees it.
 """
 
-from __future__ import annotations
-
 import ipaddress
 import socket
 from typing import Any
