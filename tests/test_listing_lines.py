@@ -77,16 +77,21 @@ def spend(runs: int, usd: float) -> Spend:
 
 
 def test_cost_lines_keep_every_label_whole_in_sections():
-    """Tools, then models, then the total, a blank line between; no label is cut."""
+    """Dollars for tools, then models, then the total, a blank line between; then tokens per
+    model and in total; no label is cut, and no line passes 80 columns."""
     tools = {f"tool-{i:05d}-with-a-long-slug": spend(1, 0.0421) for i in range(3)}
     report = Report(
         tools=tools, models={"claude-sonnet-5-5": spend(3, 0.1263)}, total=spend(3, 0.1263)
     )
     out = cost_lines(report)
-    assert [line for line in out if not line.strip()] == ["", ""]
-    assert all(any(line.startswith(slug) for line in out) for slug in tools)
-    assert out[-1].startswith("total") and "$0.1263" in out[-1]
-    assert "caching saved" in out[0]
+    blank = [i for i, line in enumerate(out) if not line.strip()]
+    assert len(blank) == 3
+    dollars, tokens = out[: blank[-1]], out[blank[-1] + 1 :]
+    assert all(any(line.startswith(slug) for line in dollars) for slug in tools)
+    assert dollars[-1].startswith("total") and "$0.1263" in dollars[-1]
+    assert "list price" in dollars[1] and "caching" in dollars[0] and tokens[0] == "Tokens"
+    assert tokens[-1].startswith("total") and "output" in tokens[1]
+    assert max(len(line) for line in out) <= 80
 
 
 @pytest.mark.parametrize(

@@ -101,7 +101,7 @@ def tokens(s: Spend, count: Callable[[int], str] = "{:,}".format) -> list[str]:
     ]
 
 
-DOLLAR_COLUMNS = ("runs", "spent", "list price", "caching saved", "batches saved")
+DOLLAR_COLUMNS = ("runs", "spent", "list price", "cached", "batches")
 TOKEN_COLUMNS = ("input", "cache reads", "cache writes", "output")
 
 
@@ -119,7 +119,7 @@ def cost_lines(spent: Report) -> list[str]:
     token_rows = [[clean(label), *tokens(s, lines.count)] for label, s in sections(spent)[1]]
     token_rows.append(["total", *tokens(spent.total, lines.count)])
     return [
-        f"{title(spent)} (caching and batches saved: against list price)",
+        f"{title(spent)} (cached, batches: saved against list price)",
         *lines.render(money_cols, money_rows),
         "",
         title(spent, "Tokens"),

@@ -27,6 +27,8 @@ from panel.store.sqlite import BadRecord, Store
 # `vs` (or `vs.`) between two names: a word of its own, with a name on each side, so the `VS` of
 # `VS Code` at the start of a line is part of the name.
 _VS = re.compile(r"(?<=\s)vs\.?(?=\s)", re.IGNORECASE)
+# A `vs` that ends the line has no name after it (`Acme vs`): a line missing its second tool.
+_DANGLING_VS = re.compile(r"\svs\.?$", re.IGNORECASE)
 
 
 @dataclass
@@ -55,7 +57,9 @@ def parse_pairs(path: Path) -> list[tuple[str, str]]:
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
-        if _VS.search(line):
+        if _DANGLING_VS.search(line):
+            names = []
+        elif _VS.search(line):
             names = split_vs(line)
         elif "," in line:
             names = line.split(",")
