@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from panel.config import DEFAULT_CARD_MAX_TOKENS, DEFAULT_MIN_CACHE_TOKENS, Settings
+from panel.config import DEFAULT_CARD_MAX_TOKENS, Settings
 from panel.judge.personas import Persona
-from panel.judge.pricing import charge, cost, estimate_tokens
+from panel.judge.pricing import charge, cost, estimate_tokens, min_cache_tokens
 from panel.judge.prompts import Prompts
 from panel.judge.session import inline_document, instruction_name, persona_instruction
 from panel.model.run import ModelUsage, RunUsage
@@ -110,7 +110,7 @@ async def exact_counts(
 
 def estimate(counts: Counts, settings: Settings) -> RunUsage:
     """The usage and cost of one review with these counts, caching counted as run_personas does."""
-    cached = counts.prefix >= DEFAULT_MIN_CACHE_TOKENS
+    cached = counts.prefix >= min_cache_tokens(settings.model)
     out = settings.max_tokens // 3
     personas = Usage()
     calls = [total for total in counts.personas for _ in range(settings.samples)]
