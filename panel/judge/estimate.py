@@ -21,7 +21,7 @@ from panel.judge.pricing import charge, cost, estimate_tokens, min_cache_tokens
 from panel.judge.prompts import Prompts
 from panel.judge.session import inline_document, instruction_name, persona_instruction
 from panel.model.run import ModelUsage, RunUsage
-from panel.model.verdict import Usage
+from panel.model.verdict import Usage, Verdict, card_schema
 from panel.sources.documents import Document
 
 if TYPE_CHECKING:
@@ -96,14 +96,16 @@ async def exact_counts(
     system = [{"type": "text", "text": calls.system}]
     blocks = count_blocks(calls.docs, inline=inline)
 
-    async def count(on: str, text: str) -> int:
+    async def count(on: str, text: str, schema: type[Any] | None = None) -> int:
         messages = [{"role": "user", "content": [*blocks, {"type": "text", "text": text}]}]
-        return await client.count_tokens(model=on, system=system, messages=messages)
+        return await client.count_tokens(
+            model=on, system=system, messages=messages, output_format=schema
+        )
 
-    bare, card, *personas = await asyncio.gather(
+    bare, card, *personas = await asyncio.gather(  # each call with the schema it will send
         count(model, "."),
-        count(card_model, calls.card),
-        *(count(model, text) for text in calls.instructions.values()),
+        count(card_model, calls.card, card_schema()),
+        *(count(model, text, Verdict) for text in calls.instructions.values()),
     )
     return Counts(prefix=max(0, bare - 1), personas=personas, card=card, counted=True)
 
