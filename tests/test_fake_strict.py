@@ -213,12 +213,12 @@ def test_a_cache_entry_is_readable_once_its_writer_streams(fake: FakeAnthropic) 
             messages=[{"role": "user", "content": text}],
         )
 
-    with anthropic.Anthropic(api_key="test-key", base_url=fake.url, max_retries=0) as sdk:
-        with stream(sdk, "first") as writer:
-            wrote = next(iter(writer))
-            with stream(sdk, "second") as reader:
-                read = next(iter(reader))
-            assert "_ended" not in fake.message_requests[0]  # the writer is still streaming
+    sdk = anthropic.Anthropic(api_key="test-key", base_url=fake.url, max_retries=0)
+    with sdk, stream(sdk, "first") as writer:
+        wrote = next(iter(writer))
+        with stream(sdk, "second") as reader:
+            read = next(iter(reader))
+        assert "_ended" not in fake.message_requests[0]  # the writer is still streaming
     assert wrote.type == read.type == "message_start"
     assert wrote.message.usage.cache_creation_input_tokens
     assert (
