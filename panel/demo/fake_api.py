@@ -1370,33 +1370,13 @@ class FakeAnthropic:
         return order
 
     def _progress(self, batch: dict[str, Any]) -> None:
-        """Run the requests whose turn has come, move `request_counts`, and end the batch when
-        all are done, it was canceled (the rest `canceled`) or 24 h passed (the rest `expired`).
+        """Move the batch on to now (`fake_limits.progress`), ending it when its time has come.
         Caller holds the lock."""
-        now = self._clock()
-        cutoff = min(now, batch["_expires"], batch["_cancel_at"] or math.inf)
-        order, done = batch["_order"], batch["_done"]
-        for i, item in enumerate(order):
-            if item["custom_id"] in done:
-                continue
-            if not fake_limits.finished_by(
-                i, len(order), batch["_started"], batch["_ends"], cutoff
-            ):
-                break
-            done[item["custom_id"]] = self._batch_result(item, batch["_opened"])
-        expired = now >= batch["_expires"]
-        if len(done) < len(order) and not expired and now < batch["_ends"]:
-            counts = dict.fromkeys(("succeeded", "errored", "canceled", "expired"), 0)
-            for result in done.values():
-                counts[result["type"]] += 1
-            batch["request_counts"] = {"processing": len(order) - len(done), **counts}
-            return
-        rest = {"type": "expired"} if expired else {"type": "canceled"}
-        results = [
-            {"custom_id": item["custom_id"], "result": done.get(item["custom_id"], rest)}
-            for item in order
-        ]
-        self._end_batch(batch, results)
+        results = fake_limits.progress(
+            batch, self._clock(), lambda item: self._batch_result(item, batch["_opened"])
+        )
+        if results is not None:
+            self._end_batch(batch, results)
 
     def _end_batch(self, batch: dict[str, Any], results: list[dict[str, Any]]) -> None:
         """End the batch with these results, shuffled, like the real API.

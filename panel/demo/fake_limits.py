@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from typing import Any
 
 # Error type per status, as the API names them (the SDK maps 402 to its billing error and 504 to
@@ -126,3 +127,32 @@ def token_headers(headers: dict[str, str]) -> dict[str, str]:
         f"anthropic-ratelimit-tokens-{part}": headers[f"anthropic-ratelimit-{tight}-{part}"]
         for part in ("limit", "remaining", "reset")
     }
+
+
+def progress(
+    batch: dict[str, Any], now: float, run: Callable[[dict[str, Any]], dict[str, Any]]
+) -> list[dict[str, Any]] | None:
+    """Run (`run`) the batch's requests whose turn has come by `now` and move its
+    `request_counts`; the results once it ends (all done, canceled: the rest `canceled`, or 24 h
+    on: the rest `expired`), else None. The batch keeps `_order`, `_done`, `_started`, `_ends`,
+    `_expires` and `_cancel_at`."""
+    cutoff = min(now, batch["_expires"], batch["_cancel_at"] or math.inf)
+    order, done = batch["_order"], batch["_done"]
+    for i, item in enumerate(order):
+        if item["custom_id"] in done:
+            continue
+        if not finished_by(i, len(order), batch["_started"], batch["_ends"], cutoff):
+            break
+        done[item["custom_id"]] = run(item)
+    expired = now >= batch["_expires"]
+    if len(done) < len(order) and not expired and now < batch["_ends"]:
+        counts = dict.fromkeys(("succeeded", "errored", "canceled", "expired"), 0)
+        for result in done.values():
+            counts[result["type"]] += 1
+        batch["request_counts"] = {"processing": len(order) - len(done), **counts}
+        return None
+    rest = {"type": "expired"} if expired else {"type": "canceled"}
+    return [
+        {"custom_id": item["custom_id"], "result": done.get(item["custom_id"], rest)}
+        for item in order
+    ]
