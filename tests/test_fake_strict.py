@@ -102,13 +102,15 @@ def test_504_is_a_timeout_error(fake: FakeAnthropic, client: anthropic.Anthropic
 
 
 def test_rate_limit_headers_on_a_success(client: anthropic.Anthropic) -> None:
-    """Every kind of limit, tokens included, with limit, remaining and reset."""
+    """Every kind of limit, tokens included, with limit, remaining and reset; no retry hint on
+    a 200 (a stream's later `error` event must stay retryable)."""
     raw = client.messages.with_raw_response.create(
         model=MODEL, max_tokens=10, messages=[{"role": "user", "content": "hi"}]
     )
     for kind in RATE_KINDS:
         for part in ("limit", "remaining", "reset"):
             assert raw.headers.get(f"anthropic-ratelimit-{kind}-{part}"), (kind, part)
+    assert "x-should-retry" not in raw.headers
     assert int(raw.headers["anthropic-ratelimit-requests-remaining"]) < int(
         raw.headers["anthropic-ratelimit-requests-limit"]
     )

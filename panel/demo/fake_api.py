@@ -632,12 +632,12 @@ class FakeAnthropic:
             raise ApiError(413, f"Request exceeds the maximum allowed number of bytes ({limit})")
 
     def _add_limit_headers(self, req: _Request, resp: _Response) -> None:
-        """What the API puts on every reply, errors included: `x-should-retry`, the
+        """What the API puts on every reply, errors included: `x-should-retry` (on errors), the
         `anthropic-ratelimit-*` headers (a snapshot where the call used no quota) and, on a 429,
         `retry-after`."""
-        resp.headers.setdefault(
-            "x-should-retry", str(fake_limits.should_retry(resp.status)).lower()
-        )
+        if resp.status >= 400:  # not on a 200: a stream's later `error` event is still retried
+            hint = str(fake_limits.should_retry(resp.status)).lower()
+            resp.headers.setdefault("x-should-retry", hint)
         if "anthropic-ratelimit-requests-limit" not in resp.headers:
             model = ""
             if req.path.startswith("/v1/messages") and req.method == "POST":
