@@ -205,14 +205,22 @@ class Client:
         await self.sdk.close()
 
     async def count_tokens(
-        self, *, model: str, system: list[dict[str, Any]], messages: list[dict[str, Any]]
+        self,
+        *,
+        model: str,
+        system: list[dict[str, Any]],
+        messages: list[dict[str, Any]],
+        output_format: type[Any] | None = None,
     ) -> int:
-        """The input tokens a Messages call would count (`messages.count_tokens`; free)."""
+        """The input tokens a Messages call would count (`messages.count_tokens`; free); the
+        output schema the call will send counts too."""
+        extra: dict[str, Any] = {} if output_format is None else {"output_format": output_format}
         try:
             counted = await self.sdk.messages.count_tokens(
                 model=model,
                 system=system,  # type: ignore[arg-type]
                 messages=messages,  # type: ignore[arg-type]
+                **extra,
             )
         except Exception as exc:
             raise classify("count_tokens", exc) from exc

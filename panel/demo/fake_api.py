@@ -13,6 +13,7 @@ reply, and records what it saw so tests can assert on it.
 
 from __future__ import annotations
 
+import contextlib
 import email.parser
 import email.policy
 import hashlib
@@ -34,6 +35,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from panel.demo import fake_limits
+
 ERROR_TYPES = {
     400: "invalid_request_error",
     401: "authentication_error",
@@ -44,6 +47,7 @@ ERROR_TYPES = {
     500: "api_error",
     529: "overloaded_error",
 }
+ERROR_TYPES.update({k: v for k, v in fake_limits.EXTRA_ERROR_TYPES.items() if v != "api_error"})
 STATUS_FOR_ERROR = {v: k for k, v in ERROR_TYPES.items()}
 SAMPLING_PARAMS = ("temperature", "top_p", "top_k")
 DOCUMENT_MIME_TYPES = ("application/pdf", "text/plain")
@@ -183,12 +187,14 @@ class ApiError(Exception):
         message: str,
         error_type: str | None = None,
         headers: dict[str, str] | None = None,
+        error_code: str | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.error_type = error_type or ERROR_TYPES.get(status, "api_error")
         self.message = message
         self.headers = headers or {}
+        self.error_code = error_code  # `error.details.error_code`: the SDK's finer exception
 
 
 @dataclass
@@ -238,11 +244,10 @@ def _tokens(chars: int | float) -> int:
 
 
 def _error_body(err: ApiError, request_id: str) -> dict[str, Any]:
-    return {
-        "type": "error",
-        "error": {"type": err.error_type, "message": err.message},
-        "request_id": request_id,
-    }
+    error: dict[str, Any] = {"type": err.error_type, "message": err.message}
+    if err.error_code is not None:
+        error["details"] = {"error_code": err.error_code}
+    return {"type": "error", "error": error, "request_id": request_id}
 
 
 def _request_text(params: dict[str, Any]) -> str:
@@ -534,7 +539,7 @@ class FakeAnthropic:
         latency: tuple[float, float] = (0.0, 0.0),
         timing: Timing | None = None,
         rpm_limit: int | None = None,
-        min_cache_tokens: int = 1024,
+        min_cache_tokens: int | None = None,
         seed: int = 0,
     ) -> None:
         self.api_key = api_key
@@ -542,7 +547,12 @@ class FakeAnthropic:
         self.timing = timing  # when set, durations follow the tokens of each call instead
         self.rpm_limit = rpm_limit
         self.rpm_window = 60.0  # seconds; shorten it in tests that wait for the window
-        self.min_cache_tokens = min_cache_tokens
+        self.min_cache_tokens = min_cache_tokens  # None: each model's own minimum, as the API
+        # The API's ceilings (fake_limits), as knobs so a test can reach them cheaply.
+        self.max_request_bytes = fake_limits.MAX_REQUEST_BYTES  # a Messages body; 413 above
+        self.context_window = fake_limits.CONTEXT_WINDOW  # input tokens; 400 above
+        self.storage_quota_bytes = 100 * 1024**3  # the organisation's Files storage; 400 above
+        self.clock_offset = 0.0  # seconds added to the batch clock (`advance_clock`)
         self.seed = seed
         self.batch_delay = 0.2
         self.batch_create_delay = 0.0  # seconds a create takes; the batch exists only after it
@@ -748,6 +758,20 @@ class FakeAnthropic:
         with self._lock:
             self._results_faults.extend([("garble", line)] * count)
 
+    def advance_clock(self, seconds: float) -> None:
+        """Move the batch clock on, e.g. past a batch's 24 h (its unfinished requests expire)."""
+        with self._lock:
+            self.clock_offset += seconds
+
+    def _clock(self) -> float:
+        return time.time() + self.clock_offset
+
+    def _min_cache(self, model: str) -> int:
+        """The shortest prefix the model caches: the knob when set, else the model's own."""
+        if self.min_cache_tokens is not None:
+            return self.min_cache_tokens
+        return fake_limits.min_cache_tokens(_model_class(model))
+
     def clear_cache(self) -> None:
         """Forget every prompt-cache entry, as if the TTL had passed."""
         with self._lock:
@@ -761,16 +785,67 @@ class FakeAnthropic:
         try:
             self._check_auth(req)
             handler = self._route(req)
+            self._check_size(req)
             self._take_fault(req)
             resp = handler(req)
         except ApiError as err:
             resp = _Response(err.status, _error_body(err, request_id), err.headers)
         resp.headers["request-id"] = request_id
+        self._add_limit_headers(req, resp)
         with self._lock:
             self.requests.append((req.method, req.path, resp.status))
             if resp.status == 429:
                 self.count_429 += 1
         return resp
+
+    def _check_size(self, req: _Request) -> None:
+        """413 `request_too_large` for a body over the endpoint's limit, before it is read."""
+        limit = {
+            "/v1/messages": self.max_request_bytes,
+            "/v1/messages/count_tokens": self.max_request_bytes,
+            "/v1/messages/batches": fake_limits.MAX_BATCH_BYTES,
+            "/v1/files": fake_limits.MAX_FILE_BYTES,
+        }.get(req.path)
+        if limit is not None and req.method == "POST" and len(req.body) > limit:
+            raise ApiError(413, f"Request exceeds the maximum allowed number of bytes ({limit})")
+
+    def _add_limit_headers(self, req: _Request, resp: _Response) -> None:
+        """What the API puts on every reply, errors included: `x-should-retry` (on errors), the
+        `anthropic-ratelimit-*` headers (a snapshot where the call used no quota) and, on a 429,
+        `retry-after`."""
+        if resp.status >= 400:  # not on a 200: a stream's later `error` event is still retried
+            hint = str(fake_limits.should_retry(resp.status)).lower()
+            resp.headers.setdefault("x-should-retry", hint)
+        if "anthropic-ratelimit-requests-limit" not in resp.headers:
+            model = ""
+            if req.path.startswith("/v1/messages") and req.method == "POST":
+                with contextlib.suppress(ApiError):
+                    model = str(req.json().get("model", ""))
+            resp.headers.update(self._rate_snapshot(model))
+        resp.headers.update(fake_limits.token_headers(resp.headers))
+        if resp.status == 429:
+            resp.headers.setdefault("retry-after", "1")
+
+    def _rate_snapshot(self, model: str) -> dict[str, str]:
+        """The rate-limit headers as they stand for the model's class, taking nothing."""
+        now = time.monotonic()
+        family = _model_class(model) if model else "sonnet"
+        limits = self.limits.get(family) or self.limits.get("*") or DEFAULT_LIMITS
+        if self.rpm_limit is not None:
+            limits = (self.rpm_limit, limits[1], limits[2])
+        headers: dict[str, str] = {}
+        with self._lock:
+            windows = self._windows.get(family, {})
+            for kind, limit in zip(
+                ("requests", "input-tokens", "output-tokens"), limits, strict=True
+            ):
+                live = [e for e in windows.get(kind, ()) if e[0] > now - self.rpm_window]
+                full_at = (live[-1][0] + self.rpm_window - now) if live else 0.0
+                prefix = f"anthropic-ratelimit-{kind}-"
+                headers[prefix + "limit"] = str(int(limit))
+                headers[prefix + "remaining"] = str(max(0, int(limit) - sum(e[1] for e in live)))
+                headers[prefix + "reset"] = _rfc3339(time.time() + max(full_at, 0.0))
+        return headers
 
     def _check_auth(self, req: _Request) -> None:
         bearer = req.headers.get("authorization", "")
@@ -997,13 +1072,13 @@ class FakeAnthropic:
         for i, (tokens, _, cache_control) in enumerate(blocks):
             running += tokens
             total += tokens
-            if cache_control and running >= self.min_cache_tokens:
+            if cache_control and running >= self._min_cache(params["model"]):
                 key = self._prefix_key(params["model"], blocks[: i + 1])
                 with self._lock:
                     entry = self._cache.get(key)
                 if entry and entry["readable"] and entry["expires"] >= now:
                     read = running
-        return total - read
+        return total - read + fake_limits.schema_tokens(params)
 
     def respond(
         self, params: dict[str, Any], service_tier: str = "standard"
@@ -1047,6 +1122,13 @@ class FakeAnthropic:
             raise ApiError(404, f"model: {params['model']}")
         if not isinstance(params["max_tokens"], int) or params["max_tokens"] < 1:
             raise ApiError(400, "max_tokens: must be a positive integer")
+        ceiling = fake_limits.max_output_tokens(_model_class(params["model"]))
+        if params["max_tokens"] > ceiling:
+            raise ApiError(
+                400,
+                f"max_tokens: {params['max_tokens']} > {ceiling}, which is the maximum allowed "
+                f"number of output tokens for {params['model']}",
+            )
         if not isinstance(params["messages"], list) or not params["messages"]:
             raise ApiError(400, "messages: at least one message is required")
         for name in SAMPLING_PARAMS:
@@ -1066,6 +1148,11 @@ class FakeAnthropic:
         blocks = self._blocks(params)
         if sum(1 for b in blocks if b[2]) > MAX_CACHE_BREAKPOINTS:
             raise ApiError(400, "A maximum of 4 blocks with cache_control may be provided.")
+        prompt = sum(b[0] for b in blocks) + fake_limits.schema_tokens(params)
+        if prompt > self.context_window:
+            raise ApiError(
+                400, f"prompt is too long: {prompt} tokens > {self.context_window} maximum"
+            )
         for message in params["messages"]:
             if not isinstance(message, dict) or message.get("role") not in ("user", "assistant"):
                 raise ApiError(400, "messages: each message needs role user or assistant")
@@ -1274,8 +1361,9 @@ class FakeAnthropic:
     # -- token counting and prompt caching -----------------------------------------------
 
     def _count_tokens(self, req: _Request) -> _Response:
-        """`messages.count_tokens`: every input token the request would carry, counted as usage
-        counts them (cached or not)."""
+        """`messages.count_tokens`: every input token the request would carry (cached or not),
+        the output schema included; an estimate that is close to the bill but not the bill's
+        formula (`fake_limits.counted_tokens`), as the real endpoint warns."""
         params = req.json()
         for name in ("model", "messages"):
             if name not in params:
@@ -1288,7 +1376,8 @@ class FakeAnthropic:
                     self._validate_block(block, structured=False)
         with self._lock:
             self.token_counts += 1
-        return _Response(200, {"input_tokens": sum(b[0] for b in self._blocks(params))})
+        billed = [b[0] for b in self._blocks(params)]
+        return _Response(200, {"input_tokens": fake_limits.counted_tokens(billed, params)})
 
     def _blocks(self, params: dict[str, Any]) -> list[tuple[int, str, dict[str, Any] | None]]:
         """(tokens, canonical text, cache_control) for each block, in cache order."""
@@ -1333,7 +1422,7 @@ class FakeAnthropic:
         for i, (tokens, _, cache_control) in enumerate(blocks):
             running += tokens
             prefix_tokens.append(running)
-            if cache_control and running >= self.min_cache_tokens:
+            if cache_control and running >= self._min_cache(params["model"]):
                 breakpoints.append(i)
         read = created = 0
         written: list[str] = []
@@ -1361,7 +1450,7 @@ class FakeAnthropic:
                 ttl = blocks[breakpoints[-1]][2].get("ttl", "5m")  # type: ignore[union-attr]
                 ttls["1h" if ttl == "1h" else "5m"] = created
         usage = {
-            "input_tokens": total - read - created,
+            "input_tokens": total - read - created + fake_limits.schema_tokens(params),
             "cache_creation_input_tokens": created,
             "cache_read_input_tokens": read,
             "cache_creation": {
@@ -1400,6 +1489,17 @@ class FakeAnthropic:
         if not mime_type or mime_type == "application/octet-stream":
             mime_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
         time.sleep(self.upload_delay)
+        with self._lock:
+            used = sum(
+                m["size_bytes"] for m in list(self.files.values()) if self._live_file(m["id"])
+            )
+        if used + len(data) > self.storage_quota_bytes:
+            raise ApiError(
+                400,
+                f"Storage quota exceeded: {used} of {self.storage_quota_bytes} bytes used; "
+                "delete files to free up space",
+                error_code="storage_quota_exceeded",
+            )
         now = time.time()
         meta: dict[str, Any] = {
             "id": _new_id("file"),
@@ -1435,23 +1535,14 @@ class FakeAnthropic:
         return _Response(200, self._public(meta))
 
     def _file_list(self, req: _Request) -> _Response:
-        limit = int(req.query.get("limit", ["20"])[0])
+        """Newest first, a page at a time (`limit`, `after_id`, `before_id`), as the API pages."""
         with self._lock:
             live = [m for m in list(self.files.values()) if self._live_file(m["id"])]
-        data = [
-            self._public(m)
-            for m in sorted(live, key=lambda m: m["created_at"], reverse=True)[:limit]
-        ]
-        return _Response(
-            200,
-            {
-                "data": data,
-                "has_more": False,
-                "next_page": None,
-                "first_id": data[0]["id"] if data else None,
-                "last_id": data[-1]["id"] if data else None,
-            },
-        )
+        newest_first = [self._public(m) for m in reversed(live)]  # insertion is creation order
+        try:
+            return _Response(200, fake_limits.page(newest_first, req.query))
+        except ValueError as exc:
+            raise ApiError(400, str(exc)) from exc
 
     def _get_file(self, file_id: str) -> dict[str, Any]:
         with self._lock:
@@ -1495,7 +1586,7 @@ class FakeAnthropic:
         with self._lock:
             self.batch_creates_started += 1
         time.sleep(self.batch_create_delay)  # a client killed now never learns the batch's id
-        now = time.time()
+        now = self._clock()
         batch: dict[str, Any] = {
             "id": _new_id("msgbatch"),
             "type": "message_batch",
@@ -1516,7 +1607,16 @@ class FakeAnthropic:
             "_requests": requests,
             "_ends": now + self.batch_delay,
             "_results": None,
+            # Progress (`_progress`): requests finish one by one in `_order` until `_ends`; any
+            # still processing at `_expires` (24 h on) or at `_cancel_at` never run.
+            "_started": now,
+            "_expires": now + fake_limits.BATCH_TTL,
+            "_cancel_at": None,
+            "_order": requests,
+            "_done": {},
+            "_opened": [],
         }
+        batch["_order"] = self._batch_order(requests, batch["id"])
         with self._lock:
             self.batches[batch["id"]] = batch
         return _Response(200, self._public(batch))
@@ -1527,25 +1627,32 @@ class FakeAnthropic:
             batch = self.batches.get(batch_id)
             if batch is None:
                 raise ApiError(404, f"Message batch not found: {batch_id}")
-            if batch["processing_status"] != "ended" and time.time() >= batch["_ends"]:
-                self._finish_batch(batch)
+            if batch["processing_status"] != "ended":
+                self._progress(batch)
             return batch
 
-    def _finish_batch(self, batch: dict[str, Any]) -> None:
-        """Run every request through the live responder, then shuffle, like the real API.
+    def _batch_order(self, requests: list[dict[str, Any]], batch_id: str) -> list[dict[str, Any]]:
+        """The order a batch's requests are processed in: any order, as on the real API."""
+        order = list(requests)
+        random.Random(f"{self.seed}:{batch_id}:order").shuffle(order)
+        return order
+
+    def _progress(self, batch: dict[str, Any]) -> None:
+        """Move the batch on to now (`fake_limits.progress`), ending it when its time has come.
+        Caller holds the lock."""
+        results = fake_limits.progress(
+            batch, self._clock(), lambda item: self._batch_result(item, batch["_opened"])
+        )
+        if results is not None:
+            self._end_batch(batch, results)
+
+    def _end_batch(self, batch: dict[str, Any], results: list[dict[str, Any]]) -> None:
+        """End the batch with these results, shuffled, like the real API.
 
         The real API runs a batch's requests concurrently and in any order, so one request's cache
         write is not there for the others to read: the cache entries open only once all are done.
         """
-        canceled = batch["processing_status"] == "canceling"
-        results = []
-        opened: list[Callable[[], None]] = []
-        order = list(batch["_requests"])
-        random.Random(f"{self.seed}:{batch['id']}:order").shuffle(order)
-        for item in order:
-            result = {"type": "canceled"} if canceled else self._batch_result(item, opened)
-            results.append({"custom_id": item["custom_id"], "result": result})
-        for on_start in opened:
+        for on_start in batch["_opened"]:
             on_start()
         random.Random(f"{self.seed}:{batch['id']}").shuffle(results)
         counts = dict.fromkeys(("processing", "succeeded", "errored", "canceled", "expired"), 0)
@@ -1555,7 +1662,7 @@ class FakeAnthropic:
             processing_status="ended",
             request_counts=counts,
             _results=results,
-            ended_at=_rfc3339(time.time()),
+            ended_at=_rfc3339(self._clock()),
             results_url=f"{self.url}/v1/messages/batches/{batch['id']}/results",
         )
 
@@ -1593,8 +1700,12 @@ class FakeAnthropic:
         with self._lock:
             batch = self._batch(req.params["id"])
             if batch["processing_status"] == "in_progress":
-                now = _rfc3339(time.time())
-                batch.update(processing_status="canceling", cancel_initiated_at=now)
+                now = self._clock()
+                batch.update(
+                    processing_status="canceling",
+                    cancel_initiated_at=_rfc3339(now),
+                    _cancel_at=now,  # what finished by now stays `succeeded`; the rest cancel
+                )
             return _Response(200, self._public(batch))
 
     def _batch_delete(self, req: _Request) -> _Response:

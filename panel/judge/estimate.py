@@ -15,13 +15,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from panel.config import DEFAULT_CARD_MAX_TOKENS, DEFAULT_MIN_CACHE_TOKENS, Settings
+from panel.config import DEFAULT_CARD_MAX_TOKENS, Settings
 from panel.judge.personas import Persona
-from panel.judge.pricing import charge, cost, estimate_tokens
+from panel.judge.pricing import charge, cost, estimate_tokens, min_cache_tokens
 from panel.judge.prompts import Prompts
 from panel.judge.session import inline_document, instruction_name, persona_instruction
 from panel.model.run import ModelUsage, RunUsage
-from panel.model.verdict import Usage
+from panel.model.verdict import Usage, Verdict, card_schema
 from panel.sources.documents import Document
 
 if TYPE_CHECKING:
@@ -96,21 +96,23 @@ async def exact_counts(
     system = [{"type": "text", "text": calls.system}]
     blocks = count_blocks(calls.docs, inline=inline)
 
-    async def count(on: str, text: str) -> int:
+    async def count(on: str, text: str, schema: type[Any] | None = None) -> int:
         messages = [{"role": "user", "content": [*blocks, {"type": "text", "text": text}]}]
-        return await client.count_tokens(model=on, system=system, messages=messages)
+        return await client.count_tokens(
+            model=on, system=system, messages=messages, output_format=schema
+        )
 
-    bare, card, *personas = await asyncio.gather(
+    bare, card, *personas = await asyncio.gather(  # each call with the schema it will send
         count(model, "."),
-        count(card_model, calls.card),
-        *(count(model, text) for text in calls.instructions.values()),
+        count(card_model, calls.card, card_schema()),
+        *(count(model, text, Verdict) for text in calls.instructions.values()),
     )
     return Counts(prefix=max(0, bare - 1), personas=personas, card=card, counted=True)
 
 
 def estimate(counts: Counts, settings: Settings) -> RunUsage:
     """The usage and cost of one review with these counts, caching counted as run_personas does."""
-    cached = counts.prefix >= DEFAULT_MIN_CACHE_TOKENS
+    cached = counts.prefix >= min_cache_tokens(settings.model)
     out = settings.max_tokens // 3
     personas = Usage()
     calls = [total for total in counts.personas for _ in range(settings.samples)]
@@ -136,7 +138,7 @@ def estimate_pairwise(prefix: int, instructions: Sequence[int], settings: Settin
     """A pairwise comparison's usage and cost: each persona asked in both orders of the two
     tools' documents. Each order is its own cached prefix (system and both tools' documents):
     when it is long enough to cache, its first call writes it and the others read it."""
-    cached = prefix >= DEFAULT_MIN_CACHE_TOKENS
+    cached = prefix >= min_cache_tokens(settings.model)
     out = settings.max_tokens // 3
     total = Usage()
     for _order in ("ab", "ba"):

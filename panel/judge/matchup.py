@@ -19,12 +19,12 @@ from typing import Any
 from panel.api.client import Client, FileGone, Reply
 from panel.api.registry import Registry, dead_ids
 from panel.api.retry import RetryPolicy, policy_from_env, retrying
-from panel.config import DEFAULT_MIN_CACHE_TOKENS, Settings
+from panel.config import Settings
 from panel.errors import APIError, InputError
 from panel.judge.estimate import estimate_pairwise
 from panel.judge.pairwise import ORDERS, ask_of, decide_pair, vote_of
 from panel.judge.personas import Persona
-from panel.judge.pricing import charge, cost, estimate_tokens
+from panel.judge.pricing import charge, cost, estimate_tokens, min_cache_tokens
 from panel.judge.prompts import Prompts
 from panel.judge.rerun import reload
 from panel.judge.session import inline_document, repair_turns
@@ -212,7 +212,7 @@ class Matchup:
         docs = [*self.refs("a"), *self.refs("b")]
         text = sum(r.size_bytes for r in docs if r.mime == "text/plain") + len(self.system)
         pdf = sum(r.size_bytes for r in docs if r.mime == "application/pdf")
-        return estimate_tokens(text, pdf) >= DEFAULT_MIN_CACHE_TOKENS
+        return estimate_tokens(text, pdf) >= min_cache_tokens(self.settings.model)
 
     async def in_order(self, personas: Sequence[Persona], order: Order) -> list[PairwiseAsk]:
         """Every persona in one order; the first goes ahead so that the others read its cache."""

@@ -12,6 +12,7 @@ import tomllib
 from functools import cache
 from importlib.resources import files
 
+from panel.config import DEFAULT_MIN_CACHE_TOKENS
 from panel.model.run import ModelUsage
 from panel.model.verdict import Usage
 
@@ -43,6 +44,13 @@ def prices_for(model: str) -> dict[str, float] | None:
         if name.startswith(family + "-"):
             return table[family]
     return None
+
+
+def min_cache_tokens(model: str) -> int:
+    """The shortest prefix `model` caches (the price table's `min_cache_tokens`): below it
+    `cache_control` silently does nothing, so nobody should wait for a write or count a read."""
+    prices = prices_for(model)
+    return int((prices or {}).get("min_cache_tokens", DEFAULT_MIN_CACHE_TOKENS))
 
 
 def cost(model: str, usage: Usage, *, batch: bool = False, cache_ttl: str = "5m") -> float | None:

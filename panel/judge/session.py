@@ -15,12 +15,12 @@ from panel.api.client import Client, FileGone, M, Reply
 from panel.api.registry import Registry, dead_ids
 from panel.api.retry import RetryPolicy, policy_from_env, retrying
 from panel.api.scheduler import Scheduler
-from panel.config import DEFAULT_MIN_CACHE_TOKENS, DEFAULT_SHIP_THRESHOLD
+from panel.config import DEFAULT_SHIP_THRESHOLD
 from panel.errors import APIError
 from panel.judge.ensemble import combine
 from panel.judge.evidence import check_all
 from panel.judge.personas import Persona
-from panel.judge.pricing import estimate_tokens
+from panel.judge.pricing import estimate_tokens, min_cache_tokens
 from panel.judge.prompts import Prompts
 from panel.model.verdict import ToolCard, Usage, Verdict, VerdictRecord, card_schema
 from panel.sources.documents import Document
@@ -385,7 +385,7 @@ async def run_personas(
             )
         )
 
-    if len(personas) * samples < 2 or not cacheable(session):
+    if len(personas) * samples < 2 or not cacheable(session, model):
         return list(await panel())
     started = asyncio.Event()
     listener = on_event if samples == 1 else sample_events(on_event)
@@ -448,10 +448,11 @@ def sample_events(on_event: OnEvent) -> OnEvent:
     return listener
 
 
-def cacheable(session: Session) -> bool:
-    """Whether the shared prefix can be cached at all: below the minimum, caching does nothing."""
+def cacheable(session: Session, model: str) -> bool:
+    """Whether the shared prefix can be cached at all: below the model's minimum (1024 tokens on
+    Sonnet, 4096 on Opus and Haiku), caching does nothing and waiting for a write is wasted."""
     prefix = estimate_tokens(
         len(session.system) + sum(len(d.data) for d in session.docs if d.mime == "text/plain"),
         sum(len(d.data) for d in session.docs if d.mime == "application/pdf"),
     )
-    return bool(session.docs) and prefix >= DEFAULT_MIN_CACHE_TOKENS
+    return bool(session.docs) and prefix >= min_cache_tokens(model)
