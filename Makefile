@@ -34,7 +34,10 @@ $(PG_BIN)/initdb:
 # Two workers (pytest-xdist): the suite spends much of its time waiting on subprocesses and servers.
 JOBS ?= 2
 
+# Bytecode first: with PYTHONDONTWRITEBYTECODE set, as on CI's machines, every `panel` subprocess
+# would otherwise compile the package from source again.
 test: $(BIN)/panel $(CHROMIUM) $(PG_BIN)/initdb
+	$(BIN)/python -m compileall -q panel tests bench >/dev/null
 	PANEL_REQUIRE_POSTGRES=1 $(BIN)/pytest -n $(JOBS) --durations=15
 
 unit: $(BIN)/panel

@@ -49,6 +49,10 @@ DEFAULT_MAX_FILE_BYTES = 32 * 1024 * 1024
 DEFAULT_REDTEAM_CONCURRENCY = 2
 # The shortest prompt prefix any current model caches; below it `cache_control` does nothing.
 DEFAULT_MIN_CACHE_TOKENS = 1024
+# The live site's newsletter: the secret that signs its links (shared by `panel serve` and
+# `panel digest --send`) and the site's public URL that mailed links start with.
+SECRET_ENV = "PANEL_SECRET_KEY"
+BASE_URL_ENV = "PANEL_BASE_URL"
 
 
 def check_samples(samples: int, name: str = "--samples") -> int:

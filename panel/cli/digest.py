@@ -14,11 +14,10 @@ import typer
 from panel.cli.app import DbOpt, HomeOpt, PersonasOpt, app, err, out
 from panel.cli.pages import emit_page
 from panel.cli.render import clean
-from panel.config import resolve
+from panel.config import BASE_URL_ENV, SECRET_ENV, resolve
 from panel.errors import ConfigError, InputError, PanelError
 from panel.judge.personas import load_personas
 from panel.pages.links import safe_href
-from panel.serve.newsletter.tokens import BASE_URL_ENV, SECRET_ENV
 from panel.store.open import existing_store
 from panel.store.sqlite import write_atomic
 

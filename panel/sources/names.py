@@ -14,7 +14,6 @@ import hashlib
 import re
 import unicodedata
 
-from text_unidecode import unidecode
 
 from panel.errors import InputError
 
@@ -65,7 +64,7 @@ def previous_slugs(name: str) -> list[str]:
 def _transliterate(name: str) -> str:
     """Latin letters as ASCII (`é` -> `e`, `ß` -> `ss`); every other character as it is."""
     return "".join(
-        unidecode(c) if ord(c) > 127 and unicodedata.name(c, "").startswith("LATIN ") else c
+        _unidecode(c) if ord(c) > 127 and unicodedata.name(c, "").startswith("LATIN ") else c
         for c in name
     )
 
@@ -96,3 +95,10 @@ def _maybe(make: object, name: str) -> str:
 def _slug_v1(name: str) -> str:
     """The first rule: ASCII letters and digits, all else a dash (`C++` was `c`)."""
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:64].strip("-")
+
+
+def _unidecode(c: str) -> str:
+    """text-unidecode's ASCII for one Latin letter, imported only when a name has one."""
+    from text_unidecode import unidecode
+
+    return str(unidecode(c))

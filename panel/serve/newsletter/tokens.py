@@ -12,12 +12,10 @@ from datetime import timedelta
 
 from itsdangerous import BadData, URLSafeSerializer, URLSafeTimedSerializer
 
+from panel.config import BASE_URL_ENV, SECRET_ENV
 from panel.errors import ConfigError
 
-# The secret that signs links, shared by `panel serve` and `panel digest --send`, and the site's
-# public URL that mailed links start with.
-SECRET_ENV = "PANEL_SECRET_KEY"
-BASE_URL_ENV = "PANEL_BASE_URL"
+__all__ = ["BASE_URL_ENV", "SECRET_ENV", "Tokens"]
 
 # How long a confirmation link works; after it, subscribing again mails a new one.
 DEFAULT_CONFIRM_MAX_AGE = timedelta(hours=48)
