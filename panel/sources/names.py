@@ -14,7 +14,6 @@ import hashlib
 import re
 import unicodedata
 
-
 from panel.errors import InputError
 
 # A `+` or `#` right after a letter, digit or another of them is part of the name: C, C++ and C#
