@@ -38,7 +38,7 @@ from panel.batch.context import (
     load_row,
     todo,
 )
-from panel.batch.jobs import Item
+from panel.batch.items import Item
 from panel.batch.lost import recover_lost
 from panel.config import DEFAULT_CARD_MAX_TOKENS
 from panel.errors import ConfigError, PanelError
@@ -53,7 +53,7 @@ from panel.judge.session import (
 )
 from panel.model.run import ModelUsage, RunUsage, Timings
 from panel.model.verdict import ToolCard, Usage, Verdict, VerdictRecord, card_schema
-from panel.store.sqlite import new_run_id
+from panel.store.records import new_run_id
 
 # How far the API's clock may be behind ours when matching a batch to an interrupted create.
 ORPHAN_CLOCK_SKEW = timedelta(minutes=2)

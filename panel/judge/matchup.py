@@ -33,7 +33,8 @@ from panel.model.run import DocumentRef, Run, RunUsage
 from panel.model.verdict import Usage
 from panel.sources.documents import Document
 from panel.store.pairs import save_pairwise
-from panel.store.sqlite import Store, new_run_id
+from panel.store.records import new_run_id
+from panel.store.sqlite import Store
 
 PAIRWISE_PROMPTS = ("pairwise_system", "pairwise", "repair")
 # The text block that opens each tool's documents; the question names the tools by position.

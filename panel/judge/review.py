@@ -43,7 +43,8 @@ from panel.sources.documents import (
 )
 from panel.sources.names import normalize_name
 from panel.store.connection import Connection
-from panel.store.sqlite import Store, new_run_id
+from panel.store.records import new_run_id
+from panel.store.sqlite import Store
 
 
 @dataclass
