@@ -45,6 +45,7 @@ DOCUMENTS = "panel/sources/documents.py"
 DIFF = "panel/store/diff.py"
 SCHEDULER = "panel/api/scheduler.py"
 CLIENT = "panel/api/client.py"
+REPLIES = "panel/api/replies.py"
 REGISTRY = "panel/api/registry.py"
 ENSEMBLE = "panel/judge/ensemble.py"
 RETRY = "panel/api/retry.py"
@@ -62,6 +63,7 @@ TESTS = {
     DIFF: ["tests/test_diff.py", "tests/test_storage_faults.py", "tests/test_history.py"],
     SCHEDULER: ["tests/test_scheduler.py", "tests/test_retry.py"],
     CLIENT: ["tests/test_client.py", "tests/test_retry.py"],
+    REPLIES: ["tests/test_client.py", "tests/test_retry.py"],
     REGISTRY: ["tests/test_client.py"],
     ENSEMBLE: ["tests/test_ensemble.py"],
     RETRY: ["tests/test_retry.py"],
@@ -155,10 +157,10 @@ MUTANTS = [
     Mutant("sched_settle_swapped", SCHEDULER, "m.input.settle(est_in, real_in)",
            "m.input.settle(est_out, real_out)"),
     # panel/api/client.py: text_of, retry_after, usage_of, validate_reply
-    Mutant("text_first_block", CLIENT, "    parts = []\n    for block in content:",
+    Mutant("text_first_block", REPLIES, "    parts = []\n    for block in content:",
            "    parts = []\n    for block in content[:1]:"),
-    Mutant("text_join_space", CLIENT, 'return "".join(parts)', 'return " ".join(parts)'),
-    Mutant("text_any_type", CLIENT, 'if kind == "text":', 'if kind != "thinking":'),
+    Mutant("text_join_space", REPLIES, 'return "".join(parts)', 'return " ".join(parts)'),
+    Mutant("text_any_type", REPLIES, 'if kind == "text":', 'if kind != "thinking":'),
     Mutant("retry_order", CLIENT, '(("retry-after-ms", 1000.0), ("retry-after", 1.0))',
            '(("retry-after", 1.0), ("retry-after-ms", 1000.0))'),
     Mutant("retry_ms_scale", CLIENT, '("retry-after-ms", 1000.0)', '("retry-after-ms", 1.0)'),
@@ -166,17 +168,17 @@ MUTANTS = [
            "        except ValueError:\n            return None"),
     Mutant("retry_zero_none", CLIENT, "if value >= 0:", "if value > 0:"),
     Mutant("retry_negative_kept", CLIENT, "if value >= 0:", "if True:"),
-    Mutant("usage_none_check", CLIENT, "    if raw_usage is None:\n        return Usage()\n", ""),
-    Mutant("usage_no_or_zero", CLIENT, 'get("cache_read_input_tokens") or 0',
+    Mutant("usage_none_check", REPLIES, "    if raw_usage is None:\n        return Usage()\n", ""),
+    Mutant("usage_no_or_zero", REPLIES, 'get("cache_read_input_tokens") or 0',
            'get("cache_read_input_tokens")'),
-    Mutant("usage_cache_swap", CLIENT, 'cache_creation_input_tokens=get("cache_creation_input_tokens")',
+    Mutant("usage_cache_swap", REPLIES, 'cache_creation_input_tokens=get("cache_creation_input_tokens")',
            'cache_creation_input_tokens=get("cache_read_input_tokens")'),
-    Mutant("usage_output_from_input", CLIENT, 'output_tokens=get("output_tokens")',
+    Mutant("usage_output_from_input", REPLIES, 'output_tokens=get("output_tokens")',
            'output_tokens=get("input_tokens")'),
-    Mutant("validate_no_refusal", CLIENT, 'if stop_reason == "refusal":', "if False:"),
-    Mutant("validate_no_max_tokens", CLIENT, 'if stop_reason == "max_tokens":', "if False:"),
-    Mutant("validate_where_always", CLIENT, "{where + ': ' if where else ''}", "{where + ': '}"),
-    Mutant("validate_last_error", CLIENT, "first = exc.errors()[0]", "first = exc.errors()[-1]"),
+    Mutant("validate_no_refusal", REPLIES, 'if stop_reason == "refusal":', "if False:"),
+    Mutant("validate_no_max_tokens", REPLIES, 'if stop_reason == "max_tokens":', "if False:"),
+    Mutant("validate_where_always", REPLIES, "{where + ': ' if where else ''}", "{where + ': '}"),
+    Mutant("validate_last_error", REPLIES, "first = exc.errors()[0]", "first = exc.errors()[-1]"),
     # panel/api/registry.py
     # the first occurrence is in `ensure` (the second, in `recover`, is not mutated)
     Mutant("registry_no_lock", REGISTRY, "async with self._locks[doc.sha256]:", "if True:"),

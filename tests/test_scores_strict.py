@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from panel.api.client import validate_reply
+from panel.api.replies import validate_reply
 from panel.model.verdict import Verdict
 from panel.store.records import BadRecord
 from panel.store.sqlite import Store

@@ -10,7 +10,7 @@ import asyncio
 import json
 from typing import Any
 
-from panel.api.client import Reply, validate_reply
+from panel.api.replies import Reply, validate_reply
 from panel.batch.context import Context, documents_for, load_row
 from panel.batch.items import Item
 from panel.batch.lost import recover_lost

@@ -16,8 +16,9 @@ import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from panel.api.client import Client, FileGone, Reply
+from panel.api.client import Client, FileGone
 from panel.api.registry import Registry, dead_ids
+from panel.api.replies import Reply
 from panel.api.retry import RetryPolicy, policy_from_env, retrying
 from panel.config import Settings
 from panel.errors import APIError, InputError

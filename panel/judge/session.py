@@ -11,8 +11,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from panel.api.client import Client, FileGone, M, Reply
+from panel.api.client import Client, FileGone
 from panel.api.registry import Registry, dead_ids
+from panel.api.replies import M, Reply
 from panel.api.retry import RetryPolicy, policy_from_env, retrying
 from panel.api.scheduler import Scheduler
 from panel.config import DEFAULT_SHIP_THRESHOLD
