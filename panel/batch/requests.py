@@ -17,8 +17,9 @@ from panel.api.client import Batches
 from panel.batch.context import Context, documents_for, load_row
 from panel.batch.items import Item
 from panel.config import DEFAULT_CARD_MAX_TOKENS
+from panel.judge.framing import persona_instruction
 from panel.judge.review import tool_names
-from panel.judge.session import Session, persona_instruction
+from panel.judge.session import Session
 from panel.model.verdict import Verdict, card_schema
 from panel.store.records import new_run_id
 

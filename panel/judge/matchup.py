@@ -23,12 +23,13 @@ from panel.api.retry import RetryPolicy, policy_from_env, retrying
 from panel.config import Settings
 from panel.errors import APIError, InputError
 from panel.judge.estimate import estimate_pairwise
+from panel.judge.framing import inline_document
 from panel.judge.pairwise import ORDERS, ask_of, decide_pair, vote_of
 from panel.judge.personas import Persona
 from panel.judge.pricing import charge, cost, estimate_tokens, min_cache_tokens
 from panel.judge.prompts import Prompts
 from panel.judge.rerun import reload
-from panel.judge.session import inline_document, repair_turns
+from panel.judge.session import repair_turns
 from panel.model.pairwise import Order, PairTool, Pairwise, PairwiseAsk, PairwisePick
 from panel.model.run import DocumentRef, Run, RunUsage
 from panel.model.verdict import Usage
