@@ -42,6 +42,7 @@ IGNORE = shutil.ignore_patterns(
 
 DECISION = "panel/judge/decision.py"
 DOCUMENTS = "panel/sources/documents.py"
+NAMES = "panel/sources/names.py"
 DIFF = "panel/store/diff.py"
 SCHEDULER = "panel/api/scheduler.py"
 CLIENT = "panel/api/client.py"
@@ -59,6 +60,8 @@ TESTS = {
     DECISION: ["tests/test_decision.py", "tests/test_diff.py", "tests/test_history.py",
                "tests/test_store.py", "tests/test_jobs.py"],
     DOCUMENTS: ["tests/test_sources.py", "tests/test_bad_input_slugs.py", "tests/test_rerun.py",
+                "tests/test_store.py"],
+    NAMES:     ["tests/test_sources.py", "tests/test_bad_input_slugs.py", "tests/test_rerun.py",
                 "tests/test_store.py"],
     DIFF: ["tests/test_diff.py", "tests/test_storage_faults.py", "tests/test_history.py"],
     SCHEDULER: ["tests/test_scheduler.py", "tests/test_retry.py"],
@@ -101,16 +104,16 @@ MUTANTS = [
     Mutant("share_round_2", DECISION, "ship / len(ok), 3)", "ship / len(ok), 2)"),
     Mutant("failed_count", DECISION, "failed = len(verdicts) - len(ok)", "failed = len(verdicts)"),
     Mutant("label_case", DECISION, "decision.capitalize()", "decision"),
-    # panel/sources/documents.py: slugify
-    Mutant("slug_no_cut", DOCUMENTS, '.strip("-")[:64].strip("-")', '.strip("-").strip("-")'),
-    Mutant("slug_cut_63", DOCUMENTS, '.strip("-")[:64].strip("-")', '.strip("-")[:63].strip("-")'),
-    Mutant("slug_no_first_strip", DOCUMENTS, '.strip("-")[:64].strip("-")', '[:64].strip("-")'),
-    Mutant("slug_no_last_strip", DOCUMENTS, '.strip("-")[:64].strip("-")', '.strip("-")[:64]'),
-    Mutant("slug_one_dash_per_char", DOCUMENTS, 're.sub(r"[^a-z0-9]+", "-"',
+    # panel/sources/names.py: slugify (callers import it from panel.sources.documents)
+    Mutant("slug_no_cut", NAMES, '.strip("-")[:64].strip("-")', '.strip("-").strip("-")'),
+    Mutant("slug_cut_63", NAMES, '.strip("-")[:64].strip("-")', '.strip("-")[:63].strip("-")'),
+    Mutant("slug_no_first_strip", NAMES, '.strip("-")[:64].strip("-")', '[:64].strip("-")'),
+    Mutant("slug_no_last_strip", NAMES, '.strip("-")[:64].strip("-")', '.strip("-")[:64]'),
+    Mutant("slug_one_dash_per_char", NAMES, 're.sub(r"[^a-z0-9]+", "-"',
            're.sub(r"[^a-z0-9]", "-"'),
-    Mutant("slug_no_lower", DOCUMENTS, "m.group()]}-\", name.lower())", "m.group()]}-\", name)"),
-    Mutant("slug_ascii_ge", DOCUMENTS, "ord(c) > 127 and", "ord(c) >= 127 and"),
-    Mutant("slug_hash_len", DOCUMENTS, "hexdigest()[:8]", "hexdigest()[:7]"),
+    Mutant("slug_no_lower", NAMES, "m.group()]}-\", name.lower())", "m.group()]}-\", name)"),
+    Mutant("slug_ascii_ge", NAMES, "ord(c) > 127 and", "ord(c) >= 127 and"),
+    Mutant("slug_hash_len", NAMES, "hexdigest()[:8]", "hexdigest()[:7]"),
     # panel/store/diff.py
     Mutant("diff_new_personas_only", DIFF,
            "order = list(after) + [p for p in before if p not in after]", "order = list(after)"),
