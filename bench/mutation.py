@@ -53,7 +53,7 @@ RETRY = "panel/api/retry.py"
 METRICS = "panel/eval/metrics.py"
 NETGUARD = "panel/sources/netguard.py"
 ESCAPING = "panel/pages/escaping.py"
-JOBS = "panel/batch/jobs.py"
+LEASES = "panel/batch/leases.py"
 
 # The unit tests that exercise each module (directly, or through tests/runs.py for decide()).
 TESTS = {
@@ -73,7 +73,7 @@ TESTS = {
     METRICS: ["tests/test_eval_metrics.py"],
     NETGUARD: ["tests/test_netguard.py"],
     ESCAPING: ["tests/pages/test_markdown.py"],
-    JOBS: ["tests/test_leases.py", "tests/test_jobs_status.py"],
+    LEASES: ["tests/test_leases.py", "tests/test_jobs_status.py"],
 }  # fmt: skip
 
 
@@ -202,7 +202,7 @@ MUTANTS = [
     Mutant("md_no_paren_list", ESCAPING, r"\d+[.)]", r"\d+[.]"),
     Mutant("md_empty_cell", ESCAPING, 'return md_text(value) or " "', "return md_text(value)"),
     # issue 21: a claim that takes live leases lets a second worker review (pay for) a held tool
-    Mutant("claim_live_lease", JOBS, "AND lease_until < ?)", "AND lease_until > ?)"),
+    Mutant("claim_live_lease", LEASES, "AND lease_until < ?)", "AND lease_until > ?)"),
 ]
 # fmt: on
 
