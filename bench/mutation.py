@@ -42,16 +42,18 @@ IGNORE = shutil.ignore_patterns(
 
 DECISION = "panel/judge/decision.py"
 DOCUMENTS = "panel/sources/documents.py"
+NAMES = "panel/sources/names.py"
 DIFF = "panel/store/diff.py"
 SCHEDULER = "panel/api/scheduler.py"
 CLIENT = "panel/api/client.py"
+REPLIES = "panel/api/replies.py"
 REGISTRY = "panel/api/registry.py"
 ENSEMBLE = "panel/judge/ensemble.py"
 RETRY = "panel/api/retry.py"
 METRICS = "panel/eval/metrics.py"
 NETGUARD = "panel/sources/netguard.py"
 ESCAPING = "panel/pages/escaping.py"
-JOBS = "panel/batch/jobs.py"
+LEASES = "panel/batch/leases.py"
 
 # The unit tests that exercise each module (directly, or through tests/runs.py for decide()).
 TESTS = {
@@ -59,16 +61,19 @@ TESTS = {
                "tests/test_store.py", "tests/test_jobs.py"],
     DOCUMENTS: ["tests/test_sources.py", "tests/test_bad_input_slugs.py", "tests/test_rerun.py",
                 "tests/test_store.py"],
+    NAMES:     ["tests/test_sources.py", "tests/test_bad_input_slugs.py", "tests/test_rerun.py",
+                "tests/test_store.py"],
     DIFF: ["tests/test_diff.py", "tests/test_storage_faults.py", "tests/test_history.py"],
     SCHEDULER: ["tests/test_scheduler.py", "tests/test_retry.py"],
     CLIENT: ["tests/test_client.py", "tests/test_retry.py"],
+    REPLIES: ["tests/test_client.py", "tests/test_retry.py"],
     REGISTRY: ["tests/test_client.py"],
     ENSEMBLE: ["tests/test_ensemble.py"],
     RETRY: ["tests/test_retry.py"],
     METRICS: ["tests/test_eval_metrics.py"],
     NETGUARD: ["tests/test_netguard.py"],
     ESCAPING: ["tests/pages/test_markdown.py"],
-    JOBS: ["tests/test_leases.py", "tests/test_jobs_status.py"],
+    LEASES: ["tests/test_leases.py", "tests/test_jobs_status.py"],
 }  # fmt: skip
 
 
@@ -99,16 +104,16 @@ MUTANTS = [
     Mutant("share_round_2", DECISION, "ship / len(ok), 3)", "ship / len(ok), 2)"),
     Mutant("failed_count", DECISION, "failed = len(verdicts) - len(ok)", "failed = len(verdicts)"),
     Mutant("label_case", DECISION, "decision.capitalize()", "decision"),
-    # panel/sources/documents.py: slugify
-    Mutant("slug_no_cut", DOCUMENTS, '.strip("-")[:64].strip("-")', '.strip("-").strip("-")'),
-    Mutant("slug_cut_63", DOCUMENTS, '.strip("-")[:64].strip("-")', '.strip("-")[:63].strip("-")'),
-    Mutant("slug_no_first_strip", DOCUMENTS, '.strip("-")[:64].strip("-")', '[:64].strip("-")'),
-    Mutant("slug_no_last_strip", DOCUMENTS, '.strip("-")[:64].strip("-")', '.strip("-")[:64]'),
-    Mutant("slug_one_dash_per_char", DOCUMENTS, 're.sub(r"[^a-z0-9]+", "-"',
+    # panel/sources/names.py: slugify (callers import it from panel.sources.documents)
+    Mutant("slug_no_cut", NAMES, '.strip("-")[:64].strip("-")', '.strip("-").strip("-")'),
+    Mutant("slug_cut_63", NAMES, '.strip("-")[:64].strip("-")', '.strip("-")[:63].strip("-")'),
+    Mutant("slug_no_first_strip", NAMES, '.strip("-")[:64].strip("-")', '[:64].strip("-")'),
+    Mutant("slug_no_last_strip", NAMES, '.strip("-")[:64].strip("-")', '.strip("-")[:64]'),
+    Mutant("slug_one_dash_per_char", NAMES, 're.sub(r"[^a-z0-9]+", "-"',
            're.sub(r"[^a-z0-9]", "-"'),
-    Mutant("slug_no_lower", DOCUMENTS, "m.group()]}-\", name.lower())", "m.group()]}-\", name)"),
-    Mutant("slug_ascii_ge", DOCUMENTS, "ord(c) > 127 and", "ord(c) >= 127 and"),
-    Mutant("slug_hash_len", DOCUMENTS, "hexdigest()[:8]", "hexdigest()[:7]"),
+    Mutant("slug_no_lower", NAMES, "m.group()]}-\", name.lower())", "m.group()]}-\", name)"),
+    Mutant("slug_ascii_ge", NAMES, "ord(c) > 127 and", "ord(c) >= 127 and"),
+    Mutant("slug_hash_len", NAMES, "hexdigest()[:8]", "hexdigest()[:7]"),
     # panel/store/diff.py
     Mutant("diff_new_personas_only", DIFF,
            "order = list(after) + [p for p in before if p not in after]", "order = list(after)"),
@@ -155,10 +160,10 @@ MUTANTS = [
     Mutant("sched_settle_swapped", SCHEDULER, "m.input.settle(est_in, real_in)",
            "m.input.settle(est_out, real_out)"),
     # panel/api/client.py: text_of, retry_after, usage_of, validate_reply
-    Mutant("text_first_block", CLIENT, "    parts = []\n    for block in content:",
+    Mutant("text_first_block", REPLIES, "    parts = []\n    for block in content:",
            "    parts = []\n    for block in content[:1]:"),
-    Mutant("text_join_space", CLIENT, 'return "".join(parts)', 'return " ".join(parts)'),
-    Mutant("text_any_type", CLIENT, 'if kind == "text":', 'if kind != "thinking":'),
+    Mutant("text_join_space", REPLIES, 'return "".join(parts)', 'return " ".join(parts)'),
+    Mutant("text_any_type", REPLIES, 'if kind == "text":', 'if kind != "thinking":'),
     Mutant("retry_order", CLIENT, '(("retry-after-ms", 1000.0), ("retry-after", 1.0))',
            '(("retry-after", 1.0), ("retry-after-ms", 1000.0))'),
     Mutant("retry_ms_scale", CLIENT, '("retry-after-ms", 1000.0)', '("retry-after-ms", 1.0)'),
@@ -166,17 +171,17 @@ MUTANTS = [
            "        except ValueError:\n            return None"),
     Mutant("retry_zero_none", CLIENT, "if value >= 0:", "if value > 0:"),
     Mutant("retry_negative_kept", CLIENT, "if value >= 0:", "if True:"),
-    Mutant("usage_none_check", CLIENT, "    if raw_usage is None:\n        return Usage()\n", ""),
-    Mutant("usage_no_or_zero", CLIENT, 'get("cache_read_input_tokens") or 0',
+    Mutant("usage_none_check", REPLIES, "    if raw_usage is None:\n        return Usage()\n", ""),
+    Mutant("usage_no_or_zero", REPLIES, 'get("cache_read_input_tokens") or 0',
            'get("cache_read_input_tokens")'),
-    Mutant("usage_cache_swap", CLIENT, 'cache_creation_input_tokens=get("cache_creation_input_tokens")',
+    Mutant("usage_cache_swap", REPLIES, 'cache_creation_input_tokens=get("cache_creation_input_tokens")',
            'cache_creation_input_tokens=get("cache_read_input_tokens")'),
-    Mutant("usage_output_from_input", CLIENT, 'output_tokens=get("output_tokens")',
+    Mutant("usage_output_from_input", REPLIES, 'output_tokens=get("output_tokens")',
            'output_tokens=get("input_tokens")'),
-    Mutant("validate_no_refusal", CLIENT, 'if stop_reason == "refusal":', "if False:"),
-    Mutant("validate_no_max_tokens", CLIENT, 'if stop_reason == "max_tokens":', "if False:"),
-    Mutant("validate_where_always", CLIENT, "{where + ': ' if where else ''}", "{where + ': '}"),
-    Mutant("validate_last_error", CLIENT, "first = exc.errors()[0]", "first = exc.errors()[-1]"),
+    Mutant("validate_no_refusal", REPLIES, 'if stop_reason == "refusal":', "if False:"),
+    Mutant("validate_no_max_tokens", REPLIES, 'if stop_reason == "max_tokens":', "if False:"),
+    Mutant("validate_where_always", REPLIES, "{where + ': ' if where else ''}", "{where + ': '}"),
+    Mutant("validate_last_error", REPLIES, "first = exc.errors()[0]", "first = exc.errors()[-1]"),
     # panel/api/registry.py
     # the first occurrence is in `ensure` (the second, in `recover`, is not mutated)
     Mutant("registry_no_lock", REGISTRY, "async with self._locks[doc.sha256]:", "if True:"),
@@ -197,7 +202,7 @@ MUTANTS = [
     Mutant("md_no_paren_list", ESCAPING, r"\d+[.)]", r"\d+[.]"),
     Mutant("md_empty_cell", ESCAPING, 'return md_text(value) or " "', "return md_text(value)"),
     # issue 21: a claim that takes live leases lets a second worker review (pay for) a held tool
-    Mutant("claim_live_lease", JOBS, "AND lease_until < ?)", "AND lease_until > ?)"),
+    Mutant("claim_live_lease", LEASES, "AND lease_until < ?)", "AND lease_until > ?)"),
 ]
 # fmt: on
 

@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
+from panel.judge.framing import UNNAMED_TOOL, GivenName, instruction_name, persona_instruction
 from panel.judge.personas import load_personas
 from panel.judge.prompts import Prompts
 from panel.judge.review import Request, tool_names
-from panel.judge.session import UNNAMED_TOOL, GivenName, instruction_name, persona_instruction
 from panel.sources.documents import load_description
 from tests.conftest import Result
 from tests.fake_anthropic import FakeAnthropic

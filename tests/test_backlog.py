@@ -126,7 +126,7 @@ def test_missing_backlog_file(folder: Path) -> None:
 
 def test_batches_split_by_count_and_size_keeping_a_tool_together() -> None:
     """At most N requests or B bytes a batch; a tool's five requests never straddle two."""
-    from panel.batch.messages import chunks, custom_id
+    from panel.batch.requests import chunks, custom_id
 
     requests = [
         {"custom_id": custom_id(f"run{t}", p), "params": {"x": "y" * 100}}
@@ -142,7 +142,7 @@ def test_batches_split_by_count_and_size_keeping_a_tool_together() -> None:
 
 def test_a_persona_called_card_is_not_the_card() -> None:
     """Persona ids may be `card`; the card request's key is one no persona id can be."""
-    from panel.batch.messages import CARD, chunks, custom_id
+    from panel.batch.requests import CARD, chunks, custom_id
 
     ids = {custom_id("20261125T130501-3f9a2c", p) for p in ("card", CARD)}
     assert len(ids) == 2
@@ -154,7 +154,7 @@ def test_a_persona_called_card_is_not_the_card() -> None:
 def test_custom_ids_are_valid(persona: str) -> None:
     import re
 
-    from panel.batch.messages import custom_id
+    from panel.batch.requests import custom_id
 
     cid = custom_id("20261125T130501-3f9a2c", persona)
     assert re.fullmatch(r"[A-Za-z0-9_-]{1,64}", cid)

@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from panel.errors import InputError
 from panel.model.run import Run, ToolInfo
 from panel.sources.documents import slugify
-from panel.store.sqlite import Store, legacy_slug, same_name
+from panel.store.lookup import legacy_slug, same_name
+from panel.store.sqlite import Store
 from tests.runs import make_run, verdict
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")

@@ -12,8 +12,9 @@ from types import SimpleNamespace
 import pytest
 import respx
 
-from panel.api.client import Client, retry_after, text_of, usage_of, validate_reply
+from panel.api.client import Client, retry_after
 from panel.api.registry import Registry
+from panel.api.replies import text_of, usage_of, validate_reply
 from panel.api.scheduler import (
     MIN_RATE_SHARE,
     RECOVERY,

@@ -63,7 +63,7 @@ def test_list_price_counts_every_input_token_at_the_input_price() -> None:
 def test_a_write_the_api_reports_as_one_hour_is_priced_as_one_whatever_the_job_asked() -> None:
     """The API splits cache writes by TTL; a job changed from one cache choice to another still
     prices each write by what it was, and usage without the split falls back to `cache_ttl`."""
-    from panel.api.client import usage_of
+    from panel.api.replies import usage_of
 
     raw = {
         "input_tokens": 10,

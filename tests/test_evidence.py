@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pytest
 from pydantic import ValidationError
 
-from panel.api.client import Reply
+from panel.api.replies import Reply
 from panel.judge.evidence import Tally, check_all, normalize, summary, tally
 from panel.judge.personas import load_personas
 from panel.judge.prompts import Prompts

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from panel.judge.session import inline_document
+from panel.judge.framing import inline_document
 from panel.sources.documents import load_description
 from tests.conftest import Result
 from tests.fake_anthropic import FakeAnthropic

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 import respx
 
-from panel.api.client import Client, Reply
+from panel.api.client import Client
+from panel.api.replies import Reply
 from panel.config import resolve
 from panel.judge.personas import load_personas
 from panel.judge.prompts import Prompts

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from panel.batch.backlog import BacklogRow
-from panel.batch.jobs import Jobs, exclusive, job_id_for
+from panel.batch.jobs import Jobs, job_id_for
+from panel.batch.locks import exclusive
 from panel.errors import InputError
 from panel.judge.decision import decide
 from panel.model.run import Run, ToolInfo

@@ -92,7 +92,7 @@ def test_a_killed_workers_job_shows_stopped_not_running(
     import fcntl
     import os
 
-    from panel.batch.jobs import lock_path
+    from panel.batch.locks import lock_path
 
     store = make_store(tmp_path / "home")
     jobs = opened(store)

@@ -15,7 +15,8 @@ from panel.model.run import Run, ToolInfo
 from panel.pages.site import parse_pairs
 from panel.sources.documents import slugify
 from panel.sources.names import normalize_name
-from panel.store.sqlite import Store, same_name
+from panel.store.lookup import same_name
+from panel.store.sqlite import Store
 from tests.runs import make_run, verdict
 
 NFC = unicodedata.normalize("NFC", "Café")

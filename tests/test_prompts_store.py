@@ -11,7 +11,7 @@ from panel.config import DEFAULT_MODEL, resolve
 from panel.errors import ConfigError
 from panel.judge.personas import load_personas
 from panel.judge.prompts import Prompts
-from panel.store.sqlite import write_atomic
+from panel.store.records import write_atomic
 
 
 def test_persona_prompt_names_the_tool_and_every_lens_question() -> None:

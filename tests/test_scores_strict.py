@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from panel.api.client import validate_reply
+from panel.api.replies import validate_reply
 from panel.model.verdict import Verdict
-from panel.store.sqlite import BadRecord, Store
+from panel.store.records import BadRecord
+from panel.store.sqlite import Store
 from tests.conftest import Result
 from tests.runs import make_run, verdict
 

@@ -6,12 +6,14 @@ import errno
 import json
 import sqlite3
 import stat
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from panel.store import sqlite as store_module
-from panel.store.sqlite import BadRecord, RecordNotSaved, Store
+from panel.store.records import BadRecord, RecordNotSaved
+from panel.store.sqlite import Store
 from tests.runs import make_run, verdict
 
 PERSONAS = ("builder", "skeptic", "founder", "futurist")
@@ -35,7 +37,7 @@ def test_a_full_disk_keeps_a_copy_of_the_paid_run(
 ) -> None:
     """The record cannot be written: RecordNotSaved carries the run and a 0600 copy in $TMPDIR."""
     monkeypatch.setenv("TMPDIR", str(tmp_path))
-    monkeypatch.setattr(store_module.tempfile, "tempdir", None)
+    monkeypatch.setattr(tempfile, "tempdir", None)
 
     def full(path: Path, text: str) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")

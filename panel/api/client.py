@@ -16,18 +16,17 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from functools import cache
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
-from panel.api.results import Download, ResultsIncomplete, result_line
+from panel.api.replies import M, Reply, text_of, usage_of, validate_reply
+from panel.api.results import Download, ResultsIncomplete, batch_result, result_line
 from panel.config import env_number
 from panel.errors import APIError, ConfigError, PanelError, RateLimited, Retryable
-from panel.model.verdict import Usage
 from panel.store.connection import redact_endpoint
 
 # The SDK takes about a second to import: only the paths that call the API import it (below, in
@@ -37,8 +36,6 @@ if TYPE_CHECKING:
 
     import anthropic
     from anthropic import AsyncAnthropic
-
-M = TypeVar("M", bound=BaseModel)
 
 # Connecting should take a moment; a persona reply streams within a couple of minutes. The read
 # timeout is the longest silence between two chunks, not the whole reply.
@@ -95,65 +92,6 @@ def output_config(model: type[BaseModel]) -> dict[str, Any]:
     return {
         "format": {"type": "json_schema", "schema": transform_schema(model.model_json_schema())}
     }
-
-
-@dataclass
-class Reply(Generic[M]):
-    """A structured reply: `parsed` is None when the text failed validation (see `error`)."""
-
-    parsed: M | None
-    raw: str
-    stop_reason: str | None
-    usage: Usage
-    error: str | None = None
-    headers: Mapping[str, str] = field(default_factory=dict)
-
-
-def text_of(content: Sequence[Any]) -> str:
-    """Join the text blocks of a reply; thinking and other blocks are skipped by type."""
-    parts = []
-    for block in content:
-        kind = block.get("type") if isinstance(block, dict) else getattr(block, "type", None)
-        if kind == "text":
-            parts.append(block["text"] if isinstance(block, dict) else block.text)
-    return "".join(parts)
-
-
-def usage_of(raw_usage: Any) -> Usage:
-    if raw_usage is None:
-        return Usage()
-    get = field_of(raw_usage)
-    split = get("cache_creation")  # {ephemeral_5m_input_tokens, ephemeral_1h_input_tokens}
-    return Usage(
-        input_tokens=get("input_tokens") or 0,
-        output_tokens=get("output_tokens") or 0,
-        cache_creation_input_tokens=get("cache_creation_input_tokens") or 0,
-        cache_read_input_tokens=get("cache_read_input_tokens") or 0,
-        cache_creation_1h_input_tokens=(
-            field_of(split)("ephemeral_1h_input_tokens") or 0 if split is not None else 0
-        ),
-    )
-
-
-def field_of(obj: Any) -> Callable[[str], Any]:
-    """A getter for a field of an SDK object or of its dict form (a stream's pieces)."""
-    return obj.get if isinstance(obj, dict) else (lambda k: getattr(obj, k, None))
-
-
-def validate_reply(
-    schema: type[M], text: str, stop_reason: str | None
-) -> tuple[M | None, str | None]:
-    """Validate a reply's text against `schema`: the one path for live and batch replies."""
-    if stop_reason == "refusal":
-        return None, "the model refused to answer"
-    if stop_reason == "max_tokens":
-        return None, "the reply was cut off at max_tokens"
-    try:
-        return schema.model_validate_json(text), None
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        return None, f"invalid reply: {where + ': ' if where else ''}{first['msg']}"
 
 
 def endpoint() -> str:
@@ -340,19 +278,6 @@ class Client:
         return "".join(text), stop_reason, usage, raw.headers
 
 
-@dataclass
-class BatchResult:
-    """One request's outcome in an ended Message Batch, keyed by its custom_id."""
-
-    custom_id: str
-    kind: str  # succeeded | errored | canceled | expired
-    text: str = ""
-    stop_reason: str | None = None
-    usage: Usage = field(default_factory=Usage)
-    error_type: str | None = None
-    error: str | None = None
-
-
 class Batches:
     """The Message Batches API, through a client that keeps the SDK's retries."""
 
@@ -439,30 +364,6 @@ class Batches:
         finally:
             await response.aclose()
         return out
-
-
-def batch_result(line: dict[str, Any]) -> BatchResult:
-    """A results line (JSON, as the file has it) as the outcome of its request."""
-    result = line["result"]
-    kind = result["type"]
-    if kind == "succeeded":
-        message = result.get("message") or {}
-        return BatchResult(
-            line["custom_id"],
-            "succeeded",
-            text_of(message.get("content") or []),
-            message.get("stop_reason"),
-            usage_of(message.get("usage")),
-        )
-    if kind == "errored":
-        error = (result.get("error") or {}).get("error") or {}
-        return BatchResult(
-            line["custom_id"],
-            "errored",
-            error_type=error.get("type") or "api_error",
-            error=error.get("message") or "errored in the batch",
-        )
-    return BatchResult(line["custom_id"], kind, error=f"{kind} in the batch")
 
 
 def retry_after(headers: Mapping[str, str]) -> float | None:

@@ -23,9 +23,10 @@ from panel.api.client import Client, NoFilesAPI, raw_endpoint
 from panel.api.retry import RetryPolicy, policy_from_env, retrying
 from panel.errors import APIError, InputError
 from panel.sources.documents import Document
+from panel.store.caches import claim_owner
 from panel.store.connection import redact_endpoint
 from panel.store.rekey import rekey_files
-from panel.store.sqlite import Store, claim_owner
+from panel.store.sqlite import Store
 
 # How long another process may hold an upload before it is taken over (it died, or hangs).
 CLAIM_LEASE_S = 120.0

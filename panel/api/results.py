@@ -14,7 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from panel.api.replies import text_of, usage_of
 from panel.errors import APIError
+from panel.model.verdict import Usage
 
 
 @dataclass
@@ -54,3 +56,40 @@ def result_line(raw: str) -> dict[str, Any]:
     if not isinstance(result, dict) or not isinstance(result.get("type"), str):
         raise ValueError("not a batch result")
     return data
+
+
+@dataclass
+class BatchResult:
+    """One request's outcome in an ended Message Batch, keyed by its custom_id."""
+
+    custom_id: str
+    kind: str  # succeeded | errored | canceled | expired
+    text: str = ""
+    stop_reason: str | None = None
+    usage: Usage = field(default_factory=Usage)
+    error_type: str | None = None
+    error: str | None = None
+
+
+def batch_result(line: dict[str, Any]) -> BatchResult:
+    """A results line (JSON, as the file has it) as the outcome of its request."""
+    result = line["result"]
+    kind = result["type"]
+    if kind == "succeeded":
+        message = result.get("message") or {}
+        return BatchResult(
+            line["custom_id"],
+            "succeeded",
+            text_of(message.get("content") or []),
+            message.get("stop_reason"),
+            usage_of(message.get("usage")),
+        )
+    if kind == "errored":
+        error = (result.get("error") or {}).get("error") or {}
+        return BatchResult(
+            line["custom_id"],
+            "errored",
+            error_type=error.get("type") or "api_error",
+            error=error.get("message") or "errored in the batch",
+        )
+    return BatchResult(line["custom_id"], kind, error=f"{kind} in the batch")

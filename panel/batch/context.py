@@ -19,7 +19,8 @@ from panel.api.client import Client
 from panel.api.registry import Registry
 from panel.api.scheduler import Limits, Scheduler
 from panel.batch.backlog import BacklogRow
-from panel.batch.jobs import Item, Jobs
+from panel.batch.items import Item
+from panel.batch.jobs import Jobs
 from panel.config import DEFAULT_CARD_MAX_TOKENS, Settings
 from panel.judge.personas import Persona
 from panel.judge.pricing import cost, estimate_tokens

@@ -11,7 +11,8 @@ from collections.abc import Sequence
 
 from panel.batch.backlog import BacklogRow
 from panel.batch.context import Budget, Context, Listener, Outcome, documents_for, load_row, todo
-from panel.batch.jobs import Item, LeaseLost
+from panel.batch.items import Item
+from panel.batch.jobs import LeaseLost
 from panel.errors import ConfigError, PanelError
 from panel.judge.review import review
 

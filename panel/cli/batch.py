@@ -153,7 +153,8 @@ def batch_cmd(
     from panel.batch import backlog as backlogs
     from panel.batch.context import BATCH_CACHES, Options, snapshot
     from panel.batch.finished import FinishedTools
-    from panel.batch.jobs import Jobs, exclusive, job_id_for
+    from panel.batch.jobs import Jobs, job_id_for
+    from panel.batch.locks import exclusive
     from panel.batch.runner import needs_api, no_calls, run_job
     from panel.cli.progress import job_progress
 

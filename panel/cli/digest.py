@@ -19,7 +19,7 @@ from panel.errors import ConfigError, InputError, PanelError
 from panel.judge.personas import load_personas
 from panel.pages.links import safe_href
 from panel.store.open import existing_store
-from panel.store.sqlite import write_atomic
+from panel.store.records import write_atomic
 
 # Where links point when only previewing and no base URL is given.
 PREVIEW_BASE_URL = "http://127.0.0.1:8000/"

@@ -27,7 +27,8 @@ from panel.pages.views import CompareView, compare_view
 from panel.store.faults import storage_fault
 from panel.store.open import existing_store
 from panel.store.pairs import latest_pairwise
-from panel.store.sqlite import Store, write_atomic
+from panel.store.records import write_atomic
+from panel.store.sqlite import Store
 
 PROMPTS = ("system", "persona", "card", "repair")
 

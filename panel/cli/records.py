@@ -29,7 +29,8 @@ from panel.judge.personas import load_personas
 from panel.store.diff import diff_runs
 from panel.store.history import history
 from panel.store.open import database_url, existing_store
-from panel.store.sqlite import DB_NAME, dumps
+from panel.store.records import dumps
+from panel.store.sqlite import DB_NAME
 
 
 def emit(

@@ -31,7 +31,8 @@ from panel.model.run import Run
 from panel.sources.documents import Document
 from panel.store.diff import diff_runs
 from panel.store.open import open_store
-from panel.store.sqlite import RecordNotSaved, Store, dumps
+from panel.store.records import RecordNotSaved, dumps
+from panel.store.sqlite import Store
 
 # Commands that call the API import the SDK when they run (it takes about a second to import),
 # so that show, history, list and diff start at once.

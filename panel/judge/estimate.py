@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from panel.config import DEFAULT_CARD_MAX_TOKENS, Settings
+from panel.judge.framing import inline_document, instruction_name, persona_instruction
 from panel.judge.personas import Persona
 from panel.judge.pricing import charge, cost, estimate_tokens, min_cache_tokens
 from panel.judge.prompts import Prompts
-from panel.judge.session import inline_document, instruction_name, persona_instruction
 from panel.model.run import ModelUsage, RunUsage
 from panel.model.verdict import Usage, Verdict, card_schema
 from panel.sources.documents import Document

@@ -16,24 +16,27 @@ import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from panel.api.client import Client, FileGone, Reply
+from panel.api.client import Client, FileGone
 from panel.api.registry import Registry, dead_ids
+from panel.api.replies import Reply
 from panel.api.retry import RetryPolicy, policy_from_env, retrying
 from panel.config import Settings
 from panel.errors import APIError, InputError
 from panel.judge.estimate import estimate_pairwise
+from panel.judge.framing import inline_document
 from panel.judge.pairwise import ORDERS, ask_of, decide_pair, vote_of
 from panel.judge.personas import Persona
 from panel.judge.pricing import charge, cost, estimate_tokens, min_cache_tokens
 from panel.judge.prompts import Prompts
 from panel.judge.rerun import reload
-from panel.judge.session import inline_document, repair_turns
+from panel.judge.session import repair_turns
 from panel.model.pairwise import Order, PairTool, Pairwise, PairwiseAsk, PairwisePick
 from panel.model.run import DocumentRef, Run, RunUsage
 from panel.model.verdict import Usage
 from panel.sources.documents import Document
 from panel.store.pairs import save_pairwise
-from panel.store.sqlite import Store, new_run_id
+from panel.store.records import new_run_id
+from panel.store.sqlite import Store
 
 PAIRWISE_PROMPTS = ("pairwise_system", "pairwise", "repair")
 # The text block that opens each tool's documents; the question names the tools by position.

@@ -18,18 +18,11 @@ from panel.config import CONTEXT_TOKENS, DEFAULT_CARD_MAX_TOKENS, Settings
 from panel.errors import InputError
 from panel.judge.decision import decide
 from panel.judge.estimate import Calls, calls_for, estimate, exact_counts, rough_counts
+from panel.judge.framing import GivenName, persona_instruction
 from panel.judge.personas import Persona
 from panel.judge.pricing import charge, cost, estimate_tokens
 from panel.judge.prompts import Prompts, sha256_text
-from panel.judge.session import (
-    GivenName,
-    OnEvent,
-    Session,
-    _quiet,
-    extract_card,
-    persona_instruction,
-    run_personas,
-)
+from panel.judge.session import OnEvent, Session, _quiet, extract_card, run_personas
 from panel.model.run import DocumentRef, Run, RunUsage, Timings, ToolInfo
 from panel.model.verdict import ToolCard, Usage, VerdictRecord
 from panel.sources.documents import (
@@ -43,7 +36,8 @@ from panel.sources.documents import (
 )
 from panel.sources.names import normalize_name
 from panel.store.connection import Connection
-from panel.store.sqlite import Store, new_run_id
+from panel.store.records import new_run_id
+from panel.store.sqlite import Store
 
 
 @dataclass

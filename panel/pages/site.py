@@ -22,7 +22,8 @@ from panel.pages.feed import atom_feed
 from panel.pages.manifest import Entry, fingerprints, load_manifest, manifest_json
 from panel.store.catalog import Catalog, catalog
 from panel.store.pairs import latest_pairwise
-from panel.store.sqlite import BadRecord, Store
+from panel.store.records import BadRecord
+from panel.store.sqlite import Store
 
 # `vs` (or `vs.`) between two names: a word of its own, with a name on each side, so the `VS` of
 # `VS Code` at the start of a line is part of the name.

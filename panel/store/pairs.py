@@ -13,7 +13,8 @@ from pydantic import ValidationError
 
 from panel.errors import PanelError
 from panel.model.pairwise import Pairwise
-from panel.store.sqlite import BadRecord, Store, write_atomic
+from panel.store.records import BadRecord, write_atomic
+from panel.store.sqlite import Store
 
 SQLITE_TABLE = """
 CREATE TABLE IF NOT EXISTS pairwise (

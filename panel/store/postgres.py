@@ -19,9 +19,11 @@ from pydantic import ValidationError
 
 from panel.errors import InputError
 from panel.model.run import Run
+from panel.store.caches import _alive
 from panel.store.connection import Connection, SchemaTooNew, SchemaTooOld, redact, scrub
 from panel.store.migrations import MIGRATIONS, SCHEMA_VERSION
-from panel.store.sqlite import BadRecord, Store, _alive, invalid_record
+from panel.store.records import BadRecord, invalid_record
+from panel.store.sqlite import Store
 
 # Any constant: the advisory lock that serialises concurrent upgrades of one database.
 UPGRADE_LOCK = 0x70616E656C

@@ -6,38 +6,31 @@ registry. Records are written atomically (temp file, fsync, rename) and never co
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import socket
 import sqlite3
-import tempfile
-import time
-import uuid
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from panel.errors import InputError, PanelError
+from panel.errors import InputError
 from panel.model.run import Run
-from panel.model.votes import Votes
-from panel.sources.documents import slugify
-from panel.sources.names import name_key, previous_slugs
+from panel.store.caches import Caches
 from panel.store.connection import Connection, SchemaTooNew
 from panel.store.damage import DamagedIndex, check_index, is_damage
 from panel.store.faults import note_home
+from panel.store.lookup import RunLookup
+from panel.store.records import BadRecord, RecordNotSaved, invalid_record, write_atomic
+from panel.store.votes import VoteBook
 
 DB_NAME = "panel.db"
 # The schema this panel writes; a data home recorded by a newer one is refused, not guessed at.
 SCHEMA_VERSION = 1
 # A verdict's flag set, in a record's JSON (keys are never escaped there, whatever the text says).
 _SUSPECTED = re.compile(rb'"injection_suspected"\s*:\s*true')
-# How many candidates an ambiguous run-id prefix lists.
-AMBIGUOUS_SHOWN = 5
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     run_id TEXT PRIMARY KEY,
@@ -94,56 +87,6 @@ CREATE TABLE IF NOT EXISTS schema_version (
 """
 
 
-class RecordNotSaved(PanelError):
-    """A finished run whose record could not be written (a full disk, a read-only home).
-
-    The run is paid for: the caller shows it before anything else, and `fallback` names a copy
-    written to the temporary directory when that was possible.
-    """
-
-    exit_code = 1
-
-    def __init__(self, run: Run, home: Path | str, cause: BaseException) -> None:
-        self.run = run
-        self.fallback = _fallback_copy(run)
-        where = (
-            f"a copy is at {self.fallback}"
-            if self.fallback
-            else "the JSON on stdout is the only copy"
-        )
-        reason = getattr(cause, "strerror", None) or str(cause)
-        super().__init__(f"run {run.run_id} could not be recorded in {home} ({reason}); {where}")
-
-
-class BadRecord(InputError):
-    """An indexed run whose JSON record is missing or unreadable: named, so a user can act."""
-
-    def __init__(self, run_id: str, path: Path | str, reason: str) -> None:
-        self.run_id = run_id
-        super().__init__(f"run {run_id}: record {path} is {reason}")
-
-
-def claim_owner() -> str:
-    """Who holds a claim: host and pid (so a dead process on this host is seen at once) and a
-    unique part (so two registries in one process are two owners)."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-def _alive(owner: str) -> bool:
-    """False only when the owner ran on this host and its process is gone."""
-    host, _, rest = owner.partition(":")
-    pid = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid.isdigit():
-        return True
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _connect_readonly(path: Path) -> sqlite3.Connection:
     """A read-only connection; a WAL database in a directory we cannot write opens immutable."""
     for mode in ("mode=ro", "immutable=1"):
@@ -160,19 +103,6 @@ def _connect_readonly(path: Path) -> sqlite3.Connection:
     raise InputError(f"{path}: cannot be opened for reading")
 
 
-def _fallback_copy(run: Run) -> Path | None:
-    """The run's JSON in the temporary directory (mode 0600), or None if that fails too."""
-    path = Path(tempfile.gettempdir()) / f"panel-run-{run.run_id}.json"
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(run.model_dump_json(indent=2) + "\n")
-    except OSError:
-        path.unlink(missing_ok=True)
-        return None
-    return path
-
-
 class ToolRow(BaseModel):
     """A tool as `panel list` shows it: its latest run, and how many runs it has."""
 
@@ -187,27 +117,7 @@ class ToolRow(BaseModel):
     injection_suspected: bool = False  # a persona of the latest run saw a document instruct it
 
 
-def new_run_id() -> str:
-    """Sortable by time, unique without coordination: `20261125T130501-3f9a2c`."""
-    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
-
-
-def write_atomic(path: Path, text: str | bytes) -> None:
-    """Write `text` so that `path` is either the old file or the whole new one, even after a crash."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(text.encode("utf-8") if isinstance(text, str) else text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-class Store:
+class Store(RunLookup, VoteBook, Caches):
     """The data home: `panel.db` plus `<slug>/<run_id>.json` records.
 
     The storage interface: `panel.store.postgres.PgStore` keeps the same methods over a shared
@@ -376,124 +286,6 @@ class Store:
                 problems.append(str(exc))
         return runs
 
-    def run_ids(self, slug: str) -> list[str]:
-        rows = self.db.execute(
-            # created_at has whole seconds: ties go to the order the runs were recorded in
-            f"SELECT run_id FROM runs WHERE slug = ? ORDER BY created_at, {self._seq}",
-            (slug,),
-        ).fetchall()
-        return [r["run_id"] for r in rows]
-
-    def all_run_ids(self) -> list[str]:
-        """Every run id, in the order the runs were made (recorded, for ties)."""
-        rows = self.db.execute(
-            f"SELECT run_id FROM runs ORDER BY created_at, {self._seq}"
-        ).fetchall()
-        return [r["run_id"] for r in rows]
-
-    def latest_run_id(self, slug: str) -> str | None:
-        ids = self.run_ids(slug)
-        return ids[-1] if ids else None
-
-    def has_run(self, run_id: str) -> bool:
-        row = self.db.execute("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)).fetchone()
-        return row is not None
-
-    def slug_of(self, tool: str) -> str | None:
-        """The stored slug a TOOL argument names: the slug itself, or a name slugified.
-
-        A name is also looked up under the slug the older rule gave it (`C++` was `c`), but only
-        when a run there bears that name, so `C++` never finds the runs of C.
-        """
-        keys = [tool]
-        with suppress(InputError):  # nothing to slugify: only the literal argument can match
-            keys.append(slugify(tool))
-        found = next((key for key in keys if self.run_ids(key)), None)
-        if found is None:  # under an older rule's slug (`C++` was `c`, `Café` was `caf`)
-            found = next(
-                (s for s in previous_slugs(tool) if same_name(tool, self.names_of(s))), None
-            )
-        return found
-
-    def names_of(self, slug: str) -> list[str]:
-        """Every name the runs under a slug were recorded with, oldest first."""
-        rows = self.db.execute(
-            f"""SELECT name FROM runs WHERE slug = ? GROUP BY name
-                ORDER BY MIN(created_at), MIN({self._seq})""",
-            (slug,),
-        ).fetchall()
-        return [r["name"] for r in rows]
-
-    def check_name(self, slug: str, name: str) -> None:
-        """A slug keys one tool: a name given for it must be a name its runs already have.
-
-        `Node.js` and `Node JS` share `node-js`; the second is refused rather than filed with the
-        first. Case and spacing do not count (`acme cli` is `Acme CLI`), and a rerun passes the
-        name it was recorded with.
-        """
-        names = self.names_of(slug)
-        if names and not same_name(name, names):
-            raise InputError(
-                f"--name {name!r}: its key {slug!r} is already the tool {names[0]!r}; "
-                f"pass --name {names[0]!r} to review that tool again, or a name that differs "
-                "in more than punctuation for a new tool"
-            )
-
-    def run_for(self, ref: str) -> Run:
-        """A run named any way a user names one; an unknown or ambiguous one is a one-line error.
-
-        In order: a whole run id; a tool's name or slug (its latest run); `TOOL~N`, the run N
-        before the latest (as git's `HEAD~1`); a unique prefix of a run id.
-        """
-        return self.load_run(self.run_id_for(ref))
-
-    def run_id_for(self, ref: str) -> str:
-        if self.has_run(ref):
-            return ref
-        if self.slug_of(ref) is not None:
-            return self.runs_of(ref)[-1]
-        tool, tilde, back = ref.rpartition("~")
-        if tilde and tool and back.isdigit() and self.slug_of(tool) is not None:
-            ids = self.runs_of(tool)
-            if int(back) >= len(ids):
-                raise InputError(
-                    f"{ref!r}: {tool!r} has {len(ids)} run(s), so ~{len(ids) - 1} is the oldest"
-                )
-            return ids[-1 - int(back)]
-        matches = self.run_ids_starting(ref)
-        if len(matches) == 1:
-            return matches[0]
-        if len(matches) > 1:
-            shown = ", ".join(matches[:AMBIGUOUS_SHOWN]) + (
-                ", ..." if len(matches) > AMBIGUOUS_SHOWN else ""
-            )
-            raise InputError(
-                f"{ref!r} is the start of {len(matches)} run ids ({shown}); give more of one"
-            )
-        raise InputError(
-            f"no run or tool {ref!r} in {self.where}; give a tool's name or slug (`panel list`), "
-            "TOOL~1 for its run before the latest, or a run id or its start (`panel history TOOL`)"
-        )
-
-    def run_ids_starting(self, prefix: str) -> list[str]:
-        """Run ids that begin with `prefix`, oldest first."""
-        if not prefix:
-            return []
-        rows = self.db.execute(
-            "SELECT run_id FROM runs WHERE substr(run_id, 1, ?) = ? ORDER BY created_at, rowid",
-            (len(prefix), prefix),
-        ).fetchall()
-        return [r["run_id"] for r in rows]
-
-    def runs_of(self, tool: str) -> list[str]:
-        """The run ids of a TOOL argument, oldest first; an unknown tool is a one-line error."""
-        slug = self.slug_of(tool)
-        if slug is None:
-            raise InputError(
-                f"no runs of {tool!r} in {self.where}; see `panel list` for the tools reviewed"
-            )
-        return self.run_ids(slug)
-
     def tools(self) -> list[Any]:
         """Each tool's latest run, newest first."""
         return self.db.execute(
@@ -536,144 +328,3 @@ class Store:
         except (OSError, BadRecord):
             return False
         return any(v.injection_suspected for v in run.verdicts)
-
-    # community votes --------------------------------------------------------------------------
-
-    def set_vote(self, slug: str, voter: str, decision: Literal["ship", "skip"]) -> None:
-        """One vote per voter per tool: voting again changes it."""
-        with self.transaction() as db:
-            db.execute(
-                self._upsert_vote,
-                (slug, voter, decision, datetime.now(UTC).isoformat(timespec="seconds")),
-            )
-
-    def clear_vote(self, slug: str, voter: str) -> bool:
-        """Remove a voter's vote; False when there was none."""
-        with self.transaction() as db:
-            cur = db.execute("DELETE FROM votes WHERE slug = ? AND voter = ?", (slug, voter))
-        return cur.rowcount > 0
-
-    def votes(self, slug: str) -> Votes:
-        try:
-            rows = self.db.execute(
-                "SELECT decision, COUNT(*) AS n FROM votes WHERE slug = ? GROUP BY decision",
-                (slug,),
-            ).fetchall()
-        except sqlite3.OperationalError:  # a read-only home from before votes existed
-            return Votes()
-        return Votes(**{r["decision"]: r["n"] for r in rows})
-
-    def vote_of(self, slug: str, voter: str) -> str | None:
-        """One voter's vote on a tool (`ship` or `skip`), or None."""
-        row = self.db.execute(
-            "SELECT decision FROM votes WHERE slug = ? AND voter = ?", (slug, voter)
-        ).fetchone()
-        return str(row["decision"]) if row else None
-
-    # the file registry --------------------------------------------------------------------------
-
-    def file_id(self, endpoint: str, sha256: str) -> str | None:
-        row = self.db.execute(
-            "SELECT file_id FROM files WHERE endpoint = ? AND sha256 = ?", (endpoint, sha256)
-        ).fetchone()
-        return row["file_id"] if row else None
-
-    def remember_file(
-        self, endpoint: str, sha256: str, file_id: str, filename: str, mime: str, size: int
-    ) -> None:
-        with self.transaction() as db:
-            db.execute(
-                self._upsert_file,
-                (endpoint, sha256, file_id, filename, mime, size, datetime.now(UTC).isoformat()),
-            )
-
-    def claim_upload(self, endpoint: str, sha256: str, owner: str, lease_s: float) -> str:
-        """Claim the upload of one content for `lease_s` seconds.
-
-        Returns "busy" while another live process holds it, "claimed" when it was free, and
-        "taken_over" when a dead or expired claim was replaced: that upload may have reached the
-        server, so the caller looks for it before uploading again.
-        """
-        now = time.time()
-        with self.transaction() as db:
-            row = db.execute(
-                "SELECT owner, expires_at FROM upload_claims WHERE endpoint = ? AND sha256 = ?",
-                (endpoint, sha256),
-            ).fetchone()
-            held = row is not None and row["owner"] != owner
-            if held and row["expires_at"] > now and _alive(row["owner"]):
-                return "busy"
-            db.execute(
-                "INSERT OR REPLACE INTO upload_claims VALUES (?,?,?,?)",
-                (endpoint, sha256, owner, now + lease_s),
-            )
-        return "claimed" if row is None or row["owner"] == owner else "taken_over"
-
-    def release_upload(self, endpoint: str, sha256: str, owner: str) -> None:
-        with self.transaction() as db:
-            db.execute(
-                "DELETE FROM upload_claims WHERE endpoint = ? AND sha256 = ? AND owner = ?",
-                (endpoint, sha256, owner),
-            )
-
-    # URL fetches and the extracted text of each page ------------------------------------------
-
-    def blob_path(self, sha256: str) -> Path:
-        return self.home / "blobs" / sha256[:2] / sha256
-
-    def blob(self, sha256: str) -> bytes | None:
-        """A fetched page's extracted bytes, kept so that a 304 rebuilds the same document."""
-        try:
-            return self.blob_path(sha256).read_bytes()
-        except OSError:
-            return None
-
-    def keep_blob(self, sha256: str, data: bytes) -> None:
-        """Keep the bytes under their SHA-256: a file in the data home, written once."""
-        path = self.blob_path(sha256)
-        if not path.exists():
-            write_atomic(path, data)
-
-    def last_fetch(self, url: str) -> dict[str, Any] | None:
-        row = self.db.execute("SELECT * FROM fetches WHERE url = ?", (url,)).fetchone()
-        return dict(row) if row else None
-
-    def remember_fetch(self, info: dict[str, Any], document_json: str) -> None:
-        with self.transaction() as db:
-            db.execute(
-                self._upsert_fetch,
-                (
-                    info["url"],
-                    info["final_url"],
-                    info["status"],
-                    info.get("etag"),
-                    info.get("last_modified"),
-                    info["sha256"],
-                    info["fetched_at"],
-                    document_json,
-                ),
-            )
-
-
-def invalid_record(exc: ValidationError) -> str:
-    """Why a record is not a run, in a few words: its first bad field (a score of 1000, say)."""
-    first = exc.errors()[0]
-    if first["type"] == "json_invalid" or not first["loc"]:
-        return "not a run record"
-    where = ".".join(str(p) for p in first["loc"])
-    return f"not a run record ({where}: {first['msg']})"
-
-
-def same_name(name: str, names: list[str]) -> bool:
-    """Whether `name` is one of `names`, ignoring case, runs of whitespace and the Unicode form
-    (NFC or NFD)."""
-    return name_key(name) in {name_key(n) for n in names}
-
-
-def legacy_slug(name: str) -> str:
-    """The slug `name` had before `+`, `#` and non-ASCII names were told apart (`C++` was `c`)."""
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:64].strip("-")
-
-
-def dumps(data: Any) -> str:
-    return json.dumps(data, indent=2, ensure_ascii=False)

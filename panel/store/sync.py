@@ -17,7 +17,8 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from panel.store.connection import redact_endpoint
-from panel.store.sqlite import BadRecord, RecordNotSaved, Store
+from panel.store.records import BadRecord, RecordNotSaved
+from panel.store.sqlite import Store
 
 # Each table copied row by row: its columns, and the primary key that says "already there".
 TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {

@@ -18,7 +18,8 @@ from panel.model import Run
 from panel.pages import links
 from panel.pages.views import WORDS, card_view, day, score_text, scorecard
 from panel.serve.newsletter import render
-from panel.store.sqlite import BadRecord, Store
+from panel.store.records import BadRecord
+from panel.store.sqlite import Store
 
 # `--since`: a number and a unit (hours, days, weeks), from an hour to a year.
 _SPAN = re.compile(r"^\s*(\d{1,6})\s*([hdw])\s*$", re.IGNORECASE | re.ASCII)
