@@ -119,7 +119,7 @@ def cost_lines(spent: Report) -> list[str]:
     token_rows = [[clean(label), *tokens(s, lines.count)] for label, s in sections(spent)[1]]
     token_rows.append(["total", *tokens(spent.total, lines.count)])
     return [
-        f"{title(spent)} (cached, batches: saved against list price)",
+        f"{title(spent)} (cached, batches: what caching and batches saved)",
         *lines.render(money_cols, money_rows),
         "",
         title(spent, "Tokens"),
