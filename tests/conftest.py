@@ -199,3 +199,17 @@ def make_store(backend: str, tmp_path: Path) -> Iterator[Callable[..., Store]]:
     yield make
     for store in opened:
         store.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """Debian's chromium, driven by Playwright, one per test process: Playwright's sync API allows
+    one instance per thread, so every browser test shares it (each opens pages of its own)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.test_site_browser import CHROMIUM, FLAGS
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield chromium
+        chromium.close()

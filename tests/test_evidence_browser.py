@@ -3,7 +3,7 @@ Playwright, pages from file://), at phone and desktop widths; screenshots in art
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -11,7 +11,7 @@ import pytest
 from tests.conftest import Result
 from tests.fake_anthropic import FakeAnthropic
 from tests.pages import PageServer
-from tests.test_site_browser import CHROMIUM, FLAGS, WIDTHS, artifacts, open_page
+from tests.test_site_browser import WIDTHS, artifacts, open_page
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -30,16 +30,6 @@ def review_page(
     out = tmp_path / "site"
     assert panel_cli("site", str(out)).code == 0
     return out / "tools" / "widgetly.html", result.json()
-
-
-@pytest.fixture
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.mark.parametrize("width", WIDTHS)

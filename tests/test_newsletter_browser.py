@@ -19,7 +19,7 @@ from panel.store.sqlite import Store
 from tests.conftest import PANEL
 from tests.serve_helpers import seed
 from tests.smtp import SmtpSink, body, links
-from tests.test_serve_browser import browser, no_overflow, open_page  # noqa: F401
+from tests.test_serve_browser import no_overflow, open_page
 from tests.test_site_browser import WIDTHS, artifacts
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -85,7 +85,7 @@ def live(isolated_env: Path, smtp: SmtpSink) -> Iterator[Live]:
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_subscribe_confirm_and_unsubscribe(
-    browser: object,  # noqa: F811
+    browser: object,
     live: Live,
     smtp: SmtpSink,
     width: int,

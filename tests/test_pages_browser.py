@@ -5,7 +5,6 @@ artifacts/screenshots/ (or $PANEL_ARTIFACTS) for a person to look at."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,7 @@ from panel.judge.personas import load_personas
 from panel.model import DocumentRef, FetchInfo, Run, Votes
 from panel.pages import compare_html, index_html, methodology_html, review_html
 from tests.runs import CARD, make_run, verdict
-from tests.test_site_browser import CHROMIUM, FLAGS, WIDTHS, artifacts
+from tests.test_site_browser import WIDTHS, artifacts
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 IDS = ("builder", "skeptic", "founder", "futurist")
@@ -104,16 +103,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
         (out / rel).parent.mkdir(parents=True, exist_ok=True)
         (out / rel).write_text(html, encoding="utf-8")
     return out
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield chromium
-        chromium.close()
 
 
 def open_page(browser: object, width: int, url: str) -> object:

@@ -11,24 +11,20 @@ import pytest
 from tests.conftest import Result
 from tests.fake_anthropic import FakeAnthropic
 from tests.test_compare_judge import FILLER, KESTREL, ZED
-from tests.test_site_browser import WIDTHS, artifacts, browser, open_page  # noqa: F401
+from tests.test_site_browser import WIDTHS, artifacts, open_page
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 
 @pytest.fixture
-def judged_site(
-    panel_cli: Callable[..., Result], fake: FakeAnthropic, tmp_path: Path, monkeypatch
-) -> Path:
-    """Zed and Kestrel reviewed, then `panel site --pairs --judge` asks and publishes the verdict."""
-    import panel
-
-    monkeypatch.setenv("ANTHROPIC_API_KEY", fake.api_key)
-    monkeypatch.setenv("ANTHROPIC_BASE_URL", fake.url)
+def judged_site(panel_cli: Callable[..., Result], fake: FakeAnthropic, tmp_path: Path) -> Path:
+    """Zed and Kestrel reviewed, then `panel site --pairs --judge` asks and publishes the verdict.
+    (The real command throughout: the session's browser holds this thread's event loop.)"""
     for name, text in (("Zed", ZED), ("Kestrel", KESTREL)):
         path = tmp_path / f"{name.lower()}.md"
         path.write_text(text + FILLER * 60, encoding="utf-8")
-        panel.review(str(path), name=name)
+        reviewed = panel_cli("review", str(path), "--name", name)
+        assert reviewed.code == 0, reviewed.stderr
     fake.pairwise_prefer = "Zed"
     (tmp_path / "pairs.txt").write_text("zed vs kestrel\n")
     out = tmp_path / "site"
@@ -38,7 +34,7 @@ def judged_site(
     return out
 
 
-def test_compare_page_shows_pairwise_verdict(judged_site: Path, browser: object) -> None:  # noqa: F811
+def test_compare_page_shows_pairwise_verdict(judged_site: Path, browser: object) -> None:
     """At 375 px and 1280 px: the verdict and each persona's pick visible, no overflow, no
     console errors, no request leaves file://."""
     shots = artifacts()

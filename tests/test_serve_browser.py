@@ -16,7 +16,7 @@ import pytest
 from panel.store.sqlite import Store
 from tests.conftest import PANEL
 from tests.serve_helpers import seed
-from tests.test_site_browser import CHROMIUM, FLAGS, WIDTHS, artifacts
+from tests.test_site_browser import WIDTHS, artifacts
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -43,16 +43,6 @@ def live(isolated_env: Path, tmp_path: Path) -> Iterator[str]:
         finally:
             proc.terminate()
             proc.wait(timeout=30)
-
-
-@pytest.fixture
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield chromium
-        chromium.close()
 
 
 def open_page(

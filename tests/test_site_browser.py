@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -78,16 +78,6 @@ def site_dir(
     result = panel_cli("site", str(out), "--pairs", str(tmp_path / "pairs.txt"))
     assert result.code == 0, result.stderr
     return out
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield chromium
-        chromium.close()
 
 
 def open_page(browser: object, width: int, url: str) -> tuple[object, list[str]]:

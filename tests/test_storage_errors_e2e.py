@@ -195,4 +195,5 @@ def test_a_site_on_a_full_disk_is_one_line(
     assert run(fake, isolated_env, tmp_path, "review", str(tool)).code == 0
     full, env = full_dir
     result = run(fake, isolated_env, tmp_path, "site", str(full / "site"), env=env)
-    assert_one_clear_line(result, "cannot write", str(full / "site"), "the disk is full")
+    # the site is built beside OUT (in .site.builds/) and swapped in whole: the line names where
+    assert_one_clear_line(result, "cannot write", str(full / ".site"), "the disk is full")

@@ -56,7 +56,7 @@ def reindex_cmd(home: HomeOpt = None) -> None:
         kept = f"damaged index kept as {done.kept_aside.name}"
         if done.salvaged:
             kept += " (" + ", ".join(f"{t} {n}" for t, n in sorted(done.salvaged.items())) + ")"
-        out.print(escape(kept), highlight=False)
+        out.print(escape(kept), highlight=False, soft_wrap=True)
     for name in done.skipped:
         err.print(
             f"panel: warning: {escape(name)} is not a run record; not indexed", highlight=False
@@ -65,4 +65,5 @@ def reindex_cmd(home: HomeOpt = None) -> None:
         f"{escape(str(settings.home))}: {done.indexed} run(s) indexed, "
         f"{done.already} already there, {len(done.skipped)} skipped",
         highlight=False,
+        soft_wrap=True,
     )

@@ -279,6 +279,8 @@ def report_html(report: EvalReport) -> str:
         .render(
             v=v,
             title=v.title,
+            description=v.headline,
+            og_type="website",
             csp=CSP,
             nav=nav,
             script=None,
