@@ -201,10 +201,11 @@ def make_store(backend: str, tmp_path: Path) -> Iterator[Callable[..., Store]]:
         store.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def browser() -> Iterator[object]:
-    """Debian's chromium, driven by Playwright, one per test process: Playwright's sync API allows
-    one instance per thread, so every browser test shares it (each opens pages of its own)."""
+    """Debian's chromium driven by Playwright, for one test. Never kept longer: Playwright's sync
+    API runs an event loop in this thread while it lives, and the next test's `asyncio.run` (the
+    library, the scheduler tests) would refuse to start beside it."""
     from playwright.sync_api import sync_playwright
 
     from tests.test_site_browser import CHROMIUM, FLAGS
