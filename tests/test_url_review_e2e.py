@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -85,7 +86,9 @@ def test_card_is_shown_above_the_scorecard(
     panel_cli: Cli, fake: FakeAnthropic, site: PageServer
 ) -> None:
     text = panel_cli("review", f"{site.url}/product", "--allow-private").stdout
-    assert text.index("Pricing") < text.index("Builder")
+    # the Builder's scorecard row ("Builder   62/100 · skip"), not the word in a card's text
+    scorecard = re.search(r"Builder\s+\d+/100", text)
+    assert scorecard is not None and text.index("Pricing") < scorecard.start()
     assert "Best for" in text
 
 
