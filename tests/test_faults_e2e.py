@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -139,8 +141,11 @@ def test_an_upload_stored_before_its_answer_was_lost_is_not_repeated(
 def test_concurrent_reviews_on_one_home_upload_each_document_once(
     fake: FakeAnthropic, isolated_env: Path, tmp_path: Path, small: str
 ) -> None:
-    """Six processes reviewing the same document at once: one upload (claimed in SQLite)."""
-    fake.latency = (0.2, 0.4)
+    """Six processes reviewing the same document at once: one upload (claimed in SQLite).
+
+    The race is held open, not hoped for: the fake keeps the one upload waiting until the five
+    other processes have each said they found it claimed and are waiting for its file id."""
+    fake.hold_uploads()
     env = {
         **os.environ,
         "ANTHROPIC_API_KEY": FAKE_KEY,
@@ -157,10 +162,39 @@ def test_concurrent_reviews_on_one_home_upload_each_document_once(
         )
         for _ in range(6)
     ]
-    outs = [p.communicate(timeout=120) for p in procs]
-    assert all(p.returncode == 0 for p in procs), [o[1] for o in outs]
-    assert len(uploads(fake)) == 1
-    ids = {json.loads(o[0])["documents"][0]["file_id"] for o in outs}
+    waiting = threading.Semaphore(0)
+    stderrs: list[list[str]] = [[] for _ in procs]
+
+    def read(proc: subprocess.Popen[str], lines: list[str]) -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            lines.append(line)
+            if "is being uploaded by another panel" in line:
+                waiting.release()
+
+    readers = [
+        threading.Thread(target=read, args=(p, lines), daemon=True)
+        for p, lines in zip(procs, stderrs, strict=True)
+    ]
+    for reader in readers:
+        reader.start()
+    try:
+        seen = [waiting.acquire(timeout=60) for _ in range(5)]
+        assert all(seen), [("".join(lines)) for lines in stderrs]
+        deadline = time.monotonic() + 30  # the claimer's request may still be on its way
+        while not fake.uploads_started and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert fake.uploads_started == 1 and not fake.uploads  # all six inside, one uploading
+    finally:
+        fake.release_uploads()
+    outs = [p.communicate(timeout=120)[0] for p in procs]
+    for reader in readers:
+        reader.join(timeout=10)
+    assert all(p.returncode == 0 for p in procs), ["".join(lines) for lines in stderrs]
+    assert len(uploads(fake)) == 1 and fake.uploads_started == 1
+    waited = [any("another panel" in line for line in lines) for lines in stderrs]
+    assert sorted(waited) == [False] + [True] * 5  # the uploader never waited on itself
+    ids = {json.loads(out)["documents"][0]["file_id"] for out in outs}
     assert len(ids) == 1
 
 

@@ -221,8 +221,11 @@ def test_a_batches_worker_takes_over_a_dead_workers_tools(
 def test_two_processes_uploading_one_document_upload_it_once(
     fake: FakeAnthropic, tmp_path: Path, pg_url: str
 ) -> None:
-    """Two registries (two workers) on the shared store: one upload, both get its file_id."""
-    fake.latency = (0.2, 0.3)
+    """Two registries (two workers) on the shared store: one upload, both get its file_id.
+
+    The fake holds the upload until the second registry has found the content claimed, so both
+    are inside the claim at once: the race the claim exists for, shown rather than assumed."""
+    fake.hold_uploads()
     doc = Document(
         name="terms.md",
         title="terms",
@@ -236,12 +239,28 @@ def test_two_processes_uploading_one_document_upload_it_once(
         stores = [open_store(tmp_path / f"home{i}") for i in range(2)]
     finally:
         del os.environ["PANEL_DATABASE_URL"]
+    waited: list[int] = []
 
     async def both() -> list[tuple[str, bool]]:
-        regs = [Registry(s, Client(FAKE_KEY, base_url=fake.url), fake.url) for s in stores]
+        regs = [
+            Registry(
+                s,
+                Client(FAKE_KEY, base_url=fake.url),
+                fake.url,
+                on_wait=lambda _doc, i=i: waited.append(i),
+            )
+            for i, s in enumerate(stores)
+        ]
         try:
-            return list(await asyncio.gather(*(r.ensure(doc) for r in regs)))
+            ensured = asyncio.gather(*(r.ensure(doc) for r in regs))
+            deadline = time.monotonic() + 30
+            while not (waited and fake.uploads_started) and time.monotonic() < deadline:
+                await asyncio.sleep(0.02)
+            assert fake.uploads_started == 1 and not fake.uploads  # one uploads, one waits
+            fake.release_uploads()
+            return list(await ensured)
         finally:
+            fake.release_uploads()
             for r in regs:
                 await r.client.sdk.close()
 
@@ -250,5 +269,6 @@ def test_two_processes_uploading_one_document_upload_it_once(
     finally:
         for store in stores:
             store.close()
-    assert len(fake.uploads) == 1
-    assert results[0][0] == results[1][0] and sorted(r[1] for r in results) == [False, True]
+    assert len(waited) == 1 and len(fake.uploads) == 1 and fake.uploads_started == 1
+    assert results[0][0] == results[1][0]
+    assert [now for _, now in results] == [i != waited[0] for i in range(2)]

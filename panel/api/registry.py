@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from panel.api.client import Client, NoFilesAPI, raw_endpoint
 from panel.api.retry import RetryPolicy, policy_from_env, retrying
@@ -67,8 +67,10 @@ class Registry:
         policy: RetryPolicy | None = None,
         *,
         inline: bool = False,
+        on_wait: Callable[[Document], None] | None = None,
     ) -> None:
         self.store = store
+        self.on_wait = on_wait  # told once per upload found claimed by another process
         self.inline = inline  # documents travel as text blocks; nothing is uploaded
         self.client = client
         self.endpoint = endpoint
@@ -128,9 +130,13 @@ class Registry:
         """Claim the content, upload it (retried, never duplicated), record it; or adopt the
         file_id another process recorded while we waited for its claim."""
         name = server_name(doc)
+        waited = False
         while (
             claim := self.store.claim_upload(self.endpoint, doc.sha256, self.owner, CLAIM_LEASE_S)
         ) == "busy":
+            if not waited and self.on_wait is not None:
+                self.on_wait(doc)
+            waited = True
             await asyncio.sleep(CLAIM_POLL_S)
             found = self.known(doc)
             if found and found != replacing:

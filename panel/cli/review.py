@@ -169,9 +169,19 @@ def run_panel(
 ) -> Run:
     """The panel over loaded documents, with live progress on a terminal; the run is recorded."""
     from panel.api.client import endpoint
+    from panel.api.registry import Registry
     from panel.cli.progress import live_progress
     from panel.judge.review import review
 
+    def waiting(doc: Document) -> None:
+        err.print(
+            f"panel: {escape(clean(doc.name))} is being uploaded by another panel on this data "
+            "home; waiting for its file id",
+            highlight=False,
+        )
+
+    here = endpoint()
+    registry = Registry(store, client, here, inline=inline, on_wait=waiting)
     with live_progress(personas, err) as on_event:
         run = asyncio.run(
             review(
@@ -181,9 +191,10 @@ def run_panel(
                 prompts=prompts,
                 client=client,
                 store=store,
-                endpoint=endpoint(),
+                endpoint=here,
                 docs=docs,
                 on_event=on_event,
+                registry=registry,
                 inline_documents=inline,
             )
         )

@@ -113,6 +113,7 @@ class FakeAnthropic(FakeBatches):
 
     def stop(self) -> None:
         self._stopping.set()
+        self._uploads_open.set()  # a held upload ends with the server
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()

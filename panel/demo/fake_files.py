@@ -15,6 +15,9 @@ from panel.demo import fake_limits
 from panel.demo.fake_state import FakeState
 from panel.demo.fake_wire import ApiError, _new_id, _parse_multipart, _Request, _Response, _rfc3339
 
+# The longest an upload waits for `release_uploads`: a test that forgets to release still ends.
+HELD_UPLOAD_S = 60.0
+
 
 class FakeFiles(FakeState):
     """The Files endpoints."""
@@ -40,7 +43,10 @@ class FakeFiles(FakeState):
         filename, mime_type, data = fields["file"]
         if not mime_type or mime_type == "application/octet-stream":
             mime_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+        with self._lock:
+            self.uploads_started += 1
         time.sleep(self.upload_delay)
+        self._uploads_open.wait(HELD_UPLOAD_S)
         with self._lock:
             used = sum(
                 m["size_bytes"] for m in list(self.files.values()) if self._live_file(m["id"])

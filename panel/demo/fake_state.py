@@ -109,6 +109,9 @@ class FakeState:
         self.batch_create_delay = 0.0  # seconds a create takes; the batch exists only after it
         self.batch_creates_started = 0
         self.upload_delay = 0.0  # seconds an upload takes before it is stored (a race's window)
+        self.uploads_started = 0  # upload requests received, answered or not (`hold_uploads`)
+        self._uploads_open = threading.Event()  # cleared by `hold_uploads`
+        self._uploads_open.set()
         self.url = ""
         # observation
         self.uploads: list[dict[str, Any]] = []
@@ -212,6 +215,14 @@ class FakeState:
         seconds: never silent for long enough to hit a read timeout, and never done."""
         with self._lock:
             self._trickles.extend([interval] * count)
+
+    def hold_uploads(self) -> None:
+        """Keep every upload from here on waiting, unstored, until `release_uploads`: a race's
+        window held open for as long as a test needs to see the other callers arrive."""
+        self._uploads_open.clear()
+
+    def release_uploads(self) -> None:
+        self._uploads_open.set()
 
     def drop_next_upload(self, count: int = 1) -> None:
         """Store the next `count` uploads, then reset the connection before answering."""
