@@ -100,6 +100,121 @@ def fake_process(rpm: int) -> Iterator[tuple[str, dict[str, Any]]]:
             proc.kill()
 
 
+async def reference(tools: int, rpm: int, concurrency: int) -> dict[str, float]:
+    """The same calls from the least a client can be: the bare SDK, no store, no scheduler.
+
+    Per tool, as panel orders them: both documents uploaded (a shared one once), the first
+    persona streamed until its first event (its cache write is then readable), then the other
+    personas and the card at once; at most `concurrency` tools and `concurrency` calls at a time.
+    Each reply's JSON is validated against the same schema. Its makespan and CPU per call are what
+    panel's are measured against, on a fake of its own in the same run."""
+    import anthropic
+
+    from panel.api.client import output_config
+    from panel.config import DEFAULT_CARD_MAX_TOKENS, DEFAULT_CARD_MODEL
+    from panel.judge.framing import persona_instruction
+    from panel.model.verdict import Verdict, card_schema
+
+    with tempfile.TemporaryDirectory() as tmp, fake_process(rpm) as (url, fake):
+        folder = Path(tmp)
+        write_backlog(folder, tools)
+        settings = resolve(home=folder / "home", env={})
+        prompts, personas = Prompts(None), load_personas(None)
+        system = [{"type": "text", "text": prompts.render("system")}]
+        sdk = anthropic.AsyncAnthropic(api_key=KEY, base_url=url)
+        calls, tools_at_once = asyncio.Semaphore(concurrency), asyncio.Semaphore(concurrency)
+        shared: dict[str, asyncio.Task[str]] = {}
+        card = card_schema()
+
+        async def upload(name: str) -> str:
+            data = (folder / name).read_bytes()
+            meta = await sdk.files.upload(file=(name, data, "text/plain"))
+            return meta.id
+
+        async def call(
+            model: str, schema: Any, content: list[Any], max_tokens: int, **kw: Any
+        ) -> None:
+            params = {
+                "model": model,
+                "max_tokens": max_tokens,
+                "system": system,
+                "messages": [{"role": "user", "content": content}],
+                "output_config": output_config(schema),
+            }
+            async with calls:
+                if started := kw.get("started"):
+                    text = []
+                    async with await sdk.messages.create(**params, stream=True) as stream:
+                        async for event in stream:
+                            if event.type == "message_start":
+                                started.set()
+                            elif (
+                                event.type == "content_block_delta"
+                                and event.delta.type == "text_delta"
+                            ):
+                                text.append(event.delta.text)
+                    schema.model_validate_json("".join(text))
+                else:
+                    message = await sdk.messages.create(**params)
+                    schema.model_validate_json(message.content[-1].text)
+
+        async def tool(i: int) -> None:
+            async with tools_at_once:
+                vendor = f"vendor{i % SHARED_DOCS}.md"
+                if vendor not in shared:
+                    shared[vendor] = asyncio.ensure_future(upload(vendor))
+                own, theirs = await asyncio.gather(upload(f"tool{i}.md"), shared[vendor])
+                docs = [
+                    {"type": "document", "source": {"type": "file", "file_id": fid}, "title": t}
+                    for fid, t in ((own, f"tool{i}"), (theirs, vendor))
+                ]
+                cached = [*docs[:-1], {**docs[-1], "cache_control": {"type": "ephemeral"}}]
+
+                def asks(persona: Any) -> list[Any]:
+                    text = persona_instruction(prompts, persona, f"Tool {i:03d}")
+                    return [*cached, {"type": "text", "text": text}]
+
+                started = asyncio.Event()
+                first = asyncio.ensure_future(
+                    call(
+                        settings.model,
+                        Verdict,
+                        asks(personas[0]),
+                        settings.max_tokens,
+                        started=started,
+                    )
+                )
+                await started.wait()
+                card_text = prompts.render("card", tool_name=f"Tool {i:03d}")
+                await asyncio.gather(
+                    first,
+                    *(
+                        call(settings.model, Verdict, asks(p), settings.max_tokens)
+                        for p in personas[1:]
+                    ),
+                    call(
+                        DEFAULT_CARD_MODEL,
+                        card,
+                        [*docs, {"type": "text", "text": card_text}],
+                        DEFAULT_CARD_MAX_TOKENS,
+                    ),
+                )
+
+        started, cpu = time.monotonic(), time.process_time()
+        await asyncio.gather(*(tool(i) for i in range(tools)))
+        makespan, cpu = time.monotonic() - started, time.process_time() - cpu
+        await sdk.close()
+    requests = sum(1 for _, p, status in fake["requests"] if p == "/v1/messages" and status == 200)
+    return {
+        "makespan_s": round(makespan, 1),
+        "client_cpu_s": round(cpu, 2),
+        "client_cpu_ms_per_call": round(cpu / requests * 1000, 2),
+        "requests": requests,
+        "answered_429": fake["count_429"],
+        "peak_in_flight": fake["peak_in_flight"],
+    }
+
+
 async def bench(tools: int, rpm: int, concurrency: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp, fake_process(rpm) as (url, fake):
         folder = Path(tmp)
@@ -242,6 +357,12 @@ def main() -> None:
         (out / "batch_cache.json").write_text(json.dumps(ratios, indent=2) + "\n")
         return
     result = asyncio.run(bench(args.tools, args.rpm, args.concurrency))
+    ref = asyncio.run(reference(args.tools, args.rpm, args.concurrency))
+    result["reference"] = ref
+    result["makespan_over_reference"] = round(result["makespan_s"] / ref["makespan_s"], 3)
+    result["cpu_per_call_over_reference"] = round(
+        result["client_cpu_ms_per_call"] / ref["client_cpu_ms_per_call"], 3
+    )
     print(
         f"{result['done']}/{result['tools']} tools, {result['requests']} calls, "
         f"rpm limit {result['rpm_limit']} per model, no flags, concurrency "
@@ -253,7 +374,11 @@ def main() -> None:
         f"uploads {result['uploads']} / unique documents {result['unique_documents']}\n"
         f"429s answered {result['answered_429']}\n"
         f"peak requests in flight {result['peak_in_flight']}\n"
-        f"limits learned from the headers: {result['limits_learned']}"
+        f"limits learned from the headers: {result['limits_learned']}\n"
+        f"reference client (the bare SDK, the same calls in the same order, no store): makespan "
+        f"{ref['makespan_s']} s, CPU {ref['client_cpu_ms_per_call']} ms a call\n"
+        f"panel / reference: makespan {result['makespan_over_reference']}, "
+        f"CPU a call {result['cpu_per_call_over_reference']}"
     )
     out = ROOT / "bench" / "out"
     out.mkdir(exist_ok=True)

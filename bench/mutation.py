@@ -139,6 +139,8 @@ MUTANTS = [
     Mutant("sched_concurrency_le", SCHEDULER, "self.in_flight < self.limits.concurrency",
            "self.in_flight <= self.limits.concurrency"),
     Mutant("sched_no_priority", SCHEDULER, "if line[0] == me and", "if"),
+    Mutant("sched_wake_all", SCHEDULER, "            if line:\n                self._wakers[line[0]].set()",
+           "            for me in line:\n                self._wakers[me].set()"),
     Mutant("bucket_rate_per_s", SCHEDULER, "* self.headroom / 60.0", "* self.headroom / 30.0"),
     Mutant("bucket_no_cap", SCHEDULER, "self.level = min(self.capacity, self.level + (now",
            "self.level = (self.level + (now"),

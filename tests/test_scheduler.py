@@ -184,3 +184,24 @@ async def test_cancelled_waiter_leaves_the_queue() -> None:
     gate.set()
     await holder
     assert await scheduler.run(lambda: asyncio.sleep(0, 1)) == 1
+
+
+@pytest.mark.anyio
+async def test_a_finished_call_wakes_only_the_next_in_line() -> None:
+    """Hundreds of calls queued behind 4 slots: each admission or release wakes the head of the
+    line, not every waiter (a batch of 2,000 tools would otherwise pay a pass over all of them
+    per call). The calls still run in priority order."""
+    scheduler = Scheduler(Limits(concurrency=4, rpm=10**9, itpm=0, otpm=0))
+    order: list[int] = []
+
+    async def call(i: int) -> None:
+        async def work() -> None:
+            order.append(i)
+            await asyncio.sleep(0)
+
+        await scheduler.run(work, priority=i)
+
+    await asyncio.gather(*(call(i) for i in reversed(range(300))))
+    assert len(order) == 300
+    assert order[4:] == sorted(order[4:])  # after the first four (admitted at once), by priority
+    assert scheduler.wakeups <= 3 * 300  # a notify-all would wake ~300 waiters per call: ~45,000

@@ -177,7 +177,8 @@ class Scheduler:
         self.retried = 0
         self._waiting: dict[str, list[tuple[int, int]]] = {}
         self._seq = itertools.count()
-        self._cond = asyncio.Condition()
+        self._wakers: dict[tuple[int, int], asyncio.Event] = {}  # each waiter's own wake-up
+        self.wakeups = 0  # times a waiter woke to look at its turn again
         self._default = self.model("")
 
     def model(self, model: str) -> ModelLimits:
@@ -236,39 +237,50 @@ class Scheduler:
         bucket of its model (a Haiku call never waits behind a rate-limited Sonnet call)."""
         me = (priority, next(self._seq))
         line = self._waiting.setdefault(model_class(model), [])
-        async with self._cond:
-            heapq.heappush(line, me)
-            try:
-                while True:
-                    delay: float | None = None
-                    if line[0] == me and self.in_flight < self.limits.concurrency:
-                        now = self.clock()
-                        delay = self._delay(tokens_in, tokens_out, now, model)
-                        if delay <= 0:
-                            break
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._cond.wait(), delay)
-            except BaseException:
-                line.remove(me)
-                heapq.heapify(line)
-                self._cond.notify_all()
-                raise
-            heapq.heappop(line)
-            now = self.clock()
-            m = self.model(model)
-            m.requests.take(1, now)
-            if m.input:
-                m.input.take(tokens_in, now)
-            if m.output:
-                m.output.take(tokens_out, now)
-            self.in_flight += 1
-            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
-            self._cond.notify_all()
+        woken = self._wakers[me] = asyncio.Event()
+        heapq.heappush(line, me)
+        try:
+            while True:
+                delay: float | None = None
+                if line[0] == me and self.in_flight < self.limits.concurrency:
+                    now = self.clock()
+                    delay = self._delay(tokens_in, tokens_out, now, model)
+                    if delay <= 0:
+                        break
+                woken.clear()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(delay):
+                        await woken.wait()
+                self.wakeups += 1
+        except BaseException:
+            line.remove(me)
+            heapq.heapify(line)
+            del self._wakers[me]
+            self._wake_heads()
+            raise
+        heapq.heappop(line)
+        del self._wakers[me]
+        now = self.clock()
+        m = self.model(model)
+        m.requests.take(1, now)
+        if m.input:
+            m.input.take(tokens_in, now)
+        if m.output:
+            m.output.take(tokens_out, now)
+        self.in_flight += 1
+        self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        self._wake_heads()
 
     async def release(self) -> None:
-        async with self._cond:
-            self.in_flight -= 1
-            self._cond.notify_all()
+        self.in_flight -= 1
+        self._wake_heads()
+
+    def _wake_heads(self) -> None:
+        """Wake the first waiter of each model's line: only a head can be admitted, so waking
+        the others (hundreds, in a batch) would cost each call a pass over all of them."""
+        for line in self._waiting.values():
+            if line:
+                self._wakers[line[0]].set()
 
     def observe(self, model: str, headers: Mapping[str, str]) -> None:
         """Follow the API's `anthropic-ratelimit-*` headers: its limit (within our caps) and what

@@ -101,8 +101,7 @@ class FakeAnthropic(FakeBatches):
     def start(self) -> FakeAnthropic:
         """Listen on a free 127.0.0.1 port in a daemon thread."""
         self._stopping.clear()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.fake = self  # type: ignore[attr-defined]
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         self._thread = threading.Thread(
@@ -247,6 +246,15 @@ class FakeAnthropic(FakeBatches):
         with self._lock:
             self.message_requests.append(body)
         return body
+
+
+class _Server(ThreadingHTTPServer):
+    """A listen backlog like a real front end's: the stdlib's 5 drops the SYNs of a client that
+    opens 64 connections at once, which then wait a second to retransmit (a fault the API does
+    not have)."""
+
+    daemon_threads = True
+    request_queue_size = 1024
 
 
 class _Handler(BaseHTTPRequestHandler):
