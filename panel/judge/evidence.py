@@ -17,6 +17,7 @@ document whose text the program does not have (a PDF) is `unchecked`, never `ver
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -57,17 +58,17 @@ def normalize(text: str) -> str:
 
 def sources_of(docs: Sequence[Document]) -> list[Source]:
     """The documents a run sent, as the check reads them: the same bytes the model was given."""
-    return [
-        Source(
-            names=frozenset(
-                normalize(n) for n in (doc.title, doc.name, doc.source) if n and n.strip()
-            ),
-            text=normalize(doc.data.decode("utf-8", "replace"))
-            if doc.mime == "text/plain"
-            else None,
-        )
-        for doc in docs
-    ]
+    return [_source(doc.title, doc.name, doc.source, doc.mime, doc.data) for doc in docs]
+
+
+@functools.lru_cache(maxsize=64)
+def _source(title: str, name: str, source: str, mime: str, data: bytes) -> Source:
+    """One document, normalised once: the four verdicts of a review check against the same text
+    (in a batch, thousands of them), and normalising a page costs more than the check itself."""
+    return Source(
+        names=frozenset(normalize(n) for n in (title, name, source) if n and n.strip()),
+        text=normalize(data.decode("utf-8", "replace")) if mime == "text/plain" else None,
+    )
 
 
 def named(document: str, sources: Sequence[Source]) -> int | None:
