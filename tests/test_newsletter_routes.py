@@ -17,6 +17,7 @@ from starlette.testclient import TestClient
 
 from panel.errors import ConfigError
 from panel.serve.newsletter import Tokens, newsletter_routes
+from panel.serve.security import CSRF_COOKIE, Security
 from panel.store.sqlite import Store
 from panel.store.subscribers import Subscribers
 from tests.smtp import SmtpSink, body, links
@@ -24,7 +25,7 @@ from tests.smtp import SmtpSink, body, links
 SECRET = b"test-secret-0123456789abcdef"
 BASE = "https://verdicts.example"
 ADDRESS = "reader.one@example.com"
-CSRF = re.compile(r'name="csrf" value="([0-9a-f]+)"')
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
 @pytest.fixture
@@ -44,10 +45,16 @@ def store(tmp_path: Path) -> Iterator[Store]:
 def make_client(store: Store, smtp: SmtpSink) -> Iterator[Callable[..., TestClient]]:
     clients: list[TestClient] = []
 
-    def make(smtp_url: str | None = "default") -> TestClient:
+    def make(
+        smtp_url: str | None = "default",
+        security: Security | None = None,
+        address: str = "testclient",
+    ) -> TestClient:
         url = smtp.url if smtp_url == "default" else smtp_url
-        app = Starlette(routes=newsletter_routes(store, secret=SECRET, smtp_url=url, base_url=BASE))
-        client = TestClient(app, base_url=BASE)
+        routes = newsletter_routes(
+            store, secret=SECRET, smtp_url=url, base_url=BASE, security=security
+        )
+        client = TestClient(Starlette(routes=routes), base_url=BASE, client=(address, 50000))
         client.__enter__()
         clients.append(client)
         return client
@@ -196,6 +203,62 @@ def test_a_post_without_the_form_token_is_refused(client: TestClient, smtp: Smtp
     client.get("/newsletter")
     page = client.post("/newsletter/subscribe", data={"csrf": "0" * 64, "email": ADDRESS})
     assert page.status_code == 403 and smtp.messages == []
+
+
+def test_a_planted_token_pair_is_refused(client: TestClient, smtp: SmtpSink) -> None:
+    """Double submit with a cookie and field that agree but were not signed here is a 403."""
+    client.get("/newsletter")
+    client.cookies.set(CSRF_COOKIE, "planted", domain="verdicts.example")
+    page = client.post("/newsletter/subscribe", data={"csrf": "planted", "email": ADDRESS})
+    assert page.status_code == 403 and smtp.messages == []
+
+
+def test_the_form_sets_the_sites_csrf_cookie_once(client: TestClient) -> None:
+    """The form's token is the site-wide CSRF cookie's; a second visit keeps the same one."""
+    first = client.get("/newsletter")
+    cookie = client.cookies.get(CSRF_COOKIE)
+    assert cookie and CSRF.search(first.text).group(1) == cookie  # type: ignore[union-attr]
+    assert "path=/;" in first.headers["set-cookie"].lower()
+    second = client.get("/newsletter")
+    assert "set-cookie" not in second.headers
+    assert CSRF.search(second.text).group(1) == cookie  # type: ignore[union-attr]
+
+
+def test_a_cookie_not_signed_here_is_replaced_by_the_form(client: TestClient) -> None:
+    """A planted CSRF cookie is not put in the form: the page sets a new one, which then works."""
+    client.cookies.set(CSRF_COOKIE, "planted", domain="verdicts.example")
+    page = client.get("/newsletter")
+    assert CSRF_COOKIE in page.headers["set-cookie"]
+    assert client.cookies.get(CSRF_COOKIE) != "planted"
+    assert subscribe(client, ADDRESS).status_code == 200  # type: ignore[attr-defined]
+
+
+def test_a_body_that_is_not_a_form_is_refused(client: TestClient, smtp: SmtpSink) -> None:
+    """JSON (or any type but a urlencoded form) is a 415 page, and nothing is sent."""
+    client.get("/newsletter")
+    page = client.post("/newsletter/subscribe", json={"email": ADDRESS})
+    assert page.status_code == 415 and "urlencoded" in page.text and smtp.messages == []
+
+
+def test_the_subscribe_limit_is_the_shared_limiters_rule(
+    make_client: Callable[..., TestClient], smtp: SmtpSink
+) -> None:
+    """The routes count attempts under the "subscribe" rule of the Security they are given."""
+    client = make_client(security=Security.from_secret(SECRET, {"subscribe": "2/minute"}))
+    codes = [subscribe(client, f"reader{i}@example.com").status_code for i in range(3)]
+    assert codes == [200, 200, 429]
+
+
+def test_the_limit_counts_each_client_address_apart(
+    make_client: Callable[..., TestClient], smtp: SmtpSink
+) -> None:
+    """One address spending its attempts leaves another's untouched (keyed by address hash)."""
+    shared = Security.from_secret(SECRET, {"subscribe": "1/minute"})
+    one = make_client(security=shared, address="198.51.100.1")
+    other = make_client(security=shared, address="198.51.100.2")
+    assert subscribe(one, "a@example.com").status_code == 200  # type: ignore[attr-defined]
+    assert subscribe(one, "b@example.com").status_code == 429  # type: ignore[attr-defined]
+    assert subscribe(other, "c@example.com").status_code == 200  # type: ignore[attr-defined]
 
 
 def test_too_many_attempts_from_one_client_are_refused(client: TestClient, smtp: SmtpSink) -> None:

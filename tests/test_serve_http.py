@@ -14,6 +14,7 @@ from panel.serve.app import create_app
 from panel.serve.security import CSRF_COOKIE, READER_COOKIE, SECRET_FILE
 from panel.store.sqlite import Store
 from tests.serve_helpers import form_of, seed, settings, solved
+from tests.smtp import SmtpSink
 
 
 @pytest.fixture
@@ -232,3 +233,22 @@ def test_the_secret_is_private_and_no_address_is_stored(
     assert (tmp_path / "home" / SECRET_FILE).stat().st_mode & 0o777 == 0o600
     rows = store.db.execute("SELECT * FROM votes").fetchall()
     assert rows and not any("198.51.100.7" in str(tuple(r)) for r in rows)
+
+
+def test_the_newsletter_takes_the_csrf_token_the_vote_pages_set(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One CSRF scheme: the cookie a tool page set is the one the newsletter's form carries and
+    its subscribe accepts; the newsletter sets no cookie of its own."""
+    with SmtpSink() as smtp:
+        monkeypatch.setenv("PANEL_SMTP_URL", smtp.url)
+        with browser(store, tmp_path / "home") as client:
+            token = form_of(client.get("/tools/zed.html").text, "zed")["csrf"]
+            page = client.get("/newsletter")
+            assert "set-cookie" not in page.headers
+            assert f'name="csrf" value="{token}"' in page.text
+            sent = client.post(
+                "/newsletter/subscribe", data={"csrf": token, "email": "r@example.com"}
+            )
+            assert sent.status_code == 200 and "Check your inbox" in sent.text
+            assert len(smtp.wait_for(1)) == 1

@@ -23,7 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from panel.judge.personas import Persona
 from panel.pages import links
 from panel.serve import pages
-from panel.serve.forms import Refusal
+from panel.serve.forms import Refusal, set_csrf_cookie
 from panel.serve.newsletter import newsletter_routes
 from panel.serve.newsletter.mail import SMTP_URL_ENV
 from panel.serve.newsletter.tokens import BASE_URL_ENV, SECRET_ENV
@@ -98,15 +98,21 @@ def html(body: str, script: str | None, status: int = 200) -> HTMLResponse:
     )
 
 
-def newsletter_routes_of(store: Store, settings: ServeSettings) -> list[BaseRoute]:
-    """The newsletter's subscribe, confirm and unsubscribe routes. Links are signed with
-    PANEL_SECRET_KEY (which `panel digest --send` signs unsubscribe links with too), else with the
-    data home's serving secret; they start with PANEL_BASE_URL, else --site-url, else where the
-    server listens."""
+def newsletter_routes_of(
+    store: Store, settings: ServeSettings, security: Security
+) -> list[BaseRoute]:
+    """The newsletter's subscribe, confirm and unsubscribe routes, checking CSRF tokens and limits
+    with the site's `security`. Links are signed with PANEL_SECRET_KEY (which `panel digest
+    --send` signs unsubscribe links with too), else with the data home's serving secret; they
+    start with PANEL_BASE_URL, else --site-url, else where the server listens."""
     secret = os.environ.get(SECRET_ENV, "").encode() or site_secret(settings.home)
     base_url = os.environ.get(BASE_URL_ENV) or settings.site_url or settings.base_url
     return newsletter_routes(
-        store, secret=secret, smtp_url=os.environ.get(SMTP_URL_ENV) or None, base_url=base_url
+        store,
+        secret=secret,
+        smtp_url=os.environ.get(SMTP_URL_ENV) or None,
+        base_url=base_url,
+        security=security,
     )
 
 
@@ -137,25 +143,16 @@ def create_app(
 
     def reader(request: Request) -> tuple[pages.Reader, bool]:
         """The reader's CSRF token (new when missing or not ours) and id; True if the token is new."""
-        token = request.cookies.get(CSRF_COOKIE)
-        fresh = not sec.csrf.valid(token)
+        token, fresh = sec.csrf.current(request.cookies.get(CSRF_COOKIE))
         try:
             voter = reader_of(request, sec)
         except Refusal:
             voter = None  # a page still renders; the vote form says why when it is used
-        return pages.Reader(csrf=sec.csrf.new() if fresh else str(token), voter=voter), fresh
+        return pages.Reader(csrf=token, voter=voter), fresh
 
     def with_csrf(response: Response, r: pages.Reader, fresh: bool, request: Request) -> Response:
         if fresh:
-            response.set_cookie(
-                CSRF_COOKIE,
-                r.csrf,
-                max_age=24 * 3600,
-                httponly=True,
-                samesite="strict",
-                secure=request.url.scheme == "https",
-                path="/",
-            )
+            set_csrf_cookie(response, r.csrf, secure=request.url.scheme == "https")
         return response
 
     async def index(request: Request) -> Response:
@@ -235,7 +232,7 @@ def create_app(
         Route("/tools/{slug}.html", tool),
         Route("/compare/{pair}.html", compare),
         Route(f"/{pages.VOTE}", vote, methods=["POST"]),
-        *(newsletter_routes_of(store, settings) if extra_routes is None else extra_routes),
+        *(newsletter_routes_of(store, settings, sec) if extra_routes is None else extra_routes),
     ]
     app = Starlette(
         routes=routes,

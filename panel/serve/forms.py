@@ -1,7 +1,8 @@
 """Reading a posted form within bounds, and refusing a request with a readable page.
 
-Shared by every form of the live site: the body is read up to a limit (a client cannot make the
-server buffer more), parsed by the standard library, and each field checked by the handler.
+Shared by every form of the live site (votes and the newsletter): the body is read up to a limit
+(a client cannot make the server buffer more), parsed by the standard library, and each field
+checked by the handler; the CSRF cookie is set one way, and the client's address read one way.
 """
 
 from __future__ import annotations
@@ -9,6 +10,9 @@ from __future__ import annotations
 from urllib.parse import parse_qs
 
 from starlette.requests import Request
+from starlette.responses import Response
+
+from panel.serve.security import CSRF_COOKIE, CSRF_MAX_AGE_S
 
 # A vote form is a few hundred bytes; nothing a browser sends for it comes near this.
 MAX_FORM_BYTES = 4096
@@ -34,6 +38,24 @@ class Refusal(Exception):
         self.message = message
         self.retry_after = retry_after
         self.clear_cookies = clear_cookies  # cookies the refusal removes (a forged one)
+
+
+def client_address(request: Request) -> str:
+    """The peer's address, for `AddressHasher.key` only: it is never stored or logged."""
+    return request.client.host if request.client else "unknown"
+
+
+def set_csrf_cookie(response: Response, token: str, *, secure: bool) -> None:
+    """The double-submit cookie every form of the site checks its CSRF field against."""
+    response.set_cookie(
+        CSRF_COOKIE,
+        token,
+        max_age=CSRF_MAX_AGE_S,
+        httponly=True,
+        samesite="strict",
+        secure=secure,
+        path="/",
+    )
 
 
 def bad_request(message: str) -> Refusal:

@@ -26,6 +26,7 @@ SECRET_FILE = "serve-secret"
 SECRET_BYTES = 32
 CSRF_COOKIE = "panel_csrf"
 CSRF_FIELD = "csrf"
+CSRF_MAX_AGE_S = 24 * 3600
 # Tokens and cookies are short strings; anything longer is not one of ours.
 MAX_TOKEN = 512
 
@@ -83,7 +84,7 @@ class Csrf:
     The token is signed, so a cookie planted by someone else (a sibling subdomain) is refused too.
     """
 
-    def __init__(self, secret: bytes, max_age_s: int = 24 * 3600) -> None:
+    def __init__(self, secret: bytes, max_age_s: int = CSRF_MAX_AGE_S) -> None:
         self._signed = SignedValue(secret, "csrf", max_age_s)
 
     def new(self) -> str:
@@ -91,6 +92,11 @@ class Csrf:
 
     def valid(self, token: str | None) -> bool:
         return self._signed.loads(token) is not None
+
+    def current(self, cookie: str | None) -> tuple[str, bool]:
+        """The token a page's form carries: the reader's cookie while it is ours and unexpired,
+        else a new one; True when it is new (the response must set it)."""
+        return (str(cookie), False) if self.valid(cookie) else (self.new(), True)
 
     def check(self, cookie: str | None, field: str | None) -> bool:
         """True when the form's token is the cookie's and both are ours."""
@@ -196,6 +202,7 @@ DEFAULT_LIMITS: dict[str, str] = {
     "vote": "20/minute;200/hour",  # votes from one address, any reader
     "vote_nojs": "5/hour",  # votes without the proof of work (a browser without JavaScript)
     "new_reader": "10/hour",  # new readers (cookies) one address may start
+    "subscribe": "5/minute;30/hour",  # newsletter sign-ups: a retried typo fits, a script does not
 }
 # Leading zero bits of the proof of work: ~16,000 hashes, well under a second in a browser.
 DEFAULT_POW_BITS = 14

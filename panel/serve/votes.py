@@ -17,7 +17,7 @@ from starlette.responses import RedirectResponse, Response
 
 from panel.model.votes import READER_PREFIX
 from panel.serve import pages
-from panel.serve.forms import Refusal, bad_request, field, read_form
+from panel.serve.forms import Refusal, bad_request, client_address, field, read_form
 from panel.serve.security import CSRF_COOKIE, CSRF_FIELD, MAX_TOKEN, READER_COOKIE, Security
 from panel.serve.stores import StorePool
 
@@ -35,10 +35,6 @@ class Ballot:
     back: str
     pow_token: str
     pow_nonce: str
-
-
-def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 def check_origin(request: Request) -> None:

@@ -4,6 +4,10 @@ Double opt-in: subscribing stores a pending address and mails a signed, expiring
 it confirms. Every page is the same whatever the address's state, and none shows the address, so
 the form cannot be used to learn who subscribed. Unsubscribe links are capabilities (a signed id):
 their POST needs no CSRF token, so a mail client's one-click unsubscribe (RFC 8058) works.
+
+The subscribe form is guarded as every form of the site is (`panel.serve.security` and
+`panel.serve.forms`): the site's double-submit CSRF token, the "subscribe" rate limit over a keyed
+hash of the client's address (never the address), and the bounded form reader.
 """
 
 from __future__ import annotations
@@ -23,8 +27,8 @@ from starlette.routing import BaseRoute, Route
 
 from panel.errors import ConfigError
 from panel.pages.links import safe_href
+from panel.serve.forms import Refusal, client_address, read_form, set_csrf_cookie
 from panel.serve.newsletter import render
-from panel.serve.newsletter.guard import CSRF_COOKIE, CSRF_FIELD, FormError, Guard, read_form
 from panel.serve.newsletter.mail import (
     MailError,
     SmtpConfig,
@@ -34,6 +38,7 @@ from panel.serve.newsletter.mail import (
     smtp_config,
 )
 from panel.serve.newsletter.tokens import Tokens
+from panel.serve.security import CSRF_COOKIE, CSRF_FIELD, Security
 from panel.store.sqlite import Store
 from panel.store.subscribers import Subscribers
 
@@ -121,10 +126,17 @@ class _Held:
 
 
 def newsletter_routes(
-    store: Store, *, secret: bytes, smtp_url: str | None, base_url: str
+    store: Store,
+    *,
+    secret: bytes,
+    smtp_url: str | None,
+    base_url: str,
+    security: Security | None = None,
 ) -> list[BaseRoute]:
     """The routes under /newsletter. `store` must be writable; `base_url` is the site's public
     URL, which the mailed links start with. Without `smtp_url` the form says it is not set up.
+    `secret` signs the mailed links; `security` (the site's, so one CSRF cookie and one limiter
+    serve every form) checks the form, else one is made from `secret`.
 
     A malformed `smtp_url` or `base_url` is a ConfigError now, not at the first subscriber.
     """
@@ -132,7 +144,7 @@ def newsletter_routes(
         raise ConfigError(f"base URL {base_url!r}: give an absolute http(s) URL")
     config = smtp_config(smtp_url) if smtp_url else None
     tokens = Tokens(secret)
-    guard = Guard(secret)
+    sec = security or Security.from_secret(secret)
     held = _Held(store)
     home = base_url.rstrip("/") + "/"
     secure = base_url.lower().startswith("https://")
@@ -147,7 +159,7 @@ def newsletter_routes(
         return page("message.html", status, title=title, lines=lines, **extra)
 
     def form_page(request: Request, error: str | None = None, status: int = 200) -> Response:
-        nonce = request.cookies.get(CSRF_COOKIE) or guard.new_nonce()
+        token, fresh = sec.csrf.current(request.cookies.get(CSRF_COOKIE))
         response = page(
             "subscribe.html",
             status,
@@ -155,12 +167,11 @@ def newsletter_routes(
             error=error,
             available=config is not None,
             action=f"{PREFIX}/subscribe",
-            csrf=guard.csrf_token(nonce),
+            csrf=token,
             max_length=MAX_EMAIL_CHARS,
         )
-        response.set_cookie(
-            CSRF_COOKIE, nonce, httponly=True, samesite="strict", secure=secure, path=PREFIX
-        )
+        if fresh:
+            set_csrf_cookie(response, token, secure=secure)
         return response
 
     async def show_form(request: Request) -> Response:
@@ -169,7 +180,7 @@ def newsletter_routes(
     async def subscribe(request: Request) -> Response:
         if config is None:
             return message("Not available", ("The newsletter is not set up on this site.",), 503)
-        if not guard.allow(guard.client_key(request)):
+        if not sec.limiter.hit("subscribe", sec.addresses.key(client_address(request))):
             response = message(
                 "Too many tries", ("Too many subscribe attempts; wait a minute and try again.",)
             )
@@ -178,9 +189,9 @@ def newsletter_routes(
             return response
         try:
             form = await read_form(request)
-        except FormError as exc:
-            return message("Not sent", (exc.reason[:1].upper() + exc.reason[1:] + ".",), exc.status)
-        if not guard.csrf_ok(request.cookies.get(CSRF_COOKIE), form.get(CSRF_FIELD)):
+        except Refusal as exc:  # 413, 415 or 400: shown on the newsletter's own page
+            return message("Not sent", (exc.message,), exc.status)
+        if not sec.csrf.check(request.cookies.get(CSRF_COOKIE), form.get(CSRF_FIELD)):
             return form_page(request, "The form had expired; please send it again.", 403)
         try:
             email = checked_email(form.get("email", ""))
