@@ -12,7 +12,9 @@ no limits: it starts at the conservative tier and learns the real ones from the 
   latency and in-flight cap;
 - uploads against unique documents (each shared document should go up once);
 - 429s the server answered (the scheduler should keep this at or near zero);
-- peak requests in flight at the server (never above --concurrency).
+- peak requests in flight at the server (never above --concurrency);
+- client CPU per call, and makespan and CPU per call against a reference client (`reference`: the
+  bare SDK making the same calls in the same order, on a fake of its own, in the same run).
 """
 
 from __future__ import annotations
