@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -30,6 +31,12 @@ sys.modules[__name__] = importlib.import_module(__name__)
 """
 
 
+def ctrl_c_reaches_the_child() -> None:
+    """Undo an ignored SIGINT inherited from the launcher (a background job, nohup): Python then
+    ignores Ctrl-C too, and these tests would test nothing."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.e2e
 @pytest.mark.parametrize("module", STARTUP_IMPORTS)
 def test_ctrl_c_during_a_startup_import_is_one_line_and_exit_130(
@@ -45,6 +52,7 @@ def test_ctrl_c_during_a_startup_import_is_one_line_and_exit_130(
         env={**os.environ, "PYTHONPATH": path},
         timeout=60,
         check=False,
+        preexec_fn=ctrl_c_reaches_the_child,
     )
     assert (proc.returncode, proc.stderr, proc.stdout) == (130, "panel: interrupted\n", "")
 
@@ -66,7 +74,6 @@ def test_ctrl_c_while_a_review_waits_on_the_api_is_one_line(
 ) -> None:
     """Ctrl-C once the review's calls are out (typer makes it an exit 130 of its own): the
     line saying so, exit 130, no traceback, and no half-written run."""
-    import signal
     import time
 
     fake.latency = (20.0, 20.0)
@@ -79,7 +86,11 @@ def test_ctrl_c_while_a_review_waits_on_the_api_is_one_line(
         "PANEL_HOME": str(isolated_env),
     }
     proc = subprocess.Popen(
-        [PANEL, "review", str(page)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        [PANEL, "review", str(page)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=ctrl_c_reaches_the_child,
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and not fake.message_requests:
