@@ -13,6 +13,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
@@ -53,6 +54,9 @@ DEFAULT_MIN_CACHE_TOKENS = 1024
 # `panel digest --send`) and the site's public URL that mailed links start with.
 SECRET_ENV = "PANEL_SECRET_KEY"
 BASE_URL_ENV = "PANEL_BASE_URL"
+# How long a newsletter confirmation link works. Here, below both the links (`panel.serve`) and the
+# store, because a pending subscription whose last link has expired is purged from the store.
+DEFAULT_CONFIRM_MAX_AGE = timedelta(hours=48)
 
 
 def check_samples(samples: int, name: str = "--samples") -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import re
 import threading
@@ -18,12 +19,19 @@ LINK = re.compile(r"https?://[^\s\"<>]+")
 
 
 class Collector:
-    """aiosmtpd handler: keeps each accepted message; refuses the recipients in `refuse`."""
+    """aiosmtpd handler: keeps each accepted message; refuses the recipients in `refuse`.
+
+    With `hold_after = n`, every message after the first n is held: received whole but not
+    answered until `release` is set, then refused with a 451 (never accepted): a mail in flight.
+    """
 
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
         self.refuse: set[str] = set()
         self.changed = threading.Condition()
+        self.hold_after: int | None = None
+        self.held: list[EmailMessage] = []
+        self.release = threading.Event()
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, options: Any
@@ -36,8 +44,12 @@ class Collector:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = email.message_from_bytes(envelope.original_content, policy=policy.default)
         with self.changed:
-            self.messages.append(message)  # type: ignore[arg-type]
+            hold = self.hold_after is not None and len(self.messages) >= self.hold_after
+            (self.held if hold else self.messages).append(message)  # type: ignore[arg-type]
             self.changed.notify_all()
+        if hold:
+            await asyncio.get_running_loop().run_in_executor(None, self.release.wait)
+            return "451 4.3.0 Try again later"
         return "250 Message accepted for delivery"
 
 
@@ -76,6 +88,7 @@ class SmtpSink:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.collector.release.set()  # a held message must not keep the server from stopping
         self.controller.stop()
 
     @property
@@ -95,6 +108,15 @@ class SmtpSink:
             ):
                 raise AssertionError(f"expected {count} message(s), got {len(self.messages)}")
             return list(self.collector.messages)
+
+    def wait_held(self, count: int, timeout: float = 30) -> list[EmailMessage]:
+        """The held messages once there are `count` of them (an event, not a sleep)."""
+        with self.collector.changed:
+            if not self.collector.changed.wait_for(
+                lambda: len(self.collector.held) >= count, timeout
+            ):
+                raise AssertionError(f"expected {count} held message(s)")
+            return list(self.collector.held)
 
     def to(self, address: str) -> list[EmailMessage]:
         return [m for m in self.messages if m["To"] == address]

@@ -3,7 +3,10 @@ server on 127.0.0.1; readers subscribe through the newsletter routes in a minima
 
 from __future__ import annotations
 
+import os
 import re
+import signal
+import subprocess
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,7 +20,7 @@ from panel.serve.newsletter import newsletter_routes
 from panel.store.open import open_store
 from panel.store.sqlite import Store
 from panel.store.subscribers import Subscribers
-from tests.conftest import Result
+from tests.conftest import PANEL, Result
 from tests.fake_anthropic import FakeAnthropic
 from tests.runs import CARD, make_run, verdict
 from tests.smtp import PASSWORD, SmtpSink, body, links
@@ -87,9 +90,23 @@ def reader(seeded: Path, smtp: SmtpSink) -> Iterator[Callable[[str, bool], None]
     store.close()
 
 
+def send_env(smtp: SmtpSink) -> dict[str, str]:
+    return {"PANEL_SMTP_URL": smtp.url, "PANEL_SECRET_KEY": SECRET, "PANEL_BASE_URL": BASE}
+
+
 def send(panel_cli: Callable[..., Result], smtp: SmtpSink, *args: str) -> Result:
-    env = {"PANEL_SMTP_URL": smtp.url, "PANEL_SECRET_KEY": SECRET, "PANEL_BASE_URL": BASE}
-    return panel_cli("digest", "--send", *args, env=env)
+    return panel_cli("digest", "--send", *args, env=send_env(smtp))
+
+
+def new_run(home: Path, created_at: str, run_id: str = "r-wren") -> None:
+    """Another tool reviewed: a digest that shows it is another digest."""
+    store = open_store(home)
+    try:
+        store.save_run(
+            make_run(run_id, [verdict("builder", 77)], slug="wren", created_at=created_at)
+        )
+    finally:
+        store.close()
 
 
 def digests(smtp: SmtpSink) -> list:  # type: ignore[type-arg]
@@ -98,6 +115,7 @@ def digests(smtp: SmtpSink) -> list:  # type: ignore[type-arg]
 
 def test_digest_goes_to_confirmed_readers_only_until_they_unsubscribe(
     backend: str,
+    seeded: Path,
     panel_cli: Callable[..., Result],
     smtp: SmtpSink,
     reader: Callable[[str, bool], None],
@@ -110,7 +128,7 @@ def test_digest_goes_to_confirmed_readers_only_until_they_unsubscribe(
     reader(CAROL, True)
     first = send(panel_cli, smtp)
     assert first.code == 0, first.stderr
-    assert "sent to 2 subscriber(s), 0 failed" in first.stdout
+    assert "digest: sent 2, already sent 0, failed 0, through smtp://127.0.0.1:" in first.stdout
     sent = digests(smtp)
     assert sorted(m["To"] for m in sent) == [ALICE, CAROL]
     own = {m["To"]: links(body(m), "/newsletter/unsubscribe/") for m in sent}
@@ -119,8 +137,9 @@ def test_digest_goes_to_confirmed_readers_only_until_they_unsubscribe(
     assert alice["List-Unsubscribe"] == f"<{own[ALICE][0]}>"
     client: TestClient = reader.client  # type: ignore[attr-defined]
     assert client.post(urlsplit(own[ALICE][0]).path).status_code == 200
+    new_run(seeded, ago(hours=1))  # the next digest: one that shows another run
     second = send(panel_cli, smtp)
-    assert second.code == 0 and "sent to 1 subscriber(s)" in second.stdout
+    assert second.code == 0 and "sent 1, already sent 0" in second.stdout
     assert [m["To"] for m in digests(smtp)[len(sent) :]] == [CAROL]
     assert fake.message_requests == [] and fake.files == {}
     for result in (first, second):
@@ -221,7 +240,7 @@ def test_a_refused_address_is_counted_and_the_others_still_go(
     smtp.collector.refuse.add(BOB)
     result = send(panel_cli, smtp)
     assert result.code == 1
-    assert "sent to 2 subscriber(s), 1 failed" in result.stdout
+    assert "sent 2, already sent 0, failed 1" in result.stdout
     assert sorted(m["To"] for m in digests(smtp)) == [ALICE, CAROL]
     assert BOB not in result.stdout + result.stderr
 
@@ -266,3 +285,124 @@ def test_nothing_reviewed_in_the_span_sends_nothing(
     result = send(panel_cli, smtp)
     assert result.code == 0 and "nothing was reviewed in the last 7d" in result.stderr
     assert smtp.messages == []
+
+
+# each digest once ------------------------------------------------------------------------------
+
+
+def confirm_readers(home: Path, *addresses: str) -> list[str]:
+    """Confirmed subscribers straight in the store of the test's backend; their ids."""
+    store = open_store(home)
+    try:
+        book = Subscribers(store)
+        ids = [book.subscribe(address).subscriber.id for address in addresses]
+        for sid in ids:
+            book.confirm(sid)
+        return ids
+    finally:
+        store.close()
+
+
+def sends(home: Path) -> list[tuple[str, str, str]]:
+    """The digest log as the store holds it."""
+    store = open_store(home)
+    try:
+        rows = store.db.execute("SELECT * FROM digest_sends").fetchall()
+        return [(r["digest"], r["subscriber_id"], r["sent_at"]) for r in rows]
+    finally:
+        store.close()
+
+
+def test_a_second_send_of_the_same_digest_mails_nobody(
+    backend: str, seeded: Path, panel_cli: Callable[..., Result], smtp: SmtpSink
+) -> None:
+    """Sent once, the same digest (asked again, or with a span that shows the same runs) goes
+    to nobody, in one line; the log holds subscriber ids and no address."""
+    ids = confirm_readers(seeded, ALICE, BOB, CAROL)
+    first = send(panel_cli, smtp)
+    assert first.code == 0, first.stderr
+    assert "digest: sent 3, already sent 0, failed 0" in first.stdout
+    for args in ((), ("--since", "8d")):
+        again = send(panel_cli, smtp, *args)
+        assert again.code == 0, again.stderr
+        assert again.stdout.startswith("digest: sent 0, already sent 3, failed 0, through ")
+        assert len(again.stdout.splitlines()) == 1
+    assert len(digests(smtp)) == 3
+    log = sends(seeded)
+    assert sorted(sid for _, sid, _ in log) == sorted(ids)
+    assert len({key for key, _, _ in log}) == 1
+    assert not any("@" in value for row in log for value in row)
+
+
+def test_a_subscriber_refused_the_first_time_gets_it_the_second(
+    backend: str, seeded: Path, panel_cli: Callable[..., Result], smtp: SmtpSink
+) -> None:
+    """A mail the server refused is not recorded: the next send goes to that subscriber only."""
+    confirm_readers(seeded, ALICE, BOB, CAROL)
+    smtp.collector.refuse.add(BOB)
+    first = send(panel_cli, smtp)
+    assert first.code == 1 and "sent 2, already sent 0, failed 1" in first.stdout
+    assert "the next --send tries them again" in first.stderr
+    smtp.collector.refuse.clear()
+    second = send(panel_cli, smtp)
+    assert second.code == 0, second.stderr
+    assert "sent 1, already sent 2, failed 0" in second.stdout
+    assert sorted(m["To"] for m in digests(smtp)) == [ALICE, BOB, CAROL]
+
+
+def test_a_send_killed_midway_mails_nobody_twice(
+    backend: str,
+    seeded: Path,
+    panel_cli: Callable[..., Result],
+    smtp: SmtpSink,
+    tmp_path: Path,
+) -> None:
+    """kill -9 while the second mail is in flight: the first was recorded when the server took
+    it, so the next send mails the other two only."""
+    confirm_readers(seeded, ALICE, BOB, CAROL)
+    smtp.collector.hold_after = 1
+    proc = subprocess.Popen(
+        [PANEL, "digest", "--send"],
+        env={**os.environ, **send_env(smtp)},
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        smtp.wait_held(1)  # the first accepted (and so recorded), the second not answered yet
+        proc.kill()
+        assert proc.wait(timeout=30) == -signal.SIGKILL
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert len(digests(smtp)) == 1 and len(sends(seeded)) == 1
+    smtp.collector.hold_after = None
+    smtp.collector.release.set()
+    again = send(panel_cli, smtp)
+    assert again.code == 0, again.stderr
+    assert "sent 2, already sent 1, failed 0" in again.stdout
+    assert sorted(m["To"] for m in digests(smtp)) == [ALICE, BOB, CAROL]
+
+
+def test_send_purges_pending_subscriptions_whose_link_expired(
+    backend: str, seeded: Path, panel_cli: Callable[..., Result], smtp: SmtpSink
+) -> None:
+    """An address asked for three days ago and never confirmed is deleted by --send; one asked
+    for today stays pending, and a confirmed one is mailed."""
+    confirm_readers(seeded, ALICE)
+    store = open_store(seeded)
+    try:
+        book = Subscribers(store)
+        book.subscribe(CAROL)
+        book.subscribe(BOB, now=datetime.now(UTC) - timedelta(days=3))  # its link is long dead
+    finally:
+        store.close()
+    result = send(panel_cli, smtp)
+    assert result.code == 0 and "sent 1, already sent 0" in result.stdout
+    assert [m["To"] for m in digests(smtp)] == [ALICE]
+    store = open_store(seeded)
+    try:
+        assert Subscribers(store).counts() == {"confirmed": 1, "pending": 1}
+    finally:
+        store.close()

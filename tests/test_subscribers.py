@@ -97,3 +97,59 @@ def test_a_read_only_home_without_the_table_has_no_subscribers(tmp_path: object)
         assert Subscribers(store).confirmed() == [] and Subscribers(store).counts() == {}
     finally:
         store.close()
+
+
+# pending addresses whose confirmation link expired ---------------------------------------------
+
+LINK = timedelta(hours=48)
+
+
+def test_a_pending_address_is_purged_once_its_link_expired(
+    make_store: Callable[..., Store],
+) -> None:
+    """Kept while its link works (48 h exactly included), deleted by the next subscription after."""
+    subs = Subscribers(make_store())
+    sid = subs.subscribe(ADDRESS, now=T0).subscriber.id
+    subs.mailed(sid, now=T0)
+    subs.subscribe("other@example.com", now=T0 + LINK)
+    assert subs.get(sid) is not None
+    subs.subscribe("third@example.com", now=T0 + LINK + timedelta(seconds=1))
+    assert subs.get(sid) is None
+    assert subs.counts() == {"pending": 2}
+
+
+def test_the_link_lifetime_counts_from_the_last_mail(make_store: Callable[..., Store]) -> None:
+    """A confirmation mailed again renews the address's time; never mailed, its request counts."""
+    subs = Subscribers(make_store())
+    sid = subs.subscribe(ADDRESS, now=T0).subscriber.id
+    subs.mailed(sid, now=T0 + timedelta(hours=40))
+    unmailed = subs.subscribe("other@example.com", now=T0).subscriber.id
+    assert subs.purge_pending(now=T0 + timedelta(hours=49)) == 1
+    assert subs.get(unmailed) is None and subs.get(sid) is not None
+    assert subs.purge_pending(now=T0 + timedelta(hours=89)) == 1
+    assert subs.counts() == {}
+
+
+def test_confirmed_and_unsubscribed_addresses_are_never_purged(
+    make_store: Callable[..., Store],
+) -> None:
+    """Only pending addresses expire."""
+    subs = Subscribers(make_store())
+    kept = subs.subscribe(ADDRESS, now=T0).subscriber.id
+    subs.confirm(kept, now=T0)
+    gone = subs.subscribe("other@example.com", now=T0).subscriber.id
+    subs.unsubscribe(gone, now=T0)
+    assert subs.purge_pending(now=T0 + timedelta(days=400)) == 0
+    assert subs.counts() == {"confirmed": 1, "unsubscribed": 1}
+
+
+def test_an_expired_pending_address_subscribing_again_starts_afresh(
+    make_store: Callable[..., Store],
+) -> None:
+    """Its dead link names an id that no longer exists; the new mail carries a new one."""
+    subs = Subscribers(make_store())
+    old = subs.subscribe(ADDRESS, now=T0).subscriber.id
+    subs.mailed(old, now=T0)
+    again = subs.subscribe(ADDRESS, now=T0 + timedelta(days=3))
+    assert again.send_confirmation and again.subscriber.id != old
+    assert subs.confirm(old) is None

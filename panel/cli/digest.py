@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Annotated
 
@@ -63,7 +61,10 @@ def digest_cmd(
     send: Annotated[
         bool,
         typer.Option(
-            "--send", help="Mail it to every confirmed subscriber through $PANEL_SMTP_URL."
+            "--send",
+            help="Mail it through $PANEL_SMTP_URL to every confirmed subscriber it has not "
+            "reached yet (each send is recorded: sending the same digest again mails nobody "
+            "twice, and retries the ones refused).",
         ),
     ] = False,
     outdir: Annotated[
@@ -89,12 +90,13 @@ def digest_cmd(
     """The newsletter digest: the span's verdicts and comparisons, from stored runs; no API call.
 
     Prints the text version (or writes both to --out); --send mails each confirmed subscriber,
-    one mail each with their own unsubscribe link.
+    one mail each with their own unsubscribe link, once per digest: a digest is known by the
+    runs and comparisons it shows.
     """
     from panel.pages import parse_pairs
-    from panel.serve.newsletter import build_digest, parse_since, send_all, smtp_config
-    from panel.serve.newsletter.mail import SMTP_URL_ENV, compose, recipient
-    from panel.serve.newsletter.routes import link
+    from panel.serve.newsletter import build_digest, parse_since, smtp_config
+    from panel.serve.newsletter.mail import SMTP_URL_ENV
+    from panel.serve.newsletter.mailing import send_digest
     from panel.serve.newsletter.tokens import Tokens
     from panel.store.subscribers import Subscribers
 
@@ -106,7 +108,10 @@ def digest_cmd(
     if outdir is not None and outdir.exists() and not outdir.is_dir():
         raise InputError(f"--out {outdir}: exists and is not a directory")
     settings = resolve(home=home, personas_dir=personas_dir)
-    store = existing_store(settings.home, url=db)
+    # --send writes: who got this digest (and the purge of expired pending subscriptions)
+    store = existing_store(settings.home, writable=send, url=db)
+    if send:
+        Subscribers(store).purge_pending()
     problems: list[str] = []
     digest = build_digest(
         store,
@@ -142,31 +147,15 @@ def digest_cmd(
     if not subscribers:
         out.print("digest: no confirmed subscribers; nothing sent", highlight=False)
         return
-
-    unaddressable = 0
-
-    def mails() -> Iterator[EmailMessage]:
-        nonlocal unaddressable
-        for subscriber in subscribers:
-            unsubscribe = link(site, f"/unsubscribe/{tokens.unsubscribe(subscriber.id)}")
-            try:
-                to = recipient(subscriber.email)
-            except ValueError:  # stored by something that did not check it: counted, not named
-                unaddressable += 1
-                continue
-            text, html = digest.text(unsubscribe), digest.html(unsubscribe)
-            yield compose(config, to, digest.subject, text, html, unsubscribe)
-
-    report = send_all(config, mails())
-    report.failed += unaddressable
+    report = send_digest(store, digest, subscribers, config=config, tokens=tokens, site=site)
     out.print(
-        f"digest: sent to {report.sent} subscriber(s), {report.failed} failed, "
+        f"digest: sent {report.sent}, already sent {report.already}, failed {report.failed}, "
         f"through {config.where}",
         highlight=False,
     )
     if report.failed:
         raise PanelError(
             f"{report.failed} of {len(subscribers)} digest mail(s) were not accepted by "
-            f"{config.where}",
+            f"{config.where}; the next --send tries them again",
             exit_code=1,
         )

@@ -140,6 +140,17 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX pairwise_by_pair ON pairwise (slug_a, slug_b, created_at, seq);
     """,
+    # 5: which subscriber each digest was mailed to, so a second `panel digest --send` of the same
+    # digest mails nobody twice (a subscriber id, never the address; SQLite creates the same table
+    # in `panel.store.digest_log`)
+    """
+    CREATE TABLE digest_sends (
+        digest TEXT NOT NULL,
+        subscriber_id TEXT NOT NULL,
+        sent_at TEXT NOT NULL,
+        PRIMARY KEY (digest, subscriber_id)
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

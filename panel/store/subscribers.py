@@ -3,6 +3,11 @@
 Double opt-in: an address starts `pending`, becomes `confirmed` through the link mailed to it, and
 `unsubscribed` through the link every mail carries. Links name a subscriber by its random `id`,
 never by the address, so an address never reaches a URL, a page or an access log.
+
+A pending address whose last confirmation link has expired (`DEFAULT_CONFIRM_MAX_AGE` after it was
+mailed, or after the request when no mail went) can never be confirmed: it is deleted, so an
+address nobody confirmed is not kept. Each new subscription purges them, as `panel digest --send`
+does.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
+from panel.config import DEFAULT_CONFIRM_MAX_AGE
 from panel.store.sqlite import Store
 
 Status = Literal["pending", "confirmed", "unsubscribed"]
@@ -80,16 +86,24 @@ class Subscribers:
             store.db.executescript(SCHEMA)
 
     def subscribe(
-        self, email: str, *, now: datetime | None = None, resend: timedelta = DEFAULT_RESEND
+        self,
+        email: str,
+        *,
+        now: datetime | None = None,
+        resend: timedelta = DEFAULT_RESEND,
+        pending_for: timedelta = DEFAULT_CONFIRM_MAX_AGE,
     ) -> Subscription:
         """Record `email` (already validated and normalised) as pending, or leave it be.
 
         A new or unsubscribed address gets a fresh id (an old link stops working) and a mail; a
         pending one gets its mail again once `resend` has passed; a confirmed one gets none.
+        Pending addresses whose link expired (`pending_for`) are purged first, this one too: it
+        starts again under a fresh id.
         """
         now = now or datetime.now(UTC)
         fresh = secrets.token_urlsafe(16)
         with self.store.transaction() as db:
+            self._purge(db, now, pending_for)
             db.execute(
                 """INSERT INTO subscribers (id, email, status, created_at)
                    VALUES (?, ?, 'pending', ?) ON CONFLICT (email) DO NOTHING""",
@@ -123,6 +137,24 @@ class Subscribers:
             return Subscription(row, False)
         due = row.mailed_at is None or datetime.fromisoformat(row.mailed_at) + resend <= now
         return Subscription(row, due)
+
+    def purge_pending(
+        self, *, now: datetime | None = None, pending_for: timedelta = DEFAULT_CONFIRM_MAX_AGE
+    ) -> int:
+        """Delete the pending addresses whose confirmation link has expired; how many."""
+        with self.store.transaction() as db:
+            return self._purge(db, now or datetime.now(UTC), pending_for)
+
+    @staticmethod
+    def _purge(db: Any, now: datetime, pending_for: timedelta) -> int:
+        # Every date here is written by `_iso` (UTC, whole seconds, one fixed width): text order
+        # is time order. A link is good for `pending_for` exactly, so one that age is kept.
+        cur = db.execute(
+            """DELETE FROM subscribers
+               WHERE status = 'pending' AND COALESCE(mailed_at, created_at) < ?""",
+            (_iso(now - pending_for),),
+        )
+        return max(cur.rowcount or 0, 0)
 
     def mailed(self, subscriber_id: str, *, now: datetime | None = None) -> None:
         """Note that the confirmation mail went out (the resend throttle counts from here)."""

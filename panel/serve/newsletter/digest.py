@@ -7,6 +7,8 @@ link put in at the end.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,6 +29,8 @@ UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1
 MIN_SINCE = timedelta(hours=1)
 MAX_SINCE = timedelta(days=365)
 DEFAULT_SINCE = "7d"
+# The version of what `Digest.key` hashes: bumped if it ever hashes something else.
+KEY_VERSION = 1
 
 
 def parse_since(text: str) -> timedelta:
@@ -50,6 +54,7 @@ def _when(iso: str) -> datetime | None:
 class DigestItem:
     """One tool reviewed in the span: its latest verdict there, and the one before it if any."""
 
+    run_id: str
     name: str
     url: str
     tone: str  # ship | skip | incomplete
@@ -65,6 +70,7 @@ class DigestItem:
 
 @dataclass(frozen=True)
 class DigestPair:
+    runs: tuple[str, str]  # the run ids of A and B, as shown
     title: str
     url: str
     a: str
@@ -88,6 +94,19 @@ class Digest:
     def subject(self) -> str:
         tools = f"{len(self.items)} tool{'s' if len(self.items) != 1 else ''}"
         return f"panel: {self.heading[0].lower()}{self.heading[1:]} ({tools}, to {self.end})"
+
+    @property
+    def key(self) -> str:
+        """What makes two digests the same one: the runs and comparisons they show, not the
+        moment or span they were asked for. `panel digest --send` records sends under it, so
+        sending the same digest again (an hour later, or with `--since 8d`) mails nobody twice,
+        while a digest with a new run in it is a new digest."""
+        shown = {
+            "version": KEY_VERSION,
+            "runs": sorted(item.run_id for item in self.items),
+            "pairs": sorted(list(pair.runs) for pair in self.pairs),
+        }
+        return hashlib.sha256(json.dumps(shown, sort_keys=True).encode()).hexdigest()
 
     def text(self, unsubscribe_url: str) -> str:
         return render.text("digest.txt", digest=self, unsubscribe_url=unsubscribe_url)
@@ -121,6 +140,7 @@ def _item(store: Store, run: Run, personas: Sequence[Persona], site: str) -> Dig
     card = card_view(run)
     was = _previous_label(store, run)
     return DigestItem(
+        run_id=run.run_id,
         name=card.name,
         url=site + links.tool_page(run.tool.slug),
         tone=run.panel.decision,
@@ -165,6 +185,7 @@ def build_digest(
             ca, cb = card_view(a), card_view(b)
             found.append(
                 DigestPair(
+                    runs=(a.run_id, b.run_id),
                     title=f"{ca.name} vs {cb.name}",
                     url=site + links.compare_page(a.tool.slug, b.tool.slug),
                     a=f"{ca.name}: {a.panel.label}",

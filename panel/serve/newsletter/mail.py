@@ -11,11 +11,12 @@ from __future__ import annotations
 import os
 import smtplib
 import ssl
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from typing import TypeVar
 from urllib.parse import unquote, urlsplit
 
 from panel.errors import ConfigError
@@ -25,6 +26,7 @@ SMTP_URL_ENV = "PANEL_SMTP_URL"
 MAIL_FROM_ENV = "PANEL_MAIL_FROM"
 DEFAULT_SENDER = "panel <newsletter@localhost>"
 DEFAULT_SMTP_TIMEOUT_S = 30.0
+K = TypeVar("K")  # what the caller knows a message by (`send_each`)
 SCHEMES = {"smtp": (25, "plain"), "smtp+starttls": (587, "starttls"), "smtps": (465, "tls")}
 
 
@@ -166,26 +168,38 @@ def _close(client: smtplib.SMTP | None) -> None:
 
 
 def send_all(config: SmtpConfig, messages: Iterable[EmailMessage]) -> SendReport:
-    """Send each message; one that is refused is counted and the others still go.
+    """Send each message; one that is refused is counted and the others still go."""
+    return send_each(config, ((None, message) for message in messages), lambda _: None)
 
-    The first connection failing is a MailError (nothing was sent); a connection lost midway is
-    opened again for the next message.
+
+def send_each(
+    config: SmtpConfig, mails: Iterable[tuple[K, EmailMessage]], accepted: Callable[[K], None]
+) -> SendReport:
+    """Send each (key, message); `accepted(key)` runs as soon as the server has taken that
+    message, before the next is sent, so what it records survives a crash after it.
+
+    A refused message is counted and the others still go. The first connection failing is a
+    MailError (nothing was sent); a connection lost midway is opened again for the next message.
+    An exception from `accepted` stops the sending: what cannot be recorded is not repeated.
     """
     report = SendReport()
     client: smtplib.SMTP | None = connect(config)
     try:
-        for message in messages:
+        for key, message in mails:
             try:
                 if client is None:
                     client = connect(config)
                 client.send_message(message)
-                report.sent += 1
             except (smtplib.SMTPServerDisconnected, OSError, MailError):
                 report.failed += 1
                 _close(client)
                 client = None
+                continue
             except smtplib.SMTPException:  # this recipient or this message, not the connection
                 report.failed += 1
+                continue
+            report.sent += 1
+            accepted(key)
     finally:
         _close(client)
     return report

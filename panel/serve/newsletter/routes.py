@@ -198,7 +198,7 @@ def newsletter_routes(
         except ValueError as exc:
             return form_page(request, str(exc), 400)
         with held.subscribers() as subscribers:
-            done = subscribers.subscribe(email)
+            done = subscribers.subscribe(email, pending_for=tokens.confirm_max_age)
         sid = done.subscriber.id
         if done.send_confirmation:
             mail = confirmation_mail(config, tokens, base_url, sid, email)

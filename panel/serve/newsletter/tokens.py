@@ -12,13 +12,11 @@ from datetime import timedelta
 
 from itsdangerous import BadData, URLSafeSerializer, URLSafeTimedSerializer
 
-from panel.config import BASE_URL_ENV, SECRET_ENV
+from panel.config import BASE_URL_ENV, DEFAULT_CONFIRM_MAX_AGE, SECRET_ENV
 from panel.errors import ConfigError
 
-__all__ = ["BASE_URL_ENV", "SECRET_ENV", "Tokens"]
+__all__ = ["BASE_URL_ENV", "DEFAULT_CONFIRM_MAX_AGE", "SECRET_ENV", "Tokens"]
 
-# How long a confirmation link works; after it, subscribing again mails a new one.
-DEFAULT_CONFIRM_MAX_AGE = timedelta(hours=48)
 # The shortest secret we sign with: anything less can be guessed offline from one link.
 MIN_SECRET_BYTES = 16
 # A token longer than any we make is refused before it is parsed.
