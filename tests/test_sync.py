@@ -12,7 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from panel.judge.pairwise import ask_of, decide_pair, vote_of
+from panel.model.pairwise import PairTool, Pairwise, PairwisePick
 from panel.model.run import ToolInfo
+from panel.store.pairs import latest_pairwise, pair_ids, save_pairwise
 from panel.store.postgres import PgStore
 from panel.store.sqlite import Store
 from panel.store.sync import SyncReport, same_location, sync_stores
@@ -34,9 +37,25 @@ PAGE = b"Acme turns a backlog into reviews.\n"
 PAGE_SHA = hashlib.sha256(PAGE).hexdigest()
 
 
+def comparison(pair_id: str, created_at: str, pick: str) -> Pairwise:
+    """An `acme vs zed` verdict of one persona, asked in both orders."""
+    answer = PairwisePick(pick=pick, reason="r", pick_first_if="x", pick_second_if="y")
+    swapped = answer.model_copy(update={"pick": "second" if pick == "first" else "first"})
+    votes = [vote_of("builder", 1, [ask_of("ab", answer), ask_of("ba", swapped)])]
+    return Pairwise(
+        pair_id=pair_id,
+        created_at=created_at,
+        model="claude-sonnet-5-5",
+        a=PairTool(slug="acme", name="Acme", run_id="r2"),
+        b=PairTool(slug="zed", name="Zed", run_id="z1"),
+        votes=votes,
+        decision=decide_pair(votes, "Acme", "Zed"),
+    )
+
+
 def fill(home: Path) -> Store:
-    """A person's data home: two tools, three runs (one a rerun), votes, files, a fetch and
-    its page copy."""
+    """A person's data home: two tools, three runs (one a rerun), two comparisons of them,
+    votes, files, a fetch and its page copy."""
     store = Store(home)
     store.save_run(make_run("r1", VERDICTS, created_at="2026-11-25T13:00:00+00:00"))
     store.save_run(
@@ -50,11 +69,14 @@ def fill(home: Path) -> Store:
     store.remember_file("http://127.0.0.1:9", "a1", "file_local", "acme.md", "text/plain", 10)
     store.remember_fetch(FETCH, json.dumps({"title": "Acme", "sha256": PAGE_SHA}))
     store.keep_blob(PAGE_SHA, PAGE)
+    save_pairwise(store, comparison("p1", "2026-11-26T10:00:00+00:00", "first"))
+    save_pairwise(store, comparison("p2", "2026-11-27T10:00:00+00:00", "second"))
     return store
 
 
 def snapshot(store: Store) -> dict[str, object]:
-    """What a team sees of a store: tools, runs (whole records), votes, files, fetches."""
+    """What a team sees of a store: tools, runs (whole records), comparisons, votes, files,
+    fetches."""
     tools = [(r.slug, r.run_id, r.runs) for r in store.tool_rows()]
     runs = {
         slug: [store.load_run(run_id) for run_id in store.run_ids(slug)] for slug in ("acme", "zed")
@@ -67,6 +89,7 @@ def snapshot(store: Store) -> dict[str, object]:
     fetch = store.last_fetch(FETCH["url"])
     page = store.blob(PAGE_SHA)
     return {
+        "pairs": (pair_ids(store), latest_pairwise(store, "zed", "acme")),
         "tools": tools,
         "runs": runs,
         "votes": votes,
@@ -110,6 +133,7 @@ def test_a_home_joins_the_shared_store_and_a_second_sync_copies_nothing(
     report = sync_stores(source, target)
     assert counts(report) == {
         "runs": (3, 0),
+        "pairwise": (2, 0),
         "votes": (3, 0),
         "files": (2, 0),
         "fetches": (1, 0),
@@ -119,11 +143,14 @@ def test_a_home_joins_the_shared_store_and_a_second_sync_copies_nothing(
     assert snapshot(target) == snapshot(source)
     assert [r.slug for r in target.tool_rows()] == ["acme", "zed"]  # r2 is the newest run
     assert target.load_run("r2").parent_run_id == "r1"
+    assert pair_ids(target) == ["p1", "p2"]
+    assert latest_pairwise(target, "zed", "acme").decision.winner == "b"  # type: ignore[union-attr]
 
     again = sync_stores(source, target)
     assert again.copied == 0
     assert counts(again) == {
         "runs": (0, 3),
+        "pairwise": (0, 2),
         "votes": (0, 3),
         "files": (0, 2),
         "fetches": (0, 1),
@@ -141,6 +168,7 @@ def test_reverse_fills_an_empty_home(keep: Keep, home: Path, pg_url: str, tmp_pa
     assert counts(report)["runs"] == (3, 0)
     assert snapshot(fresh) == snapshot(team)
     assert (tmp_path / "fresh" / "acme" / "r1.json").exists()
+    assert (tmp_path / "fresh" / "pairs" / "acme--zed" / "p2.json").exists()
     assert sync_stores(team, fresh).copied == 0
 
 
@@ -183,6 +211,24 @@ def test_an_unreadable_record_is_named_and_the_rest_copied(
     assert counts(report)["runs"] == (2, 0)
     assert len(report.problems) == 1 and "z1" in report.problems[0]
     assert target.run_ids("acme") == ["r1", "r2"]
+
+
+def test_an_unreadable_comparison_is_named_and_the_rest_copied(
+    keep: Keep, home: Path, pg_url: str
+) -> None:
+    """A comparison record missing from the home is a problem of that comparison only; the
+    next sync, once it is back, copies it and nothing else."""
+    record = home / "pairs" / "acme--zed" / "p1.json"
+    kept = record.read_bytes()
+    record.unlink()
+    target = keep(PgStore(pg_url, home))
+    report = sync_stores(keep(Store.existing(home)), target)
+    assert counts(report)["pairwise"] == (1, 0)
+    assert report.problems == [f"comparison p1: record {record} is missing"]
+    record.write_bytes(kept)
+    again = sync_stores(keep(Store.existing(home)), target)
+    assert counts(again)["pairwise"] == (1, 1) and again.problems == []
+    assert pair_ids(target) == ["p1", "p2"]
 
 
 def test_the_same_store_is_recognised(tmp_path: Path) -> None:
@@ -231,7 +277,8 @@ def test_the_command_syncs_both_ways(home: Path, pg_url: str, tmp_path: Path) ->
     back = panel("sync", "--reverse", env={"PANEL_DATABASE_URL": pg_url, "PANEL_HOME": str(fresh)})
     assert back.returncode == 0, back.stderr
     assert back.stdout.splitlines()[0].endswith(f"-> {fresh}")
-    assert "runs          3 copied       0 already there" in back.stdout
+    assert f"{'runs':<12} {3:>6} copied  {0:>6} already there" in back.stdout
+    assert f"{'pairwise':<12} {2:>6} copied" in back.stdout
     listed = panel("list", "--json", env={"PANEL_HOME": str(fresh)})
     assert [t["slug"] for t in json.loads(listed.stdout)] == ["acme", "zed"]
 

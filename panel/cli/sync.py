@@ -1,5 +1,6 @@
-"""`panel sync`: a data home's runs, votes, file registry and fetch records into the shared store
-(or back with --reverse), copying only what the other side lacks."""
+"""`panel sync`: a data home's runs, comparisons, votes, file registry and fetch records into the
+shared store (or back with --reverse), copying only what the other side lacks; newsletter
+subscribers only with --subscribers (why: `panel.store.sync`)."""
 
 from __future__ import annotations
 
@@ -79,10 +80,24 @@ def sync_cmd(
         bool,
         typer.Option("--reverse", help="Copy the other way: the shared store into the data home."),
     ] = False,
+    subscribers: Annotated[
+        bool,
+        typer.Option(
+            "--subscribers",
+            help="Also copy the newsletter's confirmed subscribers (addresses: personal data) "
+            "with their ids, the unsubscribes, and who got which digest; to move a site's list "
+            "to the store it will be served from. Pending and unsubscribed addresses are never "
+            "copied.",
+        ),
+    ] = False,
     json_out: Annotated[bool, json_flag("Print the counts as one JSON object.")] = False,
 ) -> None:
-    """Copy a data home's runs, votes, file registry and fetch records into the shared store, or
-    back with --reverse; what the other side has is kept, so running it again copies nothing."""
+    """Copy a data home's runs, comparisons, votes, file registry and fetch records into the
+    shared store, or back with --reverse; what the other side has is kept, so running it again
+    copies nothing.
+
+    Newsletter subscribers stay where readers gave their address unless --subscribers is given.
+    """
     shared = shared or os.environ.get(DATABASE_URL_ENV) or None
     if shared is None:
         raise InputError(
@@ -99,13 +114,19 @@ def sync_cmd(
     try:
         target_store = open_target(target, home)
         try:
-            report = sync_stores(source_store, target_store)
+            report = sync_stores(source_store, target_store, subscribers=subscribers)
         finally:
             target_store.close()
     finally:
         source_store.close()
     for problem in report.problems:
         err.print(f"panel: warning: {escape(problem)}; not copied", highlight=False)
+    if report.subscribers_not_copied:
+        err.print(
+            f"panel: note: {report.subscribers_not_copied} confirmed newsletter subscriber(s) "
+            "not copied (addresses stay where they were given); --subscribers copies them",
+            highlight=False,
+        )
     if json_out:
         print(report.model_dump_json(indent=2))
     else:
@@ -114,7 +135,7 @@ def sync_cmd(
         )
         for kind, counts in report.counts().items():
             out.print(
-                f"{kind:<8} {counts.copied:>6} copied  {counts.already:>6} already there",
+                f"{kind:<12} {counts.copied:>6} copied  {counts.already:>6} already there",
                 highlight=False,
             )
     if report.problems:

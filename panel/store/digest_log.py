@@ -11,7 +11,6 @@ goes out on the next send.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from panel.store.sqlite import Store
@@ -26,6 +25,7 @@ CREATE TABLE IF NOT EXISTS digest_sends (
 );
 """
 COLUMNS = ("digest", "subscriber_id", "sent_at")
+KEY = ("digest", "subscriber_id")
 
 
 class DigestLog:
@@ -54,18 +54,3 @@ class DigestLog:
                 "INSERT INTO digest_sends VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                 (digest, subscriber_id, when),
             )
-
-    def rows(self, subscriber_ids: Iterable[str] | None = None) -> list[tuple[object, ...]]:
-        """Every send (or those to the given subscribers), as `panel sync` copies them."""
-        try:
-            rows = self.store.db.execute(
-                f"SELECT {', '.join(COLUMNS)} FROM digest_sends ORDER BY sent_at"
-            ).fetchall()
-        except sqlite3.OperationalError:
-            return []
-        wanted = None if subscriber_ids is None else set(subscriber_ids)
-        return [
-            tuple(r[c] for c in COLUMNS)
-            for r in rows
-            if wanted is None or r["subscriber_id"] in wanted
-        ]

@@ -44,9 +44,9 @@ class RecordNotSaved(PanelError):
 class BadRecord(InputError):
     """An indexed run whose JSON record is missing or unreadable: named, so a user can act."""
 
-    def __init__(self, run_id: str, path: Path | str, reason: str) -> None:
+    def __init__(self, run_id: str, path: Path | str, reason: str, *, kind: str = "run") -> None:
         self.run_id = run_id
-        super().__init__(f"run {run_id}: record {path} is {reason}")
+        super().__init__(f"{kind} {run_id}: record {path} is {reason}")
 
 
 def _fallback_copy(run: Run) -> Path | None:

@@ -194,14 +194,40 @@ class Subscribers:
 
     def confirmed(self) -> list[Subscriber]:
         """Everyone a digest goes to, in the order they subscribed."""
+        return self._where("confirmed", "confirmed_at")
+
+    def unsubscribed(self) -> list[Subscriber]:
+        """Everyone who left, in the order they did (`panel sync --subscribers` copies it)."""
+        return self._where("unsubscribed", "unsubscribed_at")
+
+    def _where(self, status: Status, order: str) -> list[Subscriber]:
         try:
             rows = self.store.db.execute(
-                """SELECT * FROM subscribers WHERE status = 'confirmed'
-                   ORDER BY confirmed_at, id"""
+                f"SELECT * FROM subscribers WHERE status = ? ORDER BY {order}, id", (status,)
             ).fetchall()
         except sqlite3.OperationalError:  # as in `get`
             return []
         return [Subscriber.from_row(r) for r in rows]
+
+    def adopt(self, subscriber: Subscriber) -> bool:
+        """File a subscription made in another store as it is there (id, dates and all), unless
+        this store has its id or its address: what is here stands. True when it was filed."""
+        with self.store.transaction() as db:
+            cur = db.execute(
+                """INSERT INTO subscribers (id, email, status, created_at, confirmed_at,
+                     unsubscribed_at, mailed_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+                   ON CONFLICT DO NOTHING""",
+                (
+                    subscriber.id,
+                    subscriber.email,
+                    subscriber.status,
+                    subscriber.created_at,
+                    subscriber.confirmed_at,
+                    subscriber.unsubscribed_at,
+                    subscriber.mailed_at,
+                ),
+            )
+        return bool(cur.rowcount and cur.rowcount > 0)
 
     def counts(self) -> dict[str, int]:
         """How many addresses stand where: numbers only, for messages."""

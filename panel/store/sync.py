@@ -1,24 +1,41 @@
 """`panel sync`: copy what one store has and another lacks, so a person's runs join the team's.
 
-Runs (record and index row, with their run ids and `created_at`), votes, the file registry (per API
-endpoint, so the team reuses the uploads) and fetch records with their page copies (blobs, so a
-304 rebuilds the document there) go from the source to the target. What
-the target already has is kept as it is: a run by its id, the rest by primary key. Copying twice
-copies nothing the second time, and an interrupted copy is finished by running it again. Upload
-claims and batch jobs are not copied: they belong to the work in progress where they were made.
+Runs (record and index row, with their run ids and `created_at`), pairwise comparisons (the same,
+by pair id), votes, the file registry (per API endpoint, so the team reuses the uploads) and fetch
+records with their page copies (blobs, so a 304 rebuilds the document there) go from the source to
+the target. What the target already has is kept as it is: a run or a comparison by its id, the
+rest by primary key. Copying twice copies nothing the second time, and an interrupted copy is
+finished by running it again. Upload claims and batch jobs are not copied: they belong to the work
+in progress where they were made.
+
+Newsletter subscribers are personal data, given to one site under one promise: a sync that moved
+them by default would put every reader's address wherever a teammate syncs to (and, with
+`--reverse`, onto each teammate's laptop), and a list in two stores is mailed twice. So they are
+copied only when asked (`subscribers=True`, `panel sync --subscribers`: moving a site's list to the
+store it will be served from), and then only what the target needs to mail the way the source
+would: confirmed subscribers, with their ids (so the unsubscribe links already mailed keep working
+there) and dates; never a pending address (no consent yet) nor an unsubscribed one. An unsubscribe
+made in the source is applied to the target's row of the same id, so leaving wins on a later sync;
+a subscriber the target has by id or address keeps the target's state. The digest log of the
+subscribers the target has comes too, so the target does not mail a digest they already got.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
+from datetime import datetime
 from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from panel.store import digest_log
 from panel.store.connection import redact_endpoint
+from panel.store.digest_log import DigestLog
+from panel.store.pairs import PairwiseNotSaved, load_pairwise, pair_ids, save_pairwise
 from panel.store.records import BadRecord, RecordNotSaved
 from panel.store.sqlite import Store
+from panel.store.subscribers import Subscribers
 
 # Each table copied row by row: its columns, and the primary key that says "already there".
 TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -54,34 +71,53 @@ class SyncReport(BaseModel):
     source: str
     target: str
     runs: Counts = Field(default_factory=Counts)
+    pairwise: Counts = Field(default_factory=Counts)  # `panel compare --judge` verdicts
     votes: Counts = Field(default_factory=Counts)
     files: Counts = Field(default_factory=Counts)
     fetches: Counts = Field(default_factory=Counts)
     blobs: Counts = Field(default_factory=Counts)  # fetched pages' extracted text
-    problems: list[str] = Field(default_factory=list)  # runs whose records could not be copied
+    # Only with `subscribers=True` (else None): confirmed subscribers, unsubscribes applied to the
+    # target's rows, and the digest log of the subscribers the target has.
+    subscribers: Counts | None = None
+    unsubscribes: Counts | None = None
+    digest_sends: Counts | None = None
+    # Without it: how many confirmed subscribers the source has that were left where they are.
+    subscribers_not_copied: int = 0
+    problems: list[str] = Field(default_factory=list)  # records that could not be copied
 
     def counts(self) -> dict[str, Counts]:
-        return {
+        kinds = {
             "runs": self.runs,
+            "pairwise": self.pairwise,
             "votes": self.votes,
             "files": self.files,
             "fetches": self.fetches,
             "blobs": self.blobs,
+            "subscribers": self.subscribers,
+            "unsubscribes": self.unsubscribes,
+            "digest_sends": self.digest_sends,
         }
+        return {kind: counts for kind, counts in kinds.items() if counts is not None}
 
     @property
     def copied(self) -> int:
         return sum(c.copied for c in self.counts().values())
 
 
-def sync_stores(source: Store, target: Store) -> SyncReport:
-    """Copy into `target` every run, vote, file registry row and fetch record of `source` that it
-    lacks; the source is only read."""
+def sync_stores(source: Store, target: Store, *, subscribers: bool = False) -> SyncReport:
+    """Copy into `target` every run, comparison, vote, file registry row and fetch record of
+    `source` that it lacks, and with `subscribers` the confirmed subscribers (see above); the
+    source is only read."""
     report = SyncReport(source=source.where, target=target.where)
     copy_runs(source, target, report)
+    copy_pairwise(source, target, report)
     for table, (columns, key) in TABLES.items():
         copy_rows(source, target, table, columns, key, getattr(report, table))
     copy_blobs(source, target, report.blobs)
+    if subscribers:
+        copy_subscribers(source, target, report)
+    else:
+        report.subscribers_not_copied = Subscribers(source).counts().get("confirmed", 0)
     return report
 
 
@@ -112,6 +148,60 @@ def copy_runs(source: Store, target: Store, report: SyncReport) -> None:
         report.runs.copied += 1
 
 
+def copy_pairwise(source: Store, target: Store, report: SyncReport) -> None:
+    """Each missing comparison, oldest first, record and index row, as it was recorded; one the
+    source cannot read is named in `report.problems` and left out."""
+    there = set(pair_ids(target))
+    for pair_id in pair_ids(source):
+        if pair_id in there:
+            report.pairwise.already += 1
+            continue
+        try:
+            record = load_pairwise(source, pair_id)
+        except BadRecord as exc:
+            report.problems.append(str(exc))
+            continue
+        try:
+            save_pairwise(target, record)
+        except PairwiseNotSaved:
+            if pair_id not in pair_ids(target):  # not one another process copied meanwhile
+                raise
+            report.pairwise.already += 1
+            continue
+        there.add(pair_id)
+        report.pairwise.copied += 1
+
+
+def copy_subscribers(source: Store, target: Store, report: SyncReport) -> None:
+    """Unsubscribes first (to the target's rows of the same id), then the confirmed subscribers
+    the target has neither by id nor by address, then the digest log of those the target has."""
+    mine, theirs = Subscribers(source), Subscribers(target)
+    report.unsubscribes = Counts()
+    for gone in mine.unsubscribed():
+        there = theirs.get(gone.id)
+        if there is None:  # never copied: nothing to undo, and no address to carry
+            continue
+        if there.status == "unsubscribed":
+            report.unsubscribes.already += 1
+            continue
+        left = datetime.fromisoformat(gone.unsubscribed_at or gone.created_at)
+        theirs.unsubscribe(gone.id, now=left)
+        report.unsubscribes.copied += 1
+    report.subscribers = Counts()
+    for subscriber in mine.confirmed():
+        if theirs.adopt(subscriber):
+            report.subscribers.copied += 1
+        else:
+            report.subscribers.already += 1
+    report.digest_sends = Counts()
+    DigestLog(target)  # its table, on SQLite
+    known = {str(row[0]) for row in read_rows(target, "subscribers", ("id",))}
+    rows = [r for r in read_rows(source, "digest_sends", digest_log.COLUMNS) if r[1] in known]
+    insert_missing(
+        target, "digest_sends", digest_log.COLUMNS, digest_log.KEY, rows, report.digest_sends
+    )
+
+
 def copy_rows(
     source: Store,
     target: Store,
@@ -124,6 +214,18 @@ def copy_rows(
     rows = read_rows(source, table, columns)
     if table == "files":  # older registries keyed rows by the endpoint with its credentials
         rows = [(redact_endpoint(str(row[0])), *row[1:]) for row in rows]
+    insert_missing(target, table, columns, key, rows, counts)
+
+
+def insert_missing(
+    target: Store,
+    table: str,
+    columns: tuple[str, ...],
+    key: tuple[str, ...],
+    rows: list[tuple[object, ...]],
+    counts: Counts,
+) -> None:
+    """Insert the `rows` whose key the target lacks; count them, and the others as already there."""
     there = {tuple(r) for r in read_rows(target, table, key)}
     where = [columns.index(k) for k in key]
     missing = []
