@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import anthropic
 import pytest
@@ -292,3 +294,33 @@ def test_cancel_keeps_finished_requests(fake: FakeAnthropic, client: anthropic.A
     fake.advance_clock(100)
     counts = client.messages.batches.retrieve(batch_id).request_counts
     assert counts.succeeded == done > 0 and counts.canceled == 10 - done
+
+
+def half_a_request(fake: FakeAnthropic, path: str, body: bytes, claimed: int) -> None:
+    """Send headers claiming `claimed` bytes, then only `body`, then hang up: a killed client."""
+    parts = urlsplit(fake.url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=5) as sock:
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: {parts.netloc}\r\nx-api-key: test-key\r\n"
+            "anthropic-version: 2023-06-01\r\nanthropic-beta: files-api-2025-04-14\r\n"
+            'content-type: multipart/form-data; boundary="b"\r\n'
+            f"content-length: {claimed}\r\n\r\n"
+        )
+        sock.sendall(head.encode() + body)
+        sock.shutdown(socket.SHUT_WR)
+        sock.recv(1)  # the server closes without answering
+
+
+def test_an_upload_cut_off_mid_body_stores_nothing(
+    fake: FakeAnthropic, client: anthropic.Anthropic, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """A server never acts on half a request: the fake once stored the truncated bytes as a file
+    (whose size then matched nothing, so a resumed upload could not find it and uploaded twice)."""
+    whole = (
+        b'--b\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n'
+        b"Content-Type: text/plain\r\n\r\n" + b"x" * 4000 + b"\r\n--b--\r\n"
+    )
+    half_a_request(fake, "/v1/files", whole[:2000], len(whole))
+    assert fake.files == {} and fake.uploads_started == 0
+    assert not client.beta.files.list().data
+    assert "Traceback" not in capfd.readouterr().err  # a hung-up client is not a server error

@@ -19,6 +19,7 @@ import math
 import re
 import socket
 import struct
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -256,6 +257,13 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 1024
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up (killed, or cut off by a test) is not the server's error: the
+        API logs nothing for it, and neither do we. Anything else is printed as before."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
 
 class _Handler(BaseHTTPRequestHandler):
     """Turns raw HTTP into a `_Request` for the fake and writes its `_Response` back."""
@@ -269,12 +277,16 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self) -> None:
         split = urlsplit(self.path)
         length = int(self.headers.get("content-length") or 0)
+        body = self.rfile.read(length)
+        if len(body) < length:  # the client died mid-request: a server never acts on half a body
+            self.close_connection = True
+            return
         req = _Request(
             self.command,
             split.path,
             parse_qs(split.query),
             {k.lower(): v for k, v in self.headers.items()},
-            self.rfile.read(length),
+            body,
         )
         resp = self.server.fake.handle(req)
         if resp.cut:
