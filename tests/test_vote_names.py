@@ -62,3 +62,42 @@ def test_a_reader_id_is_not_an_operator_name(
     assert result.code == 2 and "live site's readers" in result.stderr
     assert store.votes("zed").total == 0
     store.close()
+
+
+LEGACY = [  # a 0.1.0 store's rows: names were stored as typed
+    ("zed", "Alice", "ship", "2026-11-20T10:00:00+00:00"),
+    ("zed", "ａｌｉｃｅ", "skip", "2026-11-21T10:00:00+00:00"),
+    ("zed", "Bob", "ship", "2026-11-20T10:00:00+00:00"),
+    ("zed", "reader:r1", "skip", "2026-11-20T10:00:00+00:00"),
+    ("kestrel", "ALICE", "ship", "2026-11-20T10:00:00+00:00"),
+]
+
+
+def legacy_store(make_store: Callable[..., Store]) -> Store:
+    store = make_store()
+    with store.transaction() as db:
+        db.executemany("INSERT INTO votes VALUES (?, ?, ?, ?)", LEGACY)
+    return store
+
+
+def test_unfolded_spellings_of_an_older_store_are_one_voter(
+    make_store: Callable[..., Store],
+) -> None:
+    """`Alice` and `ａｌｉｃｅ` stored by 0.1.0 count once, the later vote standing; readers and other
+    operators are untouched; the site's catalog tallies the same."""
+    from panel.store.catalog import _votes
+
+    store = legacy_store(make_store)
+    assert store.votes("zed").model_dump() == {"ship": 1, "skip": 2}  # Bob; alice (later), r1
+    assert _votes(store)["zed"] == store.votes("zed")
+    assert _votes(store)["kestrel"].model_dump() == {"ship": 1, "skip": 0}
+
+
+def test_voting_again_replaces_every_older_spelling(make_store: Callable[..., Store]) -> None:
+    """A current panel writes the folded name and drops the old spellings' rows with it."""
+    store = legacy_store(make_store)
+    store.set_vote("zed", "alice", "ship")
+    voters = {r["voter"] for r in store.db.execute("SELECT voter FROM votes WHERE slug = 'zed'")}
+    assert voters == {"alice", "Bob", "reader:r1"}
+    assert store.votes("zed").model_dump() == {"ship": 2, "skip": 1}
+    assert store.clear_vote("kestrel", "alice") and store.votes("kestrel").total == 0

@@ -12,8 +12,9 @@ import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from panel.model.votes import Votes
+from panel.model.votes import Votes, tally
 from panel.store.sqlite import Store
+from panel.store.votes import OPERATOR_ROWS, READER_ROWS
 
 
 @dataclass
@@ -71,13 +72,22 @@ def _stat(store: Store, path: str) -> str:
 
 
 def _votes(store: Store) -> dict[str, Votes]:
+    """Every tool's tally in two queries: readers counted in SQL, operators folded (as
+    `VoteBook.votes`)."""
     try:
-        rows = store.db.execute(
-            "SELECT slug, decision, COUNT(*) AS n FROM votes GROUP BY slug, decision"
+        readers = store.db.execute(
+            f"SELECT slug, decision, COUNT(*) AS n FROM votes WHERE {READER_ROWS}"
+            " GROUP BY slug, decision"
+        ).fetchall()
+        operators = store.db.execute(
+            f"SELECT slug, voter, decision, voted_at FROM votes WHERE {OPERATOR_ROWS}"
         ).fetchall()
     except sqlite3.OperationalError:  # a read-only home from before votes existed
         return {}
-    tally: dict[str, dict[str, int]] = defaultdict(dict)
-    for row in rows:
-        tally[row["slug"]][row["decision"]] = row["n"]
-    return {slug: Votes(**counts) for slug, counts in tally.items()}
+    counts: dict[str, dict[str, int]] = defaultdict(dict)
+    for row in readers:
+        counts[row["slug"]][row["decision"]] = row["n"]
+    rows: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
+    for row in operators:
+        rows[row["slug"]].append((row["voter"], row["decision"], row["voted_at"]))
+    return {slug: tally(counts[slug], rows[slug]) for slug in counts.keys() | rows.keys()}
