@@ -98,10 +98,24 @@ def checked_email(raw: str) -> str:
     if len(value) > MAX_EMAIL_CHARS:
         raise ValueError(f"That address is longer than {MAX_EMAIL_CHARS} characters.")
     try:
-        checked = validate_email(value, check_deliverability=False)  # no DNS from a form post
+        # no DNS from a form post; no SMTPUTF8: a mail header here takes an ASCII local part only
+        checked = validate_email(value, check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError:
+        if _valid_with_smtputf8(value):
+            raise ValueError(
+                "This list can mail only addresses with only ASCII letters before the @."
+            ) from None
         raise ValueError("That is not a valid email address (like name@example.com).") from None
     return str(checked.normalized).lower()
+
+
+def _valid_with_smtputf8(value: str) -> bool:
+    """Whether the address is valid once non-ASCII letters before the @ are allowed."""
+    try:
+        validate_email(value, check_deliverability=False)
+    except EmailNotValidError:
+        return False
+    return True
 
 
 class _Held:
