@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import timedelta
 from typing import Any
 
@@ -125,11 +125,21 @@ class _Held:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self.owner = threading.get_ident()
+        self.owner: int | None = threading.get_ident()
+
+    def _lost(self) -> bool:
+        """Whether the given store's connection is gone (its database restarted): from then on
+        every operation opens a connection of its own. A connection tells it is lost only once
+        used, so it is tried first (subscriptions are rare)."""
+        with suppress(*self.store._write_errors):
+            self.store.db.execute("SELECT 1")
+        if self.store.connection_lost():
+            self.owner = None
+        return self.owner is None
 
     @contextmanager
     def subscribers(self) -> Iterator[Subscribers]:
-        if threading.get_ident() == self.owner:
+        if threading.get_ident() == self.owner and not self._lost():
             yield Subscribers(self.store)
             return
         other = self.store.another()
