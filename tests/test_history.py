@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from panel.store.history import history, sparkline
@@ -39,3 +41,25 @@ def test_trend_keeps_a_gap_for_a_failed_or_missing_persona() -> None:
         make_run("r3", [verdict("builder", 90)]),
     ]
     assert history(runs).trend == {"builder": [70, None, 90], "skeptic": [60, 50, None]}
+
+
+def test_a_runs_label_is_never_split_at_80_columns() -> None:
+    """`panel history` on an 80-column terminal or into a pipe keeps each run's label on its
+    line (regression: `... claude-sonnet-5-5  Ship · 4 ship / 0` with `skip` on the next line)."""
+    from rich.console import Console
+
+    from panel.cli.render import history_view
+
+    four = [verdict(p, 76) for p in ("builder", "skeptic", "founder", "futurist")]
+    runs = [
+        make_run("20261204T183108-c83530", four, [doc("helix.md", "1")]),
+        make_run("20261204T183110-fac95b", four, [doc("helix.md", "2")]),
+    ]
+    h = history(runs)
+    console = Console(width=80, record=True, file=io.StringIO())
+    console.print(history_view(h, {}))
+    text = console.export_text()
+    label = h.runs[0].label
+    assert label.endswith("skip") and text.count(label) == 2
+    assert all(len(line) <= 80 for line in text.splitlines())
+    assert text.count("claude-sonnet-5-5") == 2 and "documents: ~helix.md" in text

@@ -185,10 +185,12 @@ def test_an_unsubscribe_token_does_not_confirm(client: TestClient, store: Store)
         ("someone@", "not a valid email address"),
         ("", "Enter your email address"),
         ("a" * 250 + "@example.com", "longer than 254 characters"),
+        ("jörg@example.com", "only ASCII letters before the @"),
+        ("\uff41@example.com", "only ASCII letters before the @"),  # a fullwidth a
     ],
 )
 def test_a_bad_address_gets_a_clear_error_and_no_mail(
-    client: TestClient, smtp: SmtpSink, email: str, error: str
+    client: TestClient, smtp: SmtpSink, store: Store, email: str, error: str
 ) -> None:
     """A bad address is refused on the form with what to fix, and the input is not echoed."""
     page = subscribe(client, email)
@@ -196,6 +198,7 @@ def test_a_bad_address_gets_a_clear_error_and_no_mail(
     assert error in page.text and 'role="alert"' in page.text
     assert not email or email not in page.text
     assert smtp.messages == []
+    assert Subscribers(store).counts() == {}  # refused before anything is stored
 
 
 def test_a_post_without_the_form_token_is_refused(client: TestClient, smtp: SmtpSink) -> None:

@@ -196,3 +196,14 @@ def test_conflict_note_is_visible(browser, site, width):
     other = open_page(browser, width, (site / "tools/smolvlm2-2b.html").as_uri())
     assert other.locator(".conflict").count() == 0
     other.close()
+
+
+def test_index_dates_stay_on_one_line_at_375(browser, site):
+    """On a phone each tool's review date is one line, not `2026-12-` over `04`."""
+    page = open_page(browser, 375, (site / "index.html").as_uri())
+    lines = page.evaluate(
+        "[...document.querySelectorAll('#tools td time')].map(t => t.getClientRects().length)"
+    )
+    assert lines and all(n == 1 for n in lines), lines
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    page.close()

@@ -61,6 +61,33 @@ def test_panel_demo_reviews_compares_and_writes_a_site(tmp_path: Path) -> None:
     assert "Tern" in listed.stdout and "Kestrel" in listed.stdout
 
 
+def readme_scorecard() -> list[str]:
+    """The scorecard lines the quick start shows for `panel demo`, up to its `│ ...` cut."""
+    section = (ROOT / "README.md").read_text(encoding="utf-8").split("## Quick start", 1)[1]
+    block = section.split("╭─ panel review", 1)[1].split("│ ...", 1)[0]
+    return ("╭─ panel review" + block).splitlines()[:-1]
+
+
+@pytest.mark.e2e
+def test_the_readme_shows_the_scorecard_the_demo_prints(tmp_path: Path) -> None:
+    """The quick start's sample is the demo's first scorecard, line for line at 100 columns
+    (regression: the README showed `Skip · 1 ship / 3 skip · mean 56.2` after the prompts had
+    changed and the demo printed `Ship · 3 ship / 1 skip · mean 68`)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}
+    env["COLUMNS"] = "100"
+    out = subprocess.run(
+        [PANEL, "demo", "--home", str(tmp_path / "demo"), "--latency", "0.01"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    shown = readme_scorecard()
+    assert len(shown) > 20
+    assert out.stdout.splitlines()[: len(shown)] == shown
+
+
 def next_commands(stderr: str) -> list[str]:
     """The shell commands the demo prints after `next:` (the key example left out)."""
     lines = stderr.split("next:", 1)[1].splitlines()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -120,6 +121,10 @@ def plain_help(command: Any) -> Any:
             if param.metavar is None and param.name:
                 param.metavar = param.name.upper()
     for sub in getattr(command, "commands", {}).values():
+        if sub.short_help is None and sub.help:
+            # typer lists a command by its docstring's first paragraph with the source's line
+            # breaks kept; the index of `panel --help` wants it as one line, wrapped to the terminal
+            sub.short_help = " ".join(inspect.cleandoc(sub.help).split("\n\n", 1)[0].split())
         plain_help(sub)
     return command
 

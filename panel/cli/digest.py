@@ -135,7 +135,7 @@ def digest_cmd(
             ("digest.txt", digest.text(preview)),
         ):
             try:
-                write_atomic(outdir / name, body)
+                write_atomic(outdir / name, body, shared=True)
             except OSError as exc:
                 raise InputError(f"--out {outdir}: cannot write ({exc.strerror or exc})") from exc
         err.print(f"wrote {outdir / 'digest.html'} and {outdir / 'digest.txt'}", highlight=False)

@@ -60,7 +60,7 @@ def emit_page(page: str, dest: Path | None) -> None:
         print(page, end="" if page.endswith("\n") else "\n")
         return
     try:
-        write_atomic(dest, page)
+        write_atomic(dest, page, shared=True)
     except OSError as exc:
         fault = storage_fault(exc)
         raise fault or InputError(f"--out {dest}: cannot write ({exc.strerror or exc})") from exc

@@ -249,16 +249,16 @@ def history_view(
             verdicts.append(clean(f"{names.get(p, p)} {score_text(e.scores.get(p))}"))
             if decision:
                 verdicts.append(clean(f" {decision}"), style=DECISION_STYLE.get(decision, ""))
-        line = Text.assemble(
-            (when(clean(e.created_at)), "bold"), clean(f"  {e.run_id}  {e.model}  {e.label}")
-        )
+        # The label comes right after the date and the model goes below: at 80 columns a line
+        # of all four would break the label in two.
+        line = Text.assemble((when(clean(e.created_at)), "bold"), clean(f"  {e.label}  {e.run_id}"))
         if e.run_id in flagged:
             line.append(f"  {INJECTION_MARK}", style="yellow")
         parts += [
             Text(""),
             line,
             verdicts,
-            Text(clean(f"    documents: {_doc_moves(e)}"), style="dim"),
+            Text(clean(f"    {e.model} · documents: {_doc_moves(e)}"), style="dim"),
         ]
     trend = Table.grid(padding=(0, 2))
     for p, scores in h.trend.items():

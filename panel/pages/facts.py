@@ -44,6 +44,10 @@ def day(iso: str) -> str:
     return iso[:10]
 
 
+# Documents the user pasted rather than named: their file names (`description.txt`) are panel's own.
+PASTED = {"description": "the reviewer's description", "stdin": "standard input"}
+
+
 def pricing_source(run: Run) -> str:
     """Where and when the pricing was read: each fetched page's host and fetch date, else the
     documents given with the run and its date (nothing was fetched, so the run's day is when)."""
@@ -54,7 +58,8 @@ def pricing_source(run: Run) -> str:
             fetched.append(f"{host}, fetched {day(d.fetch.fetched_at)}")
     if fetched:
         return "; ".join(dict.fromkeys(fetched))
-    given = ", ".join(dict.fromkeys(d.name for d in run.documents)) or "no documents"
+    given = ", ".join(dict.fromkeys(PASTED.get(d.origin, d.name) for d in run.documents))
+    given = given or "no documents"
     return f"{given}, as given on {day(run.created_at)} (not fetched)"
 
 

@@ -175,13 +175,19 @@ def resolve_pairs(
     store: Store, cat: Catalog, pairs: Sequence[tuple[str, str]]
 ) -> list[tuple[Run, Run]]:
     """Each pair's two runs; an unknown tool, or one tool twice, is an InputError."""
-    resolved = []
-    for name_a, name_b in pairs:
+    return [pair_runs(store, name_a, name_b) for name_a, name_b in pairs]
+
+
+def pair_runs(store: Store, name_a: str, name_b: str) -> tuple[Run, Run]:
+    """The latest runs of a comparison's two tools; an unknown tool, or one tool twice, is an
+    InputError that names the comparison, so the user knows which line of the pairs file it is."""
+    try:
         ra, rb = store.run_for(name_a), store.run_for(name_b)
-        if ra.tool.slug == rb.tool.slug:
-            raise InputError(f"comparison {name_a!r} vs {name_b!r}: both name the same tool")
-        resolved.append((ra, rb))
-    return resolved
+    except InputError as exc:
+        raise InputError(f"comparison {name_a!r} vs {name_b!r}: {exc}") from exc
+    if ra.tool.slug == rb.tool.slug:
+        raise InputError(f"comparison {name_a!r} vs {name_b!r}: both name the same tool")
+    return ra, rb
 
 
 class _Renderer:

@@ -7,6 +7,7 @@ the live community tally, the vote form and bookmarks; nothing else is reachable
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -48,6 +49,10 @@ class ServeSettings:
     base_url: str = "http://127.0.0.1:8000/"  # where the server listens, for mailed links
 
 
+log = logging.getLogger("panel.serve")
+# What a 503 (the store failing) tells a client to wait before trying again.
+RETRY_AFTER_S = 5
+
 HEADERS = {
     "x-content-type-options": "nosniff",
     "referrer-policy": "no-referrer",
@@ -81,6 +86,50 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class ErrorPages:
+    """An exception no route handled is a page of the site (inside `SecurityHeaders`), not
+    Starlette's bare "Internal Server Error" and a traceback in the log: the store failing (a
+    database gone, a disk error) is a 503 to try again, anything else a 500; the log has one line,
+    and a traceback only for the latter (a bug)."""
+
+    def __init__(self, app: ASGIApp, store_errors: tuple[type[Exception], ...]) -> None:
+        self.app = app
+        self.store_errors = store_errors
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked)
+        except Exception as exc:
+            if started:
+                raise
+            await self.page(exc, scope.get("path", "/").lstrip("/"))(scope, receive, send)
+
+    def page(self, exc: Exception, path: str) -> Response:
+        if isinstance(exc, self.store_errors):
+            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            log.warning("panel serve: the store failed on /%s: %s", path, reason)
+            status, title = 503, "Not available just now"
+            message = "The site cannot read its store just now; please try again in a moment."
+        else:
+            log.error("panel serve: unexpected error on /%s", path, exc_info=exc)
+            status, title = 500, "Something went wrong"
+            message = "This page could not be made; the error is in the server's log."
+        response = html(pages.error_page(status, title, message, path), None, status)
+        if status == 503:
+            response.headers["retry-after"] = str(RETRY_AFTER_S)
+        return response
 
 
 def site_path(request: Request) -> str:
@@ -239,6 +288,7 @@ def create_app(
         exception_handlers={HTTPException: refused, Refusal: refused},
         lifespan=lifespan,
     )
+    app.add_middleware(ErrorPages, store_errors=store._write_errors)
     app.add_middleware(SecurityHeaders)
     app.state.security = sec
     app.state.pool = pool

@@ -38,6 +38,9 @@ class StorePool:
 
     def _store(self) -> Store:
         store: Store | None = getattr(self._local, "store", None)
+        if store is not None and store.connection_lost():  # the database server went away
+            self._forget(store)
+            store = None
         if store is None:
             store = self.template.another()
             self._local.store = store
@@ -45,11 +48,30 @@ class StorePool:
                 self._opened.append(store)
         return store
 
+    def _forget(self, store: Store) -> None:
+        self._local.store = None
+        with self._lock:
+            if store in self._opened:
+                self._opened.remove(store)
+        with suppress(Exception):
+            store.close()
+
+    def _call(self, fn: Callable[[Store], T]) -> T:
+        """`fn` on this thread's store; once more on a new connection when the first call lost
+        it (a database restart): a page read, or a vote (an upsert), may be done twice."""
+        store = self._store()
+        try:
+            return fn(store)
+        except Exception:
+            if not store.connection_lost():
+                raise
+        return fn(self._store())
+
     async def read(self, fn: Callable[[Store], T]) -> T:
-        return await anyio.to_thread.run_sync(lambda: fn(self._store()), limiter=self._read)
+        return await anyio.to_thread.run_sync(lambda: self._call(fn), limiter=self._read)
 
     async def write(self, fn: Callable[[Store], T]) -> T:
-        return await anyio.to_thread.run_sync(lambda: fn(self._store()), limiter=self._write)
+        return await anyio.to_thread.run_sync(lambda: self._call(fn), limiter=self._write)
 
     def close(self) -> None:
         """Close the connections the workers opened (best effort: their threads may be gone);

@@ -162,6 +162,9 @@ class PgStore(Store):
     def another(self) -> Store:
         return PgStore(self.url, self.home, readonly=self.readonly)
 
+    def connection_lost(self) -> bool:
+        return bool(self.conn.closed or self.conn.broken)
+
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
         with self.conn.transaction():

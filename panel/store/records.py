@@ -67,10 +67,17 @@ def new_run_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
 
 
-def write_atomic(path: Path, text: str | bytes) -> None:
-    """Write `text` so that `path` is either the old file or the whole new one, even after a crash."""
+def write_atomic(path: Path, text: str | bytes, *, shared: bool = False) -> None:
+    """Write `text` so that `path` is either the old file or the whole new one, even after a crash.
+
+    The file is private (0600, a temporary file's mode) unless `shared`: a page or an export the
+    user will publish gets the umask's usual mode, as any file they write would."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    if shared:
+        tmp = str(path.parent / f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies
+    else:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(text.encode("utf-8") if isinstance(text, str) else text)

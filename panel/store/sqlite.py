@@ -198,6 +198,11 @@ class Store(RunLookup, VoteBook, Caches):
     def close(self) -> None:
         self.db.close()
 
+    def connection_lost(self) -> bool:
+        """Whether the connection is gone for good (a database server restarted): a file
+        database's never is."""
+        return False
+
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
         self.db.execute("BEGIN IMMEDIATE")

@@ -29,12 +29,15 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from panel.errors import PanelError
 from panel.store import digest_log
 from panel.store.connection import redact_endpoint
+from panel.store.damage import DamagedIndex, is_damage
 from panel.store.digest_log import DigestLog
 from panel.store.pairs import PairwiseNotSaved, load_pairwise, pair_ids, save_pairwise
 from panel.store.records import BadRecord, RecordNotSaved
-from panel.store.sqlite import Store
+from panel.store.faults import storage_fault
+from panel.store.sqlite import DB_NAME, Store
 from panel.store.subscribers import Subscribers
 
 # Each table copied row by row: its columns, and the primary key that says "already there".
@@ -104,10 +107,59 @@ class SyncReport(BaseModel):
         return sum(c.copied for c in self.counts().values())
 
 
+class SyncStopped(PanelError):
+    """A store failed mid-copy (a connection lost, a write refused): what was copied is kept,
+    and the next sync copies the rest."""
+
+    exit_code = 1
+
+
 def sync_stores(source: Store, target: Store, *, subscribers: bool = False) -> SyncReport:
     """Copy into `target` every run, comparison, vote, file registry row and fetch record of
     `source` that it lacks, and with `subscribers` the confirmed subscribers (see above); the
-    source is only read."""
+    source is only read.
+
+    A store failing midway is a SyncStopped naming it (a DamagedIndex for an SQLite file found
+    damaged past its header); a write fault (a full disk) is left to say what it is."""
+    errors = tuple({*source._write_errors, *target._write_errors})
+    try:
+        return _sync(source, target, subscribers)
+    except PanelError:
+        raise
+    except errors as exc:
+        if storage_fault(exc) is not None:
+            raise
+        raise _stopped(exc, source, target) from exc
+
+
+def _stopped(exc: BaseException, source: Store, target: Store) -> PanelError:
+    """What to say of a store error met mid-copy: which store, and what now."""
+    if is_damage(exc):
+        for store in (source, target):
+            if damaged(store):  # the error names no file: SQLite's own check tells which
+                return DamagedIndex(store.home / DB_NAME, str(exc))
+    lost = [s for s in (target, source) if s.connection_lost()]
+    where = lost[0].where if lost else f"{source.where} -> {target.where}"
+    reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return SyncStopped(
+        f"sync stopped: {where} failed mid-copy ({reason}); what was copied is kept: "
+        "run `panel sync` again to copy the rest"
+    )
+
+
+def damaged(store: Store) -> bool:
+    """Whether SQLite's quick check finds a data home's database damaged (never a database
+    server's)."""
+    if store.dialect != "sqlite":
+        return False
+    try:
+        rows = store.db.execute("PRAGMA quick_check(1)").fetchall()
+    except sqlite3.DatabaseError:
+        return True
+    return not rows or str(rows[0][0]) != "ok"
+
+
+def _sync(source: Store, target: Store, subscribers: bool) -> SyncReport:
     report = SyncReport(source=source.where, target=target.where)
     copy_runs(source, target, report)
     copy_pairwise(source, target, report)
@@ -139,8 +191,12 @@ def copy_runs(source: Store, target: Store, report: SyncReport) -> None:
             continue
         try:
             target.save_run(run, name_check=False)
-        except RecordNotSaved:
-            if not target.has_run(run_id):  # not a run another process copied meanwhile
+        except RecordNotSaved as exc:
+            try:
+                there_now = target.has_run(run_id)  # a run another process copied meanwhile
+            except target._write_errors:  # the target is gone: what made the save fail says why
+                raise exc.__cause__ or exc from None
+            if not there_now:
                 raise
             report.runs.already += 1
             continue

@@ -137,3 +137,31 @@ def test_index_shows_the_word_once(acme, beta):
     tree = lxml.html.fromstring(index_html([acme, beta]))
     cells = [text_of(tr.findall("td")[1]) for tr in tree.xpath("//table[@id='tools']/tbody/tr")]
     assert cells == ["Ship 4 ship / 0 skip", "Ship 3 ship / 1 skip"]
+
+
+@pytest.mark.parametrize(
+    ("origin", "name", "said"),
+    [
+        ("description", "description.txt", "the reviewer's description"),
+        ("stdin", "stdin.txt", "standard input"),
+    ],
+)
+def test_pricing_from_pasted_text_names_it_as_the_sources_list_does(origin, name, said):
+    """Pricing read from `--description` or stdin names that, not an internal file name the user
+    never gave (regression: "Pricing read from description.txt")."""
+    from panel.model.run import DocumentRef
+    from panel.pages.facts import pricing_source
+
+    run = make_run("r1", [])
+    pasted = DocumentRef(
+        name=name,
+        title=name,
+        mime="text/plain",
+        origin=origin,
+        source="-",
+        size_bytes=4,
+        sha256="x",
+        file_id="file_x",
+    )
+    run = run.model_copy(update={"documents": [pasted]})
+    assert pricing_source(run) == f"{said}, as given on 2026-11-25 (not fetched)"

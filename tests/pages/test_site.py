@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from panel.errors import InputError
 from panel.pages import build_site, parse_pairs
+from panel.serve.newsletter import build_digest
 from panel.store.sqlite import Store
 
 EXPECTED = {
@@ -86,11 +88,27 @@ def test_feed_has_one_entry_per_tool(store, tmp_path, personas):
     assert len(root.findall("{http://www.w3.org/2005/Atom}entry")) == 2
 
 
+SITE = "https://verdicts.example/"
+
+
 def test_unknown_tool_in_pair(store, tmp_path, personas):
     """A pair naming a tool with no runs is an InputError, and nothing is written."""
     with pytest.raises(InputError, match="nope"):
         build(store, tmp_path / "site", personas, pairs=[("acme", "nope")])
     assert not (tmp_path / "site").exists()
+
+
+def test_an_unknown_tool_in_a_pair_names_the_comparison(store, tmp_path, personas):
+    """The error says which line of the pairs file to fix (regression: it named only the tool,
+    as if it came from the command line)."""
+    with pytest.raises(InputError, match=r"^comparison 'acme' vs 'nope': no run or tool 'nope'"):
+        build(store, tmp_path / "site", personas, pairs=[("acme", "nope")])
+
+
+def test_the_digest_names_the_comparison_of_an_unknown_tool(store, personas):
+    """`panel digest --pairs` says the same as `panel site --pairs`."""
+    with pytest.raises(InputError, match=r"^comparison 'nope' vs 'acme': no run or tool 'nope'"):
+        build_digest(store, personas, timedelta(days=7), base_url=SITE, pairs=[("nope", "acme")])
 
 
 @pytest.mark.parametrize(

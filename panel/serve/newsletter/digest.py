@@ -18,6 +18,7 @@ from panel.errors import InputError
 from panel.judge.personas import Persona
 from panel.model import Run
 from panel.pages import links
+from panel.pages.site import pair_runs
 from panel.pages.views import WORDS, card_view, day, score_text, scorecard
 from panel.serve.newsletter import render
 from panel.store.records import BadRecord
@@ -178,9 +179,7 @@ def build_digest(
     recent = {run.tool.slug for run in runs}
     found: list[DigestPair] = []
     for name_a, name_b in pairs:
-        a, b = store.run_for(name_a), store.run_for(name_b)
-        if a.tool.slug == b.tool.slug:
-            raise InputError(f"comparison {name_a!r} vs {name_b!r}: both name the same tool")
+        a, b = pair_runs(store, name_a, name_b)
         if {a.tool.slug, b.tool.slug} & recent:
             ca, cb = card_view(a), card_view(b)
             found.append(

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import timedelta
 from typing import Any
 
@@ -98,10 +98,24 @@ def checked_email(raw: str) -> str:
     if len(value) > MAX_EMAIL_CHARS:
         raise ValueError(f"That address is longer than {MAX_EMAIL_CHARS} characters.")
     try:
-        checked = validate_email(value, check_deliverability=False)  # no DNS from a form post
+        # no DNS from a form post; no SMTPUTF8: a mail header here takes an ASCII local part only
+        checked = validate_email(value, check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError:
+        if _valid_with_smtputf8(value):
+            raise ValueError(
+                "This list can mail only addresses with only ASCII letters before the @."
+            ) from None
         raise ValueError("That is not a valid email address (like name@example.com).") from None
     return str(checked.normalized).lower()
+
+
+def _valid_with_smtputf8(value: str) -> bool:
+    """Whether the address is valid once non-ASCII letters before the @ are allowed."""
+    try:
+        validate_email(value, check_deliverability=False)
+    except EmailNotValidError:
+        return False
+    return True
 
 
 class _Held:
@@ -111,11 +125,21 @@ class _Held:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self.owner = threading.get_ident()
+        self.owner: int | None = threading.get_ident()
+
+    def _lost(self) -> bool:
+        """Whether the given store's connection is gone (its database restarted): from then on
+        every operation opens a connection of its own. A connection tells it is lost only once
+        used, so it is tried first (subscriptions are rare)."""
+        with suppress(*self.store._write_errors):
+            self.store.db.execute("SELECT 1")
+        if self.store.connection_lost():
+            self.owner = None
+        return self.owner is None
 
     @contextmanager
     def subscribers(self) -> Iterator[Subscribers]:
-        if threading.get_ident() == self.owner:
+        if threading.get_ident() == self.owner and not self._lost():
             yield Subscribers(self.store)
             return
         other = self.store.another()
