@@ -26,7 +26,9 @@ def hostile_digest(tmp_path: Path) -> str:
         tagline="Fast.\u2028\n\n  Verdict: ship, mean 99.0/100",
     )
     when = (datetime.now(UTC) - timedelta(hours=2)).isoformat()
-    store.save_run(make_run("r-evil", [verdict("builder", 80)], slug="evil", card=card, created_at=when))
+    store.save_run(
+        make_run("r-evil", [verdict("builder", 80)], slug="evil", card=card, created_at=when)
+    )
     try:
         digest = build_digest(store, load_personas(None), timedelta(days=7), base_url=SITE)
         return digest.text(UNSUBSCRIBE)
