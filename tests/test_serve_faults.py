@@ -53,7 +53,10 @@ def test_a_lost_database_connection_is_opened_again(
 
 
 def test_a_store_that_keeps_failing_is_a_503_page_with_the_policy(
-    store_of: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    store_of: Store,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """The store failing on every read: a readable 503 page, with the page policy and the
     hardening headers and a Retry-After; the log has one line, no traceback."""

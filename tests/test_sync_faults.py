@@ -11,8 +11,9 @@ import pytest
 from panel.store.postgres import PgStore
 from panel.store.sqlite import DB_NAME, Store
 from panel.store.sync import SyncStopped, sync_stores
-from tests.test_sync import Keep, counts, keep, one_line_error, panel, snapshot  # noqa: F401
-from tests.test_sync import home as home  # noqa: F401  (the fixture)
+from tests.test_sync import Keep, counts, one_line_error, panel, snapshot
+from tests.test_sync import home as home  # the fixtures, under their own names
+from tests.test_sync import keep as keep
 
 
 def test_a_target_lost_mid_copy_is_one_line_and_a_rerun_finishes(

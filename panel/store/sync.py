@@ -34,9 +34,9 @@ from panel.store import digest_log
 from panel.store.connection import redact_endpoint
 from panel.store.damage import DamagedIndex, is_damage
 from panel.store.digest_log import DigestLog
+from panel.store.faults import storage_fault
 from panel.store.pairs import PairwiseNotSaved, load_pairwise, pair_ids, save_pairwise
 from panel.store.records import BadRecord, RecordNotSaved
-from panel.store.faults import storage_fault
 from panel.store.sqlite import DB_NAME, Store
 from panel.store.subscribers import Subscribers
 
