@@ -4,6 +4,7 @@ whose database is damaged past its header. One line naming the store, and a reru
 from __future__ import annotations
 
 import sqlite3
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -12,12 +13,12 @@ from panel.store.postgres import PgStore
 from panel.store.sqlite import DB_NAME, Store
 from panel.store.sync import SyncStopped, sync_stores
 from tests.test_sync import Keep, counts, one_line_error, panel, snapshot
-from tests.test_sync import home as home
+from tests.test_sync import home as home  # the fixtures, under their own names
 from tests.test_sync import keep as keep
 
 
 def test_a_target_lost_mid_copy_is_one_line_and_a_rerun_finishes(
-    keep: Keep, home: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
+    keep: Keep, home: Path, pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The shared database drops the connection after the first run is copied: the sync stops
     naming that store and saying what to do (not "a bug in panel"); the next sync copies the
@@ -35,6 +36,7 @@ def test_a_target_lost_mid_copy_is_one_line_and_a_rerun_finishes(
         return save_run(self, run, **kwargs)
 
     monkeypatch.setattr(PgStore, "save_run", then_cut)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the failed save's copy lands here
     source = keep(Store.existing(home))
     with pytest.raises(SyncStopped) as stopped:
         sync_stores(source, target)

@@ -153,6 +153,8 @@ def digest_cmd(
         f"through {config.where}",
         highlight=False,
     )
+    if report.stopped:
+        err.print(f"panel: sending stopped: {clean(report.stopped)}", highlight=False)
     if report.failed:
         raise PanelError(
             f"{report.failed} of {len(subscribers)} digest mail(s) were not accepted by "

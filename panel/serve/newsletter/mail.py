@@ -126,6 +126,7 @@ class SendReport:
 
     sent: int = 0
     failed: int = 0
+    stopped: str | None = None  # why sending stopped before the last message (the server went)
 
 
 def connect(config: SmtpConfig) -> smtplib.SMTP:
@@ -179,27 +180,51 @@ def send_each(
     message, before the next is sent, so what it records survives a crash after it.
 
     A refused message is counted and the others still go. The first connection failing is a
-    MailError (nothing was sent); a connection lost midway is opened again for the next message.
+    MailError (nothing was sent). A connection lost midway (a server closing idle or long
+    connections) is opened again and the message tried once more on it; lost again, or not
+    opened, the server is gone (down, or hanging until each timeout): sending stops there, the
+    rest counted as failed and `stopped` saying why, rather than a timeout for every address.
     An exception from `accepted` stops the sending: what cannot be recorded is not repeated.
     """
     report = SendReport()
     client: smtplib.SMTP | None = connect(config)
+    pending = iter(mails)
     try:
-        for key, message in mails:
-            try:
-                if client is None:
-                    client = connect(config)
-                client.send_message(message)
-            except (smtplib.SMTPServerDisconnected, OSError, MailError):
-                report.failed += 1
-                _close(client)
-                client = None
-                continue
-            except smtplib.SMTPException:  # this recipient or this message, not the connection
-                report.failed += 1
-                continue
-            report.sent += 1
-            accepted(key)
+        for key, message in pending:
+            for attempt in (1, 2):
+                try:
+                    if client is None:
+                        client = connect(config)
+                    client.send_message(message)
+                except smtplib.SMTPServerDisconnected as exc:
+                    _close(client)
+                    client = None
+                    if attempt == 1:
+                        continue
+                    report.stopped = _lost(config, exc)
+                except smtplib.SMTPException:  # this recipient or this message, not the link
+                    report.failed += 1  # (an OSError too: tried before the socket's own errors)
+                except (OSError, MailError) as exc:
+                    _close(client)
+                    client = None
+                    if attempt == 1 and not isinstance(exc, MailError):
+                        continue
+                    report.stopped = _lost(config, exc)
+                else:
+                    report.sent += 1
+                    accepted(key)
+                break
+            if report.stopped is not None:
+                report.failed += 1 + sum(1 for _ in pending)
+                break
     finally:
         _close(client)
     return report
+
+
+def _lost(config: SmtpConfig, exc: BaseException) -> str:
+    """Why the server is taken for gone, in words that name no address and no password."""
+    if isinstance(exc, MailError):
+        return str(exc)
+    reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]  # the client's words
+    return f"{config.where}: the connection was lost twice in a row ({reason})"

@@ -28,6 +28,7 @@ class DigestReport:
     sent: int = 0
     already: int = 0  # recorded as sent this digest before: not mailed again
     failed: int = 0  # refused by the server, or an address no header takes: tried next time
+    stopped: str | None = None  # why sending stopped early (the server went away), if it did
 
 
 class SendNotRecorded(PanelError):
@@ -81,4 +82,5 @@ def send_digest(
     smtp = send_each(config, mails(), accepted)
     report.sent = smtp.sent
     report.failed += smtp.failed
+    report.stopped = smtp.stopped
     return report
