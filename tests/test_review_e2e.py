@@ -321,7 +321,10 @@ def test_personas_share_one_cache_write(
 def test_small_prefix_is_not_held_back(
     panel_cli: Cli, fake: FakeAnthropic, sources: list[str]
 ) -> None:
-    """Below the cache minimum, warming would only add latency: all four go at once, unstreamed."""
+    """Below the cache minimum, warming would only add latency: all four go at once, unstreamed.
+    Each answer takes a second, so four sent at once overlap even on a loaded machine, and a
+    client that waited for one before the next would still peak at 1."""
+    fake.latency = (1.0, 1.0)
     (Path(sources[0]).parent / "tiny.md").write_text("# Tiny\n\nSmall.\n")
     panel_cli("review", str(Path(sources[0]).parent / "tiny.md"), "--json")
     assert not any(r.get("stream") for r in fake.message_requests)
